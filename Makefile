@@ -1,0 +1,40 @@
+# Two commands matter: `make demo` and `make test`. Both set up the environment first.
+PYTHON ?= python3.11
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export SPARK_LOCAL_IP := 127.0.0.1
+
+.PHONY: demo test env lint bench docs clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# The environment is rebuilt whenever the lock file changes.
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	touch $@
+
+env: $(VENV)/.synced
+
+demo: env
+	$(VENV)/bin/joinedup demo --out out/demo
+
+test: env
+	$(VENV)/bin/python -m pytest -q
+
+lint: env
+	$(VENV)/bin/ruff check src tests benchmarks
+
+docs: env
+	$(VENV)/bin/joinedup docs --out docs
+
+bench: env
+	$(VENV)/bin/python benchmarks/simulate_throughput.py
+
+clean:
+	rm -rf $(VENV) $(TOOLS) out

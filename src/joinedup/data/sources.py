@@ -1,0 +1,178 @@
+"""Open a dataset on any engine through Ibis: DuckDB (default), PySpark, or any Ibis URL.
+
+A dataset folder holds one Parquet file (``areas.parquet``) or folder of part files
+(``admissions/part-00000.parquet``) per canonical table; CSV files (``areas.csv``) are accepted too
+and read as text, so that :mod:`joinedup.data.validate` can report every value that is not of its
+declared type instead of letting a reader coerce it.
+
+Example:
+    >>> ds = open_dataset("out/demo/data")                     # doctest: +SKIP
+    >>> ds.table("admissions").count().execute()              # doctest: +SKIP
+    3401122
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+
+from joinedup.data.tables import TABLES
+from joinedup.options import Engine, check_option
+
+
+class DataSourceError(ValueError):
+    """The dataset location or its layout is wrong (missing folder, missing table, unreadable file)."""
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """Where one table lives on disk and in what format."""
+
+    name: str
+    path: Path
+    format: str  # "parquet" or "csv"
+
+    @property
+    def glob(self) -> str:
+        if self.path.is_dir():
+            return str(self.path / f"*.{self.format}")
+        return str(self.path)
+
+
+def find_table_files(folder: str | Path) -> dict[str, TableFile]:
+    """The canonical tables present in ``folder``, by name.
+
+    Raises DataSourceError if the folder does not exist or holds a table twice.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataSourceError(f"data folder {str(folder)!r} does not exist or is not a folder")
+    found: dict[str, TableFile] = {}
+    for name in TABLES:
+        candidates = []
+        for fmt in ("parquet", "csv"):
+            single, parts = folder / f"{name}.{fmt}", folder / name
+            if single.is_file():
+                candidates.append(TableFile(name, single, fmt))
+            if parts.is_dir() and any(parts.glob(f"*.{fmt}")):
+                candidates.append(TableFile(name, parts, fmt))
+        if len(candidates) > 1:
+            where = ", ".join(str(c.path) for c in candidates)
+            raise DataSourceError(f"table {name!r} is stored more than once in {folder}: {where}")
+        if candidates:
+            found[name] = candidates[0]
+    return found
+
+
+_SPARK = None
+
+
+def spark_session():
+    """One local Spark session per process (start-up costs seconds), quiet and bound to loopback."""
+    global _SPARK
+    if _SPARK is None:
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
+        from pyspark.sql import SparkSession
+
+        _SPARK = (
+            SparkSession.builder.master("local[2]")
+            .appName("joinedup")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .config("spark.driver.memory", "4g")
+            .config("spark.sql.ansi.enabled", "false")
+            .getOrCreate()
+        )
+        _SPARK.sparkContext.setLogLevel("ERROR")
+    return _SPARK
+
+
+@dataclass
+class Dataset:
+    """Canonical tables on one Ibis backend. ``table(name)`` returns an Ibis table expression."""
+
+    backend: Any
+    engine: str
+    location: str
+    files: dict[str, TableFile] = field(default_factory=dict)
+    _tables: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._tables)
+
+    def has(self, name: str) -> bool:
+        return name in self._tables
+
+    def table(self, name: str):
+        if name not in self._tables:
+            have = ", ".join(sorted(self._tables)) or "none"
+            raise DataSourceError(f"table {name!r} is not in the dataset at {self.location} (it has: {have})")
+        return self._tables[name]
+
+    def execute(self, expr):
+        """Run an Ibis expression on this dataset's backend and return a pandas DataFrame."""
+        return self.backend.execute(expr)
+
+
+def connect(engine: Engine = "duckdb"):
+    """A fresh Ibis backend for an engine."""
+    check_option("engine", engine)
+    if engine == "duckdb":
+        return ibis.duckdb.connect()
+    return ibis.pyspark.connect(spark_session())
+
+
+def open_dataset(location: str | Path, engine: Engine = "duckdb", *, as_text: bool = False) -> Dataset:
+    """Open a dataset folder (or an Ibis connection URL such as ``postgres://...``).
+
+    ``as_text=True`` (DuckDB only) reads every column of every table as text, for validation.
+    """
+    location = str(location)
+    if "://" in location:
+        backend = ibis.connect(location)
+        tables = {n: backend.table(n) for n in TABLES if n in set(backend.list_tables())}
+        return Dataset(backend, backend.name, location, {}, tables)
+    files = find_table_files(location)
+    backend = connect(engine)
+    tables = {}
+    for name, tf in files.items():
+        table = _register(backend, engine, tf)
+        if tf.format == "csv" and not as_text:
+            table = _typed(table, name)
+        tables[name] = table
+    return Dataset(backend, engine, location, files, tables)
+
+
+def _typed(table, name: str):
+    """Cast text columns to their declared types (run validation first: a bad value fails here)."""
+    from joinedup.data.schema import IBIS_TYPES
+
+    casts = {
+        c.name: table[c.name].cast(IBIS_TYPES[c.dtype])
+        for c in TABLES[name].columns
+        if c.name in table.columns and c.dtype != "string"
+    }
+    return table.mutate(**casts) if casts else table
+
+
+def _register(backend, engine: str, tf: TableFile):
+    """Register one table file with the backend under the table's canonical name.
+
+    CSV is always read as text, never type-sniffed: a reader's guess could silently coerce values.
+    """
+    try:
+        if tf.format == "csv":
+            if engine == "duckdb":
+                return backend.read_csv(tf.glob, table_name=tf.name, all_varchar=True, header=True)
+            return backend.read_csv(tf.glob, table_name=tf.name, header=True, inferSchema=False)
+        return backend.read_parquet(tf.glob, table_name=tf.name)
+    except Exception as exc:  # the reader's own message is kept; the location is added
+        raise DataSourceError(f"cannot read table {tf.name!r} from {tf.path}: {exc}") from exc
