@@ -1,0 +1,140 @@
+"""The `joinedup` command line: each subcommand is a thin call into a package.
+
+Example:
+    $ joinedup simulate --scale 0.02 --seed 2013 --out data/england
+    $ joinedup validate-data data/england
+    $ joinedup run my_protocol.toml
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from joinedup.options import Engine, ScenarioName
+
+app = typer.Typer(help="joinedup: evaluate integrated health and social care programmes.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+console = Console(stderr=True)
+
+
+def _bar() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=False)
+
+
+def _simulate_with_bar(out: Path, scale: float, seed: int, scenario: str, years: tuple[int, int]):
+    from joinedup.simulate import simulate
+
+    with _bar() as bar:
+        task = bar.add_task("Simulating England", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Simulating England: {label}")
+
+        return simulate(out, scale=scale, seed=seed, years=years, scenario=scenario, progress=progress)
+
+
+@app.command()
+def simulate(
+    out: Path = typer.Option(..., "--out", help="Folder to write one Parquet file or folder per table into"),
+    scale: float = typer.Option(0.02, min=0.0001, max=1.0, help="Share of England (1.0 = the whole country)"),
+    seed: int = typer.Option(2013, min=0, help="Seed: same seed, same data"),
+    scenario: ScenarioName = typer.Option("default", help="True effects: default or null"),
+    first_year: int = typer.Option(2010, help="First calendar year"),
+    last_year: int = typer.Option(2019, help="Last calendar year"),
+) -> None:
+    """Simulate England: every canonical table plus truth.json with the programmed effects."""
+    summary = _simulate_with_bar(out, scale, seed, scenario, (first_year, last_year))
+    total = sum(summary.rows.values())
+    console.print(f"Wrote {total:,} rows to {out} in {summary.seconds:.1f} s "
+                  f"({summary.rows_per_second:,.0f} rows/s)")
+    for name, rows in summary.rows.items():
+        console.print(f"  {name:<22} {rows:>12,}")
+
+
+@app.command("validate-data")
+def validate_data(
+    location: str = typer.Argument(..., help="Dataset folder or Ibis connection URL"),
+    engine: Engine = typer.Option("duckdb", help="Engine to run the checks on"),
+) -> None:
+    """Check a dataset against the canonical schema; exit 1 if any rule is broken."""
+    from joinedup.data import DataSourceError, validate_dataset
+
+    try:
+        report = validate_dataset(location, engine)
+    except DataSourceError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(report.summary(), markup=False)
+    raise typer.Exit(0 if report.ok else 1)
+
+
+@app.command()
+def run(
+    protocol: Path = typer.Argument(..., help="Evaluation protocol (TOML)"),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: the protocol's)"),
+) -> None:
+    """Run the evaluation a protocol describes and write tables, figures, report and manifest."""
+    _run(protocol, out)
+
+
+@app.command()
+def demo(out: Path = typer.Option(Path("out/demo"), "--out", help="Output folder")) -> None:
+    """Simulate a default England and run the example Pioneer evaluation protocol on it."""
+    from joinedup.protocol import example_protocol_path
+
+    _run(example_protocol_path(), out)
+
+
+def _run(protocol_path: Path, out: Path | None) -> None:
+    from joinedup.data import DataSourceError, DataValidationError
+    from joinedup.pipeline import run_protocol
+    from joinedup.protocol import ProtocolError, load_protocol
+
+    try:
+        protocol = load_protocol(protocol_path)
+        with _bar() as bar:
+            steps = bar.add_task("Evaluation", total=None)
+            sim = bar.add_task("Simulating England", total=None, visible=False)
+
+            def on_step(name: str) -> None:
+                bar.update(steps, description=f"Evaluation: {name}", advance=1)
+
+            def on_sim(done: int, total: int, label: str) -> None:
+                bar.update(sim, visible=True, completed=done, total=total, description=f"Simulating: {label}")
+
+            result = run_protocol(protocol, out, progress=on_step, simulate_progress=on_sim)
+    except (ProtocolError, DataSourceError, DataValidationError) as exc:
+        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        raise typer.Exit(1) from None
+    for step, seconds in result.timings.items():
+        console.print(f"  {step:<10} {seconds:7.1f} s")
+    typer.echo(f"Report: {result.report.resolve()}")
+    typer.echo(f"Tables, figures and manifest in {result.out_dir.resolve()}")
+
+
+@app.command("protocol-example")
+def protocol_example() -> None:
+    """Print the example protocol of the Pioneer evaluation (start your own from it)."""
+    from joinedup.protocol import example_protocol_path
+
+    sys.stdout.write(example_protocol_path().read_text(encoding="utf-8"))
+
+
+@app.command()
+def docs(out: Path = typer.Option(Path("docs"), "--out", help="Docs folder")) -> None:
+    """Regenerate the generated docs pages (data dictionary)."""
+    from joinedup.data.dictionary import render_markdown
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data-dictionary.md").write_text(render_markdown(), encoding="utf-8")
+    typer.echo(f"Wrote {out / 'data-dictionary.md'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,137 @@
+"""`joinedup run PROTOCOL`: data → validation → overview → report, with a provenance manifest.
+
+Output folder layout:
+    data/            the simulated dataset (when the protocol's source is "simulate")
+    tables/          tidy result tables, Parquet and CSV, after disclosure control
+    figures/         charts as accessible SVG
+    validation.txt   the schema validation report
+    report.html      the self-contained report
+    manifest.json    protocol hash, data fingerprints, versions, seeds, timings
+
+Example:
+    >>> from joinedup.protocol import load_protocol, example_protocol_path
+    >>> result = run_protocol(load_protocol(example_protocol_path()), out="out/demo")  # doctest: +SKIP
+    >>> result.report                                                                  # doctest: +SKIP
+    PosixPath('out/demo/report.html')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from joinedup.data import open_dataset, validate_dataset
+from joinedup.manifest import fingerprint, package_versions, write_manifest
+from joinedup.outputs import write_table
+from joinedup.overview import DEFINITIONS, compute_overview
+from joinedup.protocol import Protocol
+from joinedup.report import render_report
+from joinedup.report.overview_section import overview_section
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Where a run wrote its outputs and how long each step took."""
+
+    out_dir: Path
+    report: Path
+    manifest: Path
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self, progress: Progress | None):
+        self.timings: dict[str, float] = {}
+        self.progress = progress
+
+    def step(self, name: str):
+        timer = self
+
+        class _Step:
+            def __enter__(self):
+                if timer.progress:
+                    timer.progress(name)
+                self.start = time.perf_counter()
+
+            def __exit__(self, *exc):
+                timer.timings[name] = round(time.perf_counter() - self.start, 3)
+
+        return _Step()
+
+
+def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Progress | None = None,
+                 simulate_progress=None) -> RunResult:
+    """Run every step the protocol names; outputs go to ``out`` or the protocol's output folder."""
+    out_dir = Path(out or protocol.output.folder)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timer = _Timer(progress)
+    seeds: dict[str, int] = {}
+    location = protocol.data.source
+    if location == "simulate":
+        from joinedup.simulate import simulate
+
+        sim = protocol.data.simulate
+        location = str(out_dir / "data")
+        seeds["simulation"] = sim.seed
+        with timer.step("simulate"):
+            simulate(location, scale=sim.scale, seed=sim.seed, years=tuple(sim.years), scenario=sim.scenario,
+                     progress=simulate_progress)
+    else:
+        location = protocol.resolve(location)
+
+    with timer.step("validate"):
+        report = validate_dataset(location, protocol.data.engine)
+        (out_dir / "validation.txt").write_text(report.summary() + "\n", encoding="utf-8")
+        report.raise_for_errors()
+
+    with timer.step("overview"):
+        ds = open_dataset(location, protocol.data.engine)
+        raw = compute_overview(ds)
+        tables = {
+            name: write_table(raw[name], out_dir, name, counts, national,
+                              protocol.output.disclosure_control)
+            for name, (_, _, counts, national) in DEFINITIONS.items()
+        }
+
+    with timer.step("report"):
+        section = overview_section(tables, _display(location, out_dir))
+        for figure in section.figures:
+            figure.write(out_dir / "figures")
+        provenance = {
+            "Protocol": f"{protocol.path.name if protocol.path else '(in memory)'} (sha256 {protocol.sha256[:16]})",
+            "Data": f"{_display(location, out_dir)} on {protocol.data.engine}",
+            "Seeds": ", ".join(f"{k} {v}" for k, v in seeds.items()) or "none",
+            "Software": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
+            "Disclosure control": "on" if protocol.output.disclosure_control else "OFF",
+        }
+        html = render_report(protocol.evaluation.name, [section], provenance,
+                             generated=f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.")
+        report_path = out_dir / "report.html"
+        report_path.write_text(html, encoding="utf-8")
+
+    manifest_path = out_dir / "manifest.json"
+    write_manifest(manifest_path, {
+        "protocol": {"path": str(protocol.path), "sha256": protocol.sha256,
+                     "content": protocol.model_dump(mode="json")},
+        "data": {"location": location, "engine": protocol.data.engine,
+                 "tables": fingerprint(ds.files, report.rows)},
+        "seeds": seeds,
+        "versions": package_versions(),
+        "timings_seconds": timer.timings,
+        "outputs": sorted(str(p.relative_to(out_dir)) for p in out_dir.glob("*/*.*") if "data" not in p.parts),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    })
+    return RunResult(out_dir, report_path, manifest_path, timer.timings)
+
+
+def _display(location: str, out_dir: Path) -> str:
+    """A location relative to the output folder where possible (keeps outputs free of machine paths)."""
+    try:
+        return str(Path(location).resolve().relative_to(out_dir.resolve().parent))
+    except ValueError:
+        return location

@@ -1,0 +1,115 @@
+"""The evaluation protocol: the statistical analysis plan as a TOML file, fixed before the data.
+
+Unknown keys are errors (a typo must not silently switch an analysis off), and every error names the
+file and the offending key.
+
+Example:
+    >>> p = load_protocol(example_protocol_path())
+    >>> p.data.source, p.data.simulate.scale
+    ('simulate', 0.02)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from joinedup.options import Engine, ScenarioName
+
+
+class ProtocolError(ValueError):
+    """The protocol file is missing, is not TOML, or breaks the protocol's rules."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Evaluation(_Strict):
+    name: str = Field(description="Title of the evaluation, shown on the report")
+    programme: Literal["pioneer", "vanguard"] = Field("pioneer", description="Programme evaluated")
+    sites: list[str] | Literal["all"] = Field("all", description="Sites evaluated, or 'all'")
+
+
+class Simulation(_Strict):
+    scale: float = Field(0.02, gt=0, le=1.0, description="Share of England simulated (1.0 = all)")
+    seed: int = Field(2013, ge=0, description="Seed of the simulated world")
+    scenario: ScenarioName = Field("default", description="Scenario of true effects")
+    years: tuple[int, int] = Field((2010, 2019), description="First and last calendar year")
+
+    @field_validator("years")
+    @classmethod
+    def _ordered(cls, years):
+        if not (2000 <= years[0] <= years[1] <= 2030):
+            raise ValueError(f"years must be [first, last] with 2000 <= first <= last <= 2030; got {list(years)}")
+        return years
+
+
+class Data(_Strict):
+    source: str = Field("simulate", description="'simulate', a dataset folder, or an Ibis connection URL")
+    engine: Engine = Field("duckdb", description="Engine that runs the definitions")
+    simulate: Simulation = Field(default_factory=Simulation)
+
+
+class Comparison(_Strict):
+    exclude_programmes: list[Literal["pioneer", "vanguard"]] = Field(
+        default_factory=list, description="Co-intervention programmes whose areas are not comparators")
+
+
+class Output(_Strict):
+    folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
+    disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
+
+
+class Protocol(_Strict):
+    evaluation: Evaluation
+    data: Data = Field(default_factory=Data)
+    comparison: Comparison = Field(default_factory=Comparison)
+    output: Output = Field(default_factory=Output)
+    path: Path | None = Field(None, exclude=True)
+    sha256: str = Field("", exclude=True)
+
+    def resolve(self, location: str) -> str:
+        """A data location relative to the protocol file's folder (URLs unchanged)."""
+        if "://" in location or self.path is None or Path(location).is_absolute():
+            return location
+        return str((self.path.parent / location).resolve())
+
+
+def _key_path(loc: tuple) -> str:
+    head = [str(p) for p in loc]
+    if len(head) > 1:
+        return "[" + ".".join(head[:-1]) + "] " + head[-1]
+    return head[0] if head else "(top level)"
+
+
+def load_protocol(path: str | Path) -> Protocol:
+    """Read and check a protocol file; raise ProtocolError naming the file and key on any problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ProtocolError(f"protocol file {str(path)!r} does not exist")
+    raw = path.read_bytes()
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProtocolError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        protocol = Protocol.model_validate(doc)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            got = f" (got {err['input']!r})" if err["type"] != "missing" and "input" in err else ""
+            message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            lines.append(f"  {_key_path(err['loc'])}: {message}{got}")
+        raise ProtocolError(f"{path}: {len(lines)} problem(s):\n" + "\n".join(lines)) from None
+    return protocol.model_copy(update={"path": path.resolve(), "sha256": hashlib.sha256(raw).hexdigest()})
+
+
+def example_protocol_path() -> Path:
+    """The example protocol of the Pioneer evaluation shipped with joinedup."""
+    return Path(str(resources.files("joinedup.protocols") / "pioneer_evaluation.toml"))
