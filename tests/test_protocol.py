@@ -13,7 +13,7 @@ def write(tmp_path, text):
 
 def test_example_protocol_loads_with_documented_defaults():
     p = load_protocol(example_protocol_path())
-    assert p.evaluation.programme == "pioneer"
+    assert p.evaluation.name.startswith("Integrated Care and Support Pioneers")
     assert (p.data.source, p.data.engine, p.data.simulate.scale) == ("simulate", "duckdb", 0.02)
     assert p.output.disclosure_control is True
     assert len(p.sha256) == 64

@@ -68,9 +68,9 @@ def validate_data(
     try:
         report = validate_dataset(location, engine)
     except DataSourceError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    console.print(report.summary(), markup=False)
+    console.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(0 if report.ok else 1)
 
 
@@ -110,7 +110,7 @@ def _run(protocol_path: Path, out: Path | None) -> None:
 
             result = run_protocol(protocol, out, progress=on_step, simulate_progress=on_sim)
     except (ProtocolError, DataSourceError, DataValidationError) as exc:
-        console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     for step, seconds in result.timings.items():
         console.print(f"  {step:<10} {seconds:7.1f} s")
@@ -128,12 +128,13 @@ def protocol_example() -> None:
 
 @app.command()
 def docs(out: Path = typer.Option(Path("docs"), "--out", help="Docs folder")) -> None:
-    """Regenerate the generated docs pages (data dictionary)."""
-    from joinedup.data.dictionary import render_markdown
+    """Regenerate the generated docs pages (data dictionary, protocol reference)."""
+    from joinedup.docs import GENERATED_PAGES
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "data-dictionary.md").write_text(render_markdown(), encoding="utf-8")
-    typer.echo(f"Wrote {out / 'data-dictionary.md'}")
+    for name, render in GENERATED_PAGES.items():
+        (out / name).write_text(render(), encoding="utf-8")
+        typer.echo(f"Wrote {out / name}")
 
 
 if __name__ == "__main__":

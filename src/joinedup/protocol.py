@@ -15,7 +15,6 @@ import hashlib
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,8 +31,6 @@ class _Strict(BaseModel):
 
 class Evaluation(_Strict):
     name: str = Field(description="Title of the evaluation, shown on the report")
-    programme: Literal["pioneer", "vanguard"] = Field("pioneer", description="Programme evaluated")
-    sites: list[str] | Literal["all"] = Field("all", description="Sites evaluated, or 'all'")
 
 
 class Simulation(_Strict):
@@ -56,11 +53,6 @@ class Data(_Strict):
     simulate: Simulation = Field(default_factory=Simulation)
 
 
-class Comparison(_Strict):
-    exclude_programmes: list[Literal["pioneer", "vanguard"]] = Field(
-        default_factory=list, description="Co-intervention programmes whose areas are not comparators")
-
-
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -69,7 +61,6 @@ class Output(_Strict):
 class Protocol(_Strict):
     evaluation: Evaluation
     data: Data = Field(default_factory=Data)
-    comparison: Comparison = Field(default_factory=Comparison)
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
@@ -113,3 +104,44 @@ def load_protocol(path: str | Path) -> Protocol:
 def example_protocol_path() -> Path:
     """The example protocol of the Pioneer evaluation shipped with joinedup."""
     return Path(str(resources.files("joinedup.protocols") / "pioneer_evaluation.toml"))
+
+
+def render_protocol_docs() -> str:
+    """The protocol reference page, generated from the models' field descriptions.
+
+    Example:
+        >>> "| `scale` |" in render_protocol_docs()
+        True
+    """
+    lines = [
+        "# The evaluation protocol\n",
+        "Generated from `src/joinedup/protocol.py` by `joinedup docs`; do not edit by hand.\n",
+        "A protocol is a TOML file: the statistical analysis plan as code, fixed before the data are seen.",
+        "Unknown keys are errors, and every error names the file and the key (`[data.simulate] scael:",
+        "unknown key`). Data locations are relative to the protocol's folder; the output folder is relative",
+        "to the working directory. Print the example with `joinedup protocol-example`.\n",
+    ]
+
+    def table(model: type[BaseModel], section: str) -> None:
+        lines.append(f"\n## `[{section}]`\n\n| key | type | default | meaning |\n|---|---|---|---|")
+        nested = []
+        for name, info in model.model_fields.items():
+            if info.exclude:
+                continue
+            annotation = info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                nested.append((annotation, f"{section}.{name}"))
+                continue
+            default = "required" if info.is_required() else repr(
+                info.default_factory() if info.default_factory else info.default)
+            kind = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+            kind = (kind or str(annotation).replace("typing.", "")).replace("|", "or")
+            lines.append(f"| `{name}` | {kind} | {default} | {info.description or ''} |")
+        for sub, path in nested:
+            table(sub, path)
+
+    for name, info in Protocol.model_fields.items():
+        if not info.exclude:
+            table(info.annotation, name)
+    lines.append("\n## Example\n\n```toml\n" + example_protocol_path().read_text(encoding="utf-8") + "```\n")
+    return "\n".join(lines)
