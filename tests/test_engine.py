@@ -55,3 +55,30 @@ def test_overview_definitions_agree_on_duckdb_and_spark(tiny, spark_backend):
     for name in duck:
         assert len(duck[name]) > 0, name
         pd.testing.assert_frame_equal(duck[name], spark[name], check_dtype=False, obj=name)
+
+
+def test_a_warehouse_reached_by_ibis_url_gives_the_same_results(tiny, tmp_path):
+    # A real SQLite database file stands in for a customer's warehouse: a third engine, by URL.
+    import pyarrow as pa
+
+    from joinedup.data import validate_dataset
+    from joinedup.data.tables import TABLES
+    from tiny_dataset import ROWS
+
+    db = tmp_path / "warehouse.sqlite"
+    con = ibis.sqlite.connect(str(db))
+    for name, rows in ROWS.items():
+        con.create_table(name, pa.Table.from_pylist(rows, schema=TABLES[name].arrow_schema()))
+    url = f"sqlite:///{db}"
+    assert validate_dataset(url).ok
+    warehouse = compute_overview(open_dataset(url))
+    duck = compute_overview(open_dataset(tiny))
+    for name in duck:
+        pd.testing.assert_frame_equal(duck[name], warehouse[name], check_dtype=False, obj=name)
+    import sqlite3
+
+    with sqlite3.connect(db) as raw:  # another client changes the warehouse
+        raw.execute("UPDATE admissions SET age = 150 WHERE spell_id = 11")
+    problems = validate_dataset(url).problems
+    assert [(p.table, p.column, p.rule) for p in problems] == [("admissions", "age", "<= 120")]
+    assert problems[0].examples[0].startswith("spell_id=11")
