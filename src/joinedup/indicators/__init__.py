@@ -1,0 +1,1 @@
+"""Indicators of integration performance: catalogue, computation, statistics, SPC and funnels."""
