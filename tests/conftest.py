@@ -22,3 +22,13 @@ def spark_backend():
     from joinedup.data.sources import spark_session
 
     return spark_session()
+
+
+@pytest.fixture(scope="session")
+def small_england(tmp_path_factory) -> Path:
+    """A small simulated England (0.5% scale, 2012-2016), simulated once per test run."""
+    from joinedup.simulate import simulate
+
+    folder = tmp_path_factory.mktemp("england") / "data"
+    simulate(folder, scale=0.005, seed=11, years=(2012, 2016))
+    return folder

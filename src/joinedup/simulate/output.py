@@ -1,0 +1,157 @@
+"""Arrow tables of a chunk, with exactly the canonical schemas, and run-wide unique identifiers.
+
+Identifiers are built from the area index, the chunk (part) index and a local number, so they are
+unique across the run and the same whatever order chunks are simulated in:
+``person_id = area * 10**9 + part * 10**7 + local``; spells, attendances and services use
+``area * 10**11 + part * 10**9 + local``.
+
+Example:
+    >>> person_ids(3, 1, np.arange(2)).tolist()
+    [3010000000, 3010000001]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from joinedup.data import codes
+from joinedup.data.tables import TABLES
+from joinedup.simulate import casemix
+from joinedup.simulate import hes_codes as H
+from joinedup.simulate.activity import Spells
+from joinedup.simulate.ae import Attendances
+from joinedup.simulate.dates import Period
+from joinedup.simulate.geography import AreaPlan
+from joinedup.simulate.mdt import Enrolments
+from joinedup.simulate.population import NEVER, People
+from joinedup.simulate.social_care import Services
+
+PERSONS_PER_PART = 10**7
+EVENTS_PER_PART = 10**9
+COMORBIDITY_RECORDED = 0.85  # share of spells that list the person's long-term conditions
+
+
+def person_ids(area: int, part: int, local: np.ndarray) -> np.ndarray:
+    if len(local) and int(np.max(local)) >= PERSONS_PER_PART:
+        raise ValueError("too many people in one chunk for the identifier scheme")
+    return area * 10**9 + part * PERSONS_PER_PART + np.asarray(local, np.int64)
+
+
+def event_ids(area: int, part: int, local: np.ndarray) -> np.ndarray:
+    if len(local) and int(np.max(local)) >= EVENTS_PER_PART:
+        raise ValueError("too many events in one chunk for the identifier scheme")
+    return area * 10**11 + part * EVENTS_PER_PART + np.asarray(local, np.int64)
+
+
+def _dates(days: np.ndarray, missing: np.ndarray | None = None) -> pa.Array:
+    return pa.array(np.asarray(days, dtype=np.int32), type=pa.date32(), mask=missing)
+
+
+def _table(name: str, arrays: list[pa.Array]) -> pa.Table:
+    return pa.Table.from_arrays(arrays, schema=TABLES[name].arrow_schema())
+
+
+def _repeat(value: str, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, pa.string()), n)
+
+
+SEX = np.array(codes.SEXES)  # F, M
+
+
+def persons_table(people: People, area: AreaPlan, part: int, period: Period) -> pa.Table:
+    never = people.death >= NEVER
+    return _table("persons", [
+        pa.array(person_ids(area.index, part, np.arange(people.n))),
+        casemix.take_strings(SEX, people.sex.astype(np.int64)),
+        pa.array(people.birth_year.astype(np.int32)),
+        _repeat(area.code, people.n),
+        casemix.take_strings(np.array(area.practice_codes), people.practice.astype(np.int64)),
+        pa.array(people.ltc.astype(np.int32)),
+        _dates(np.where(never, 0, people.death), never),
+    ])
+
+
+def admissions_table(s: Spells, people: People, area: AreaPlan, part: int, period: Period,
+                     comorb: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    age = period.age_at(s.adm, people.birth_year[s.person], people.birth_doy[s.person])
+    code = np.empty(s.n, dtype=np.int64)
+    spec = np.full(s.n, -1)
+    ext = np.full(s.n, -1)
+    for kind in np.unique(s.kind):
+        rows = s.kind == kind
+        cat = casemix.CATALOGUES[_catalogue(kind)]
+        e = s.entry[rows]
+        code[rows] = cat.code[e]
+        spec[rows] = cat.secondary[e]
+        ext[rows] = casemix.external_cause(cat.injury[e], cat.fall[e], age[rows], rng)
+    with_ltc = np.where((rng.random(s.n) < COMORBIDITY_RECORDED) & (age >= 16), comorb[s.person], -1)
+    return _table("admissions", [
+        pa.array(event_ids(area.index, part, np.arange(s.n))),
+        pa.array(person_ids(area.index, part, s.person)),
+        _repeat(area.code, s.n),
+        casemix.take_strings(np.array(area.practice_codes), people.practice[s.person].astype(np.int64)),
+        _dates(s.adm), _dates(s.disc),
+        casemix.take_strings(np.array(codes.ADMISSION_METHODS), H.method_of(s.admimeth)),
+        casemix.take_strings(H.ADMIMETH, s.admimeth),
+        casemix.take_strings(casemix.CODES, code),
+        casemix.secondary_diagnoses(ext, spec, with_ltc),
+        casemix.take_strings(casemix.PROCS, s.proc),
+        casemix.take_strings(H.DESTINATIONS, H.destination_of(s.disdest)),
+        casemix.take_strings(H.DISDEST, s.disdest),
+        pa.array(np.minimum(age, 120).astype(np.int32)),
+        casemix.take_strings(SEX, people.sex[s.person].astype(np.int64)),
+        pa.array(s.cost.astype(np.float64)),
+    ])
+
+
+def _catalogue(kind: int) -> str:
+    from joinedup.simulate.activity import CATALOGUE_OF_KIND
+
+    return CATALOGUE_OF_KIND[kind]
+
+
+def ae_table(a: Attendances, people: People, area: AreaPlan, part: int, period: Period) -> pa.Table:
+    age = period.age_at(a.day, people.birth_year[a.person], people.birth_doy[a.person])
+    return _table("ae_attendances", [
+        pa.array(event_ids(area.index, part, np.arange(a.n))),
+        pa.array(person_ids(area.index, part, a.person)),
+        _repeat(area.code, a.n),
+        _dates(a.day),
+        pa.array(a.department.astype(np.int32)),
+        casemix.take_strings(np.array(codes.AE_DISPOSALS), a.disposal),
+        pa.array(np.clip(age, 0, 120).astype(np.int32)),
+        casemix.take_strings(SEX, people.sex[a.person].astype(np.int64)),
+    ])
+
+
+def social_care_table(v: Services, area: AreaPlan, part: int) -> pa.Table:
+    order = np.lexsort((v.service, v.start, v.person))
+    v = Services(*(getattr(v, f)[order] for f in Services.__dataclass_fields__))
+    ongoing = v.end >= NEVER
+    spell_ids = event_ids(area.index, part, np.maximum(v.spell, 0))
+    return _table("social_care_services", [
+        pa.array(event_ids(area.index, part, np.arange(v.n))),
+        pa.array(person_ids(area.index, part, v.person)),
+        _repeat(area.code, v.n),
+        casemix.take_strings(np.array(codes.SOCIAL_CARE_SERVICES), v.service),
+        _dates(v.start),
+        _dates(np.where(ongoing, 0, v.end), ongoing),
+        pa.array(v.permanent.astype(bool)),
+        pa.array(v.weekly_cost.astype(np.float64)),
+        casemix.take_strings(np.array(codes.SOCIAL_CARE_FUNDING), v.funding),
+        casemix.take_strings(np.array(codes.SOCIAL_CARE_REFERRALS), v.referral),
+        pa.array(spell_ids, type=pa.int64(), mask=v.spell < 0),
+    ])
+
+
+def mdt_table(e: Enrolments, area: AreaPlan, part: int) -> pa.Table:
+    ongoing = e.end >= NEVER
+    codes_arr = np.array(area.practice_codes)
+    return _table("mdt_enrolments", [
+        pa.array(person_ids(area.index, part, e.person)),
+        casemix.take_strings(codes_arr, e.practice),
+        casemix.take_strings(np.array([f"MDT-{c}" for c in area.practice_codes]), e.practice),
+        _dates(e.start),
+        _dates(np.where(ongoing, 0, e.end), ongoing),
+    ])
