@@ -99,10 +99,11 @@ def _run(protocol_path: Path, out: Path | None) -> None:
     try:
         protocol = load_protocol(protocol_path)
         with _bar() as bar:
-            steps = bar.add_task("Evaluation", total=None)
+            steps = bar.add_task("Evaluation", total=4 if protocol.data.source == "simulate" else 3)
             sim = bar.add_task("Simulating England", total=None, visible=False)
 
             def on_step(name: str) -> None:
+                # counted on entering a step, so the bar shows the steps started
                 bar.update(steps, description=f"Evaluation: {name}", advance=1)
 
             def on_sim(done: int, total: int, label: str) -> None:
@@ -116,6 +117,37 @@ def _run(protocol_path: Path, out: Path | None) -> None:
         console.print(f"  {step:<10} {seconds:7.1f} s")
     typer.echo(f"Report: {result.report.resolve()}")
     typer.echo(f"Tables, figures and manifest in {result.out_dir.resolve()}")
+
+
+@app.command()
+def indicators(
+    data: str = typer.Option(..., "--data", help="Dataset folder or Ibis connection URL"),
+    out: Path = typer.Option(..., "--out", help="Output folder (tables/indicators.csv and .parquet)"),
+    period: list[str] = typer.Option(["month", "quarter", "financial_year"], help="Period(s) to compute"),
+    indicator: list[str] = typer.Option([], "--indicator", help="Indicator id(s); default: the catalogue"),
+    engine: Engine = typer.Option("duckdb", help="Engine to run the definitions on"),
+) -> None:
+    """Compute the indicator catalogue for every area, site, wave and period (disclosure-controlled)."""
+    from joinedup.data import DataSourceError, DataValidationError, load_dataset
+    from joinedup.indicators import CATALOGUE, compute_indicators
+    from joinedup.outputs import write_table
+
+    try:
+        ds = load_dataset(data, engine)
+        with _bar() as bar:
+            ids = indicator or None
+            task = bar.add_task("Indicators", total=len(ids or CATALOGUE))
+
+            def progress(name: str) -> None:
+                bar.update(task, advance=1, description=f"Indicators: {name}")
+
+            table = compute_indicators(ds, ids, period, progress=progress)
+    except (DataSourceError, DataValidationError, ValueError) as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    written = write_table(table, out, "indicators", ["numerator", "denominator"],
+                          national=(table["level"] == "england").to_numpy())
+    typer.echo(f"Wrote {len(written):,} rows to {out / 'tables' / 'indicators.csv'} (and .parquet)")
 
 
 @app.command("protocol-example")

@@ -29,22 +29,23 @@ def control_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(suppressed, np.nan, rounded), suppressed
 
 
-def control_counts(frame: pd.DataFrame, count_columns: list[str], national: bool = False) -> pd.DataFrame:
+def control_counts(frame: pd.DataFrame, count_columns: list[str],
+                   national: bool | np.ndarray = False) -> pd.DataFrame:
     """Return a copy with count columns controlled and a ``suppressed`` column (any count suppressed).
 
-    ``national=True`` marks counts for the whole of England, which the rule leaves as they are.
+    ``national`` marks counts for the whole of England, which the rule leaves as they are: True for
+    the whole table, or a boolean per row for tables that mix national and sub-national rows.
     """
     missing = [c for c in count_columns if c not in frame.columns]
     if missing:
         raise KeyError(f"disclosure control: count column(s) {missing} not in table {list(frame.columns)}")
     out = frame.copy()
+    national_rows = np.broadcast_to(np.asarray(national, dtype=bool), (len(out),))
     any_suppressed = np.zeros(len(out), dtype=bool)
-    if national:
-        out["suppressed"] = any_suppressed
-        return out
     for col in count_columns:
-        controlled, suppressed = control_values(out[col].to_numpy())
-        out[col] = controlled
-        any_suppressed |= suppressed
+        counts = out[col].to_numpy(dtype="float64")
+        controlled, suppressed = control_values(counts)
+        out[col] = np.where(national_rows, counts, controlled)
+        any_suppressed |= suppressed & ~national_rows
     out["suppressed"] = any_suppressed
     return out

@@ -15,8 +15,9 @@ from typing import Literal, get_args
 
 Engine = Literal["duckdb", "spark"]
 ScenarioName = Literal["default", "null"]
+Period = Literal["month", "quarter", "financial_year"]
 
-_OPTIONS = {"engine": Engine, "scenario": ScenarioName}
+_OPTIONS = {"engine": Engine, "scenario": ScenarioName, "period": Period}
 
 
 def allowed_values(option: str) -> tuple[str, ...]:

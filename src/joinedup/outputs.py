@@ -18,8 +18,11 @@ from joinedup.disclosure import control_counts
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, name: str, count_columns: list[str],
-                national: bool = False, disclosure_control: bool = True) -> pd.DataFrame:
-    """Write ``tables/{name}.parquet`` and ``.csv`` after disclosure control; return what was written."""
+                national=False, disclosure_control: bool = True) -> pd.DataFrame:
+    """Write ``tables/{name}.parquet`` and ``.csv`` after disclosure control; return what was written.
+
+    ``national``: True if every row is for England as a whole, or a boolean per row.
+    """
     controlled = control_counts(frame, count_columns, national) if disclosure_control else frame.copy()
     folder = Path(out_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)

@@ -98,10 +98,15 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             for name, (_, _, counts, national) in DEFINITIONS.items()
         }
 
+    sections = [overview_section(tables, _display(location, out_dir))]
+    if protocol.indicators is not None:
+        with timer.step("indicators"):
+            sections.append(_indicators_step(ds, protocol, out_dir))
+
     with timer.step("report"):
-        section = overview_section(tables, _display(location, out_dir))
-        for figure in section.figures:
-            figure.write(out_dir / "figures")
+        for section in sections:
+            for figure in section.figures:
+                figure.write(out_dir / "figures")
         provenance = {
             "Protocol": f"{protocol.path.name if protocol.path else '(in memory)'} (sha256 {protocol.sha256[:16]})",
             "Data": f"{_display(location, out_dir)} on {protocol.data.engine}",
@@ -109,7 +114,7 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             "Software": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
             "Disclosure control": "on" if protocol.output.disclosure_control else "OFF",
         }
-        html = render_report(protocol.evaluation.name, [section], provenance,
+        html = render_report(protocol.evaluation.name, sections, provenance,
                              generated=f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.")
         report_path = out_dir / "report.html"
         report_path.write_text(html, encoding="utf-8")
@@ -129,9 +134,27 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
     return RunResult(out_dir, report_path, manifest_path, timer.timings)
 
 
+def _indicators_step(ds, protocol: Protocol, out_dir: Path):
+    """Compute the catalogue, write the controlled long table, and build the report section."""
+    from joinedup.indicators import compute_indicators
+    from joinedup.indicators.funnels_report import headline_funnel_data
+    from joinedup.report.indicators_section import indicators_section
+
+    spec = protocol.indicators
+    ids = None if spec.ids == "all" else spec.ids
+    table = compute_indicators(ds, ids, spec.periods)
+    controlled = write_table(table, out_dir, "indicators", ["numerator", "denominator"],
+                             national=(table["level"] == "england").to_numpy(),
+                             disclosure_control=protocol.output.disclosure_control)
+    funnel = headline_funnel_data(ds, spec.headline)
+    funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
+                         disclosure_control=protocol.output.disclosure_control)
+    return indicators_section(controlled, funnel, spec.headline)
+
+
 def _display(location: str, out_dir: Path) -> str:
-    """A location relative to the output folder where possible (keeps outputs free of machine paths)."""
+    """Data inside the output folder is shown relative to it, so outputs do not depend on where they are."""
     try:
-        return str(Path(location).resolve().relative_to(out_dir.resolve().parent))
+        return str(Path(location).resolve().relative_to(out_dir.resolve()))
     except ValueError:
         return location

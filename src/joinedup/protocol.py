@@ -15,10 +15,11 @@ import hashlib
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from joinedup.options import Engine, ScenarioName
+from joinedup.options import Engine, Period, ScenarioName
 
 
 class ProtocolError(ValueError):
@@ -53,6 +54,32 @@ class Data(_Strict):
     simulate: Simulation = Field(default_factory=Simulation)
 
 
+class Indicators(_Strict):
+    ids: list[str] | Literal["all"] = Field("all", description="Indicator ids from the catalogue, or 'all'")
+    periods: list[Period] = Field(["month", "quarter", "financial_year"],
+                                  description="Periods to compute: month, quarter, financial_year")
+    headline: str = Field("emergency_admissions", description="Indicator shown per site in SPC and funnel charts")
+
+    @field_validator("ids")
+    @classmethod
+    def _known(cls, ids):
+        from joinedup.indicators.catalogue import CATALOGUE
+
+        unknown = [i for i in ([] if ids == "all" else ids) if i not in CATALOGUE]
+        if unknown:
+            raise ValueError(f"unknown indicator id(s) {unknown}; known: {', '.join(CATALOGUE)}")
+        return ids
+
+    @field_validator("headline")
+    @classmethod
+    def _headline_known(cls, headline):
+        from joinedup.indicators.catalogue import CATALOGUE
+
+        if headline not in CATALOGUE:
+            raise ValueError(f"unknown indicator id {headline!r}; known: {', '.join(CATALOGUE)}")
+        return headline
+
+
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -61,6 +88,7 @@ class Output(_Strict):
 class Protocol(_Strict):
     evaluation: Evaluation
     data: Data = Field(default_factory=Data)
+    indicators: Indicators | None = Field(None, description="Compute indicators (omit the table to skip)")
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
@@ -106,6 +134,16 @@ def example_protocol_path() -> Path:
     return Path(str(resources.files("joinedup.protocols") / "pioneer_evaluation.toml"))
 
 
+def _model_in(annotation):
+    """The pydantic model in an annotation (``Model`` or ``Model | None``), else None."""
+    from typing import get_args
+
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
 def render_protocol_docs() -> str:
     """The protocol reference page, generated from the models' field descriptions.
 
@@ -128,10 +166,11 @@ def render_protocol_docs() -> str:
         for name, info in model.model_fields.items():
             if info.exclude:
                 continue
-            annotation = info.annotation
-            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            annotation = _model_in(info.annotation)
+            if annotation is not None:
                 nested.append((annotation, f"{section}.{name}"))
                 continue
+            annotation = info.annotation
             default = "required" if info.is_required() else repr(
                 info.default_factory() if info.default_factory else info.default)
             kind = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
@@ -142,6 +181,6 @@ def render_protocol_docs() -> str:
 
     for name, info in Protocol.model_fields.items():
         if not info.exclude:
-            table(info.annotation, name)
+            table(_model_in(info.annotation), name)
     lines.append("\n## Example\n\n```toml\n" + example_protocol_path().read_text(encoding="utf-8") + "```\n")
     return "\n".join(lines)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +24,15 @@ import vl_convert as vlc
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 
-def themed(chart: alt.Chart, width: int = 620, height: int = 260) -> alt.Chart:
-    """Apply the house style: palette, readable fonts, fixed size (so output is reproducible)."""
+def themed(chart: alt.Chart, width: int | None = 620, height: int | None = 260) -> alt.Chart:
+    """Apply the house style: palette, readable fonts, fixed size (so output is reproducible).
+
+    ``width=None`` keeps the chart's own sizes (faceted small multiples size each panel).
+    """
+    if width is not None:
+        chart = chart.properties(width=width, height=height)
     return (
-        chart.properties(width=width, height=height)
-        .configure_range(category=PALETTE)
+        chart.configure_range(category=PALETTE)
         .configure_axis(labelFontSize=11, titleFontSize=12)
         .configure_legend(labelFontSize=11, titleFontSize=12, orient="bottom")
         .configure_view(stroke=None)
@@ -48,7 +53,7 @@ class Figure:
     def from_chart(cls, id: str, title: str, alt_text: str, chart: alt.Chart, data: pd.DataFrame,
                    **size) -> Figure:
         svg = vlc.vegalite_to_svg(themed(chart, **size).to_dict())
-        return cls(id, title, alt_text, svg, data)
+        return cls(id, title, alt_text, _local_ids(svg, id), data)
 
     def accessible_svg(self) -> str:
         """The SVG marked as one image with its title and description."""
@@ -63,6 +68,18 @@ class Figure:
         path = folder / f"{self.id}.svg"
         path.write_text(self.accessible_svg(), encoding="utf-8")
         return path
+
+
+def _local_ids(svg: str, prefix: str) -> str:
+    """Renumber the renderer's clip-path ids from 1 within each figure, prefixed by its id.
+
+    vl-convert numbers them with a counter shared by the whole process, so the same chart rendered
+    twice would differ, and two figures inlined in one page could clash.
+    """
+    numbers = list(dict.fromkeys(re.findall(r'id="clip(\d+)"', svg)))
+    mapping = {n: f"{prefix}-clip{i + 1}" for i, n in enumerate(numbers)}
+    svg = re.sub(r'id="clip(\d+)"', lambda m: f'id="{mapping[m.group(1)]}"', svg)
+    return re.sub(r"url\(#clip(\d+)\)", lambda m: f"url(#{mapping.get(m.group(1), 'clip' + m.group(1))})", svg)
 
 
 def _esc(text: str) -> str:

@@ -43,7 +43,7 @@ def _pyramid(frame: pd.DataFrame) -> Figure:
     data["signed"] = data["persons"].where(data["sex"] == "M", -data["persons"])
     chart = alt.Chart(data).mark_bar().encode(
         y=alt.Y("age_band:N", sort=list(reversed(AGE_BANDS)), title="Age band"),
-        x=alt.X("signed:Q", title="Persons (females left, males right)", axis=alt.Axis(format="~s")),
+        x=alt.X("signed:Q", title="Persons (females left, males right)", axis=alt.Axis(labelExpr="format(abs(datum.value), '~s')")),
         color=alt.Color("sex:N", title="Sex"),
         tooltip=["sex", "age_band", "persons"],
     )
