@@ -35,6 +35,7 @@ docs: env
 
 bench: env
 	$(VENV)/bin/python benchmarks/simulate_throughput.py
+	$(VENV)/bin/python benchmarks/indicators_benchmark.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) out
