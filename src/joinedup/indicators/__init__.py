@@ -48,6 +48,8 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
             parts.append(values.assign(period=period))
     table = pd.concat(parts, ignore_index=True)
     table["area_code"] = table["unit"].where(table["level"] == "area")
+    for col in ("period_start", "period_end"):  # datetime64 keys inside; calendar dates outside
+        table[col] = pd.to_datetime(table[col]).dt.date
     return table[COLUMNS]
 
 

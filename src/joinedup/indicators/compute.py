@@ -34,7 +34,7 @@ LEVEL_KEYS = ["level", "unit"]
 
 def period_end(starts: pd.Series, period: str) -> pd.Series:
     months = {"month": 1, "quarter": 3, "financial_year": 12}[period]
-    return (pd.to_datetime(starts) + pd.DateOffset(months=months) - pd.Timedelta(days=1)).dt.date
+    return pd.to_datetime(starts) + pd.DateOffset(months=months) - pd.Timedelta(days=1)
 
 
 def reporting_units(ds: Dataset) -> pd.DataFrame:
@@ -116,18 +116,19 @@ def _periods(first: dt.date, last: dt.date, period: str) -> pd.DataFrame:
     while (start.month - anchor) % months:
         start += pd.DateOffset(months=1)
     starts = pd.date_range(start, pd.Timestamp(last), freq=pd.DateOffset(months=months))
-    frame = pd.DataFrame({"period_start": starts.date})
+    frame = pd.DataFrame({"period_start": starts})
     frame["period_end"] = period_end(frame["period_start"], period)
-    return frame[frame["period_end"] <= last].reset_index(drop=True)
+    return frame[frame["period_end"] <= pd.Timestamp(last)].reset_index(drop=True)
 
 
 def _period_of(months: pd.Series, period: str) -> pd.Series:
+    """The start of the period each month falls in (datetime64: fast keys for merges)."""
     if period == "month":
-        return months.dt.date
+        return months
     if period == "quarter":
-        return months.dt.to_period("Q").dt.start_time.dt.date
+        return months.dt.to_period("Q").dt.start_time
     year = months.dt.year - (months.dt.month < 4).astype(int)
-    return pd.to_datetime({"year": year, "month": 4, "day": 1}).dt.date
+    return pd.to_datetime({"year": year, "month": 4, "day": 1})
 
 
 def _population(ds: Dataset, indicator: Indicator) -> pd.DataFrame:
@@ -158,8 +159,11 @@ def period_counts(monthly: MonthlyCounts, period: Period, units: pd.DataFrame) -
     events = monthly.events[(monthly.events["month"] >= pd.Timestamp(monthly.first))
                             & (monthly.events["month"] <= pd.Timestamp(monthly.last))]
     events = events.assign(period_start=_period_of(events["month"], period)).drop(columns="month")
-    events = events.merge(units[["area_code"] + LEVEL_KEYS], on="area_code").drop(columns="area_code")
     strata = _strata(indicator)
+    # Sum months into periods per area first: the fan-out to reporting units then moves few rows.
+    area_keys = ["area_code", "period_start"] + strata + (["amount"] if indicator.method == "percentile" else [])
+    events = events.groupby(area_keys, as_index=False, sort=False).sum()
+    events = events.merge(units[["area_code"] + LEVEL_KEYS], on="area_code").drop(columns="area_code")
     if monthly.population is None:
         extra = ["amount"] if indicator.method == "percentile" else []
         frame = events.groupby(LEVEL_KEYS + ["period_start"] + extra, as_index=False).sum()
@@ -171,7 +175,7 @@ def period_counts(monthly: MonthlyCounts, period: Period, units: pd.DataFrame) -
     # Every unit x period x stratum with residents appears, with zero events where there were none;
     # the denominator is the mid-year population of the calendar year in which the period starts.
     # Events in a stratum without residents are kept (denominator 0) for the method to report.
-    frame = pop.merge(periods.assign(year=pd.to_datetime(periods["period_start"]).dt.year), on="year")
+    frame = pop.merge(periods.assign(year=periods["period_start"].dt.year), on="year")
     frame = frame.drop(columns="year").merge(counts.merge(periods, on="period_start"),
                                             on=keys + ["period_end"], how="outer")
     frame = frame.fillna({"numerator": 0.0, "population": 0.0})
