@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,23 +46,19 @@ class RunResult:
 
 
 class _Timer:
+    """Times named steps and tells ``progress`` as each one starts."""
+
     def __init__(self, progress: Progress | None):
         self.timings: dict[str, float] = {}
         self.progress = progress
 
+    @contextmanager
     def step(self, name: str):
-        timer = self
-
-        class _Step:
-            def __enter__(self):
-                if timer.progress:
-                    timer.progress(name)
-                self.start = time.perf_counter()
-
-            def __exit__(self, *exc):
-                timer.timings[name] = round(time.perf_counter() - self.start, 3)
-
-        return _Step()
+        if self.progress:
+            self.progress(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
 
 
 def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Progress | None = None,
@@ -97,8 +94,8 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
                               protocol.output.disclosure_control)
             for name, (_, _, counts, national) in DEFINITIONS.items()
         }
+        sections = [overview_section(tables, _display(location, out_dir))]
 
-    sections = [overview_section(tables, _display(location, out_dir))]
     if protocol.indicators is not None:
         with timer.step("indicators"):
             sections.append(_indicators_step(ds, protocol, out_dir))
