@@ -38,11 +38,12 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
     for period in periods:
         check_option("period", period)
     units = reporting_units(ds)
+    cache: dict = {}  # population and time span, queried once for the whole catalogue
     parts = []
     for iid in ids:
         if progress:
             progress(iid)
-        monthly = monthly_counts(ds, CATALOGUE[iid])  # the engine's work, once per indicator
+        monthly = monthly_counts(ds, CATALOGUE[iid], cache)  # the engine's work, once per indicator
         for period in periods:
             values = indicator_values(period_counts(monthly, period, units), CATALOGUE[iid])
             parts.append(values.assign(period=period))

@@ -74,12 +74,30 @@ def _strata(indicator: Indicator) -> list[str]:
     return ["sex", "band_start"] if indicator.method == "dsr" else []
 
 
+def _cached(cache: dict | None, key: tuple, compute):
+    """Dataset-wide facts (population, year range) are queried once per run, not per indicator."""
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def _last_admission(ds: Dataset) -> pd.Timestamp:
     return pd.Timestamp(ds.execute(ds.table("admissions").admission_date.max()))
 
 
-def monthly_counts(ds: Dataset, indicator: Indicator) -> MonthlyCounts:
-    """Run the indicator's definition on the engine: one aggregate query (and one for population)."""
+def _years(ds: Dataset) -> tuple[int, int]:
+    years = ds.execute(ds.table("population").aggregate(lo=ibis._.year.min(), hi=ibis._.year.max()))
+    return int(years["lo"].iloc[0]), int(years["hi"].iloc[0])
+
+
+def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None) -> MonthlyCounts:
+    """Run the indicator's definition on the engine: one aggregate query (and one for population).
+
+    ``cache``: a dict shared across indicators of one run on one dataset, to query the population
+    and the data's time span once.
+    """
     events = indicator.events(ds)
     events = events.mutate(month=events.event_date.truncate("M").cast("date"))
     keys = ["area_code", "month"]
@@ -97,14 +115,16 @@ def monthly_counts(ds: Dataset, indicator: Indicator) -> MonthlyCounts:
     counts["month"] = pd.to_datetime(counts["month"])
     first, last = counts["month"].min(), counts["month"].max() + pd.offsets.MonthEnd(0)
     if indicator.followup_days:  # only events whose follow-up lies inside the data
-        last = min(last, _last_admission(ds) - pd.Timedelta(days=indicator.followup_days))
+        last_admission = _cached(cache, ("last_admission",), lambda: _last_admission(ds))
+        last = min(last, last_admission - pd.Timedelta(days=indicator.followup_days))
     # Periods stay inside the years the data describe (the population table's years): services
     # that began before them (people already in a care home) have no denominator.
-    years = ds.execute(ds.table("population").aggregate(lo=ibis._.year.min(), hi=ibis._.year.max()))
-    first = max(first, pd.Timestamp(int(years["lo"].iloc[0]), 1, 1))
-    last = min(last, pd.Timestamp(int(years["hi"].iloc[0]), 12, 31))
-    uses_population = indicator.method not in ("proportion", "percentile")
-    population = _population(ds, indicator) if uses_population else None
+    lo, hi = _cached(cache, ("years",), lambda: _years(ds))
+    first, last = max(first, pd.Timestamp(lo, 1, 1)), min(last, pd.Timestamp(hi, 12, 31))
+    population = None
+    if indicator.method not in ("proportion", "percentile"):
+        key = ("population", indicator.method == "dsr", indicator.min_age, indicator.adult_population)
+        population = _cached(cache, key, lambda: _population(ds, indicator))
     return MonthlyCounts(indicator, counts, population, first.date(), last.date())
 
 
