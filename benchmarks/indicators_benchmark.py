@@ -480,9 +480,9 @@ def report(result: dict) -> str:
     hand = runs.get("hand-sql-duckdb", {}).get("seconds")
     t = result["targets"]
     if pd_r.get("seconds") and base:
-        lines.append(f"pandas / joinedup = {t['pandas_over_joinedup']:.1f}x (target >= 10x): "
+        lines.append(f"pandas / joinedup = {t['pandas_over_joinedup']:.2f}x (target >= 10x): "
                      f"{'met' if t['pandas_target_met'] else 'NOT met'}  "
-                     f"[compute only: {t['pandas_compute_over_joinedup']:.1f}x]")
+                     f"[compute only: {t['pandas_compute_over_joinedup']:.2f}x]")
     else:
         lines.append(f"pandas / joinedup: not measured ({pd_r.get('failed')})")
     if hand and base:
