@@ -16,7 +16,7 @@ $(UV):
 
 # The environment is rebuilt whenever the lock file changes.
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --all-extras --python $(PYTHON)
+	$(UV) sync --frozen --all-extras --all-groups --python $(PYTHON)
 	touch $@
 
 env: $(VENV)/.synced
