@@ -52,6 +52,7 @@ def test_identifiers_are_unique(main):
                        ("areas", "area_code"), ("schemes", "scheme_id")):
         assert one(folder, f"select count(*) - count(distinct {key}) from {{{table}}}") == 0, table
     assert one(folder, "select count(*) - count(distinct (person_id, enrolment_date)) from {mdt_enrolments}") == 0
+    assert one(folder, "select count(*) - count(distinct (person_id, sample, wave)) from {eq5d_responses}") == 0
 
 
 def test_foreign_keys_resolve(main):
@@ -60,6 +61,7 @@ def test_foreign_keys_resolve(main):
         ("admissions", "person_id", "persons", "person_id"), ("ae_attendances", "person_id", "persons", "person_id"),
         ("social_care_services", "person_id", "persons", "person_id"),
         ("mdt_enrolments", "person_id", "persons", "person_id"),
+        ("eq5d_responses", "person_id", "persons", "person_id"),
         ("social_care_services", "spell_id", "admissions", "spell_id"),
         ("persons", "practice_code", "practices", "practice_code"),
         ("admissions", "practice_code", "practices", "practice_code"),
@@ -145,7 +147,8 @@ def test_truth_json_is_complete(main):
     assert truth["seed"] == 2013 and truth["scale"] == 0.005 and truth["years"] == [2010, 2019]
     assert truth["scenario"]["pioneer_effect"] == {"1": -0.04, "2": -0.03}
     effects = {e["name"]: e for e in truth["effects"]}
-    assert set(effects) == {"pioneer_wave_1", "pioneer_wave_2", "vanguard", "mdt"}
+    assert set(effects) == {"pioneer_wave_1", "pioneer_wave_2", "vanguard", "mdt", "mdt_utility"}
+    assert effects["mdt_utility"]["absolute_change"] == truth["mdt"]["effect_utility"] == 0.02
     assert effects["pioneer_wave_1"]["relative_change"] == -0.04
     assert effects["pioneer_wave_1"]["log_rate_ratio"] == pytest.approx(-0.040822, abs=1e-6)
     assert effects["pioneer_wave_1"]["start_dates"]["Barnsley"] == "2013-11-01"
@@ -169,7 +172,8 @@ def test_same_seed_same_bytes_other_seed_differs():
     b, _ = run("default", scale=0.0005, years=(2013, 2014), seed=7, workers=2, tag="-again")  # 2 processes
     c, _ = run("default", scale=0.0005, years=(2013, 2014), seed=8, workers=1)
     for rel in ("admissions/part-00000.parquet", "persons/part-00000.parquet", "population.parquet",
-                "social_care_services/part-00000.parquet", "mdt_enrolments.parquet", "truth.json"):
+                "social_care_services/part-00000.parquet", "mdt_enrolments.parquet", "eq5d_responses.parquet",
+                "truth.json"):
         assert (a / rel).read_bytes() == (b / rel).read_bytes(), rel
     assert (a / "admissions/part-00000.parquet").read_bytes() != (c / "admissions/part-00000.parquet").read_bytes()
 

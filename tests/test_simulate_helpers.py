@@ -33,6 +33,9 @@ SCENARIO_OBJECTS = {
     # A large MDT effect only: same programme multipliers as null, hence the same enrolments.
     "big_mdt": Scenario(name="big_mdt", pioneer_effect={1: 0.0, 2: 0.0}, vanguard_effect=0.0,
                         mdt_effect_admissions=-0.5),
+    # A large EQ-5D utility effect only: every table but eq5d_responses is the null run's.
+    "big_utility": Scenario(name="big_utility", pioneer_effect={1: 0.0, 2: 0.0}, vanguard_effect=0.0,
+                            mdt_effect_admissions=0.0, mdt_effect_utility=0.1),
 }
 
 
@@ -52,7 +55,7 @@ def sql(folder: Path, query: str) -> list[tuple]:
     for table in ("persons", "admissions", "ae_attendances", "social_care_services"):
         names[table] = f"read_parquet('{folder}/{table}/*.parquet')"
     for table in ("areas", "population", "practices", "programmes", "schemes", "mdt_enrolments",
-                  "unit_costs", "delayed_transfers"):
+                  "eq5d_responses", "unit_costs", "delayed_transfers"):
         names[table] = f"read_parquet('{folder}/{table}.parquet')"
     with duckdb.connect() as con:
         return con.execute(query.format(**names)).fetchall()

@@ -91,6 +91,25 @@ TARGET_GROUPS: tuple[str, ...] = (
 
 UNIT_COST_UNITS: tuple[str, ...] = ("per_spell", "per_bed_day", "per_attendance", "per_week", "per_contact", "per_year")
 
+# EQ-5D-5L: five dimensions, each answered at levels 1 (no problems) to 5 (extreme problems / unable).
+EQ5D_DIMENSIONS: tuple[str, ...] = ("mobility", "self_care", "usual_activities", "pain_discomfort",
+                                    "anxiety_depression")
+# The EQ-5D-5L value set for England: utility = 1 - the sum of each dimension's decrement at its level
+# (Devlin NJ, Shah KK, Feng Y, Mulhern B, van Hout B. Valuing health-related quality of life: an EQ-5D-5L
+# value set for England. Health Economics 2018;27(1):7-22; the published coefficients, as also tabulated
+# by the R package eq5d). Range: 1 (11111) to -0.285 (55555). NICE's 2019 position statement and 2022
+# manual prefer 5L answers mapped to 3L utilities (Hernandez Alava et al.); that mapping needs age and sex
+# and its own tables, so it is left to the analysis, which can apply it to the stored levels.
+EQ5D5L_ENGLAND: dict[str, tuple[float, ...]] = {
+    "mobility": (0.0, 0.058, 0.076, 0.207, 0.274),
+    "self_care": (0.0, 0.050, 0.080, 0.164, 0.203),
+    "usual_activities": (0.0, 0.050, 0.063, 0.162, 0.184),
+    "pain_discomfort": (0.0, 0.063, 0.084, 0.276, 0.335),
+    "anxiety_depression": (0.0, 0.078, 0.104, 0.285, 0.289),
+}
+EQ5D5L_ENGLAND_MIN = round(1.0 - sum(d[-1] for d in EQ5D5L_ENGLAND.values()), 3)  # -0.285
+EQ5D_SAMPLES: tuple[str, ...] = ("mdt", "comparison")
+
 # ICD-10 as HES stores it in DIAG_4_nn: three characters plus an optional fourth, no dot.
 ICD10_PATTERN = r"^[A-Z][0-9]{2}[0-9X]?$"
 # OPCS-4 as in OPERTN_4_nn.

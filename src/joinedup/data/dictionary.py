@@ -23,6 +23,8 @@ def render_markdown() -> str:
     parts = [HEADER]
     for table in TABLES.values():
         parts.append(f"\n## `{table.name}`\n\n{table.description}\n\n**Source mapping:** {table.sources}\n")
+        if table.optional:
+            parts.append("\n**Optional:** a dataset may lack this table (collected only by some evaluations).\n")
         if table.primary_key:
             parts.append(f"\n**Primary key:** {', '.join(f'`{k}`' for k in table.primary_key)}\n")
         parts.append("\n| column | type | description | rules |\n|---|---|---|---|\n")

@@ -106,6 +106,8 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
     checks: tuple[Check, ...] = field(default_factory=tuple)
+    # Collected only by some evaluations (e.g. EQ-5D questionnaires): a dataset may lack it.
+    optional: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:

@@ -253,6 +253,53 @@ MDT_ENROLMENTS = Table(
     ),
 )
 
+def _eq5d_utility_matches(t):
+    """A row rule: utility is the England EQ-5D-5L value of the five levels (to 1e-6)."""
+    import ibis
+
+    total = ibis.literal(0.0)
+    for dim, decrements in codes.EQ5D5L_ENGLAND.items():
+        total = total + ibis.cases(*[(t[dim] == level, d) for level, d in enumerate(decrements, 1) if level > 1],
+                                   else_=0.0)
+    return (t.utility - (1.0 - total)).abs() < 1e-6
+
+
+_EQ5D_LEVEL = "1 no problems, 2 slight, 3 moderate, 4 severe, 5 extreme problems / unable"
+_EQ5D_LABEL = {"mobility": "mobility (walking about)", "self_care": "self-care (washing, dressing)",
+               "usual_activities": "usual activities", "pain_discomfort": "pain/discomfort",
+               "anxiety_depression": "anxiety/depression"}
+
+EQ5D_RESPONSES = Table(
+    "eq5d_responses",
+    "EQ-5D-5L questionnaires of the MDT evaluation: patients enrolled in MDT case management at enrolment "
+    "and 6 and 12 months later, and a comparison sample of similar high-risk people aged 65+ in practices "
+    "without an MDT, at a pseudo-index date and 6 and 12 months later. One row per returned questionnaire.",
+    "MDT evaluation patient questionnaires (EQ-5D-5L, EuroQol), linked by pseudonymised NHS number; "
+    "utility from the EQ-5D-5L value set for England (Devlin et al., Health Economics 2018).",
+    (
+        PERSON,
+        C("sample", "string", "`mdt`: enrolled in MDT case management; `comparison`: high-risk patient of a "
+          "practice without an MDT", allowed=codes.EQ5D_SAMPLES),
+        C("index_date", "date", "Enrolment date (mdt) or pseudo-index date (comparison) the waves count from",
+          minimum=DATE_MIN, maximum=DATE_MAX),
+        C("wave", "int32", "0 at the index date, 1 at 6 months, 2 at 12 months", minimum=0, maximum=2),
+        C("response_date", "date", "Date the questionnaire was completed", minimum=DATE_MIN, maximum=DATE_MAX),
+        *(C(dim, "int32", f"EQ-5D-5L {_EQ5D_LABEL[dim]}: {_EQ5D_LEVEL}", minimum=1, maximum=5)
+          for dim in codes.EQ5D_DIMENSIONS),
+        C("utility", "float64", "EQ-5D-5L index value, England value set (Devlin et al. 2018): 1 full health, "
+          "0 dead, negative worse than dead; NICE's preferred 5L-to-3L mapping can be applied to the levels",
+          minimum=codes.EQ5D5L_ENGLAND_MIN, maximum=1),
+    ),
+    primary_key=("person_id", "sample", "wave"),
+    checks=(
+        Check("response_after_index", lambda t: t.response_date >= t.index_date,
+              "response_date is on or after index_date"),
+        Check("utility_matches_value_set", _eq5d_utility_matches,
+              "utility is the England EQ-5D-5L value of the five levels"),
+    ),
+    optional=True,
+)
+
 UNIT_COSTS = Table(
     "unit_costs",
     "Versioned unit costs used to cost activity, with their sources.",
@@ -272,6 +319,6 @@ TABLES: dict[str, Table] = {
     t.name: t
     for t in (
         AREAS, POPULATION, PRACTICES, PERSONS, ADMISSIONS, AE_ATTENDANCES, SOCIAL_CARE_SERVICES,
-        DELAYED_TRANSFERS, PROGRAMMES, SCHEMES, MDT_ENROLMENTS, UNIT_COSTS,
+        DELAYED_TRANSFERS, PROGRAMMES, SCHEMES, MDT_ENROLMENTS, EQ5D_RESPONSES, UNIT_COSTS,
     )
 }

@@ -99,6 +99,8 @@ def validate_dataset(
     typed: dict[str, ibis.Table] = {}
     for name in wanted:
         if not ds.has(name):
+            if TABLES[name].optional:
+                continue
             problems.append(Problem(name, None, "table_present", 0, (f"no {name}.parquet, {name}/ or {name}.csv",)))
             continue
         found, table_typed, n = _check_table(ds, TABLES[name])

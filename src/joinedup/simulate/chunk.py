@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from joinedup.simulate import output
+from joinedup.simulate import eq5d, eq5d_sample, output
 from joinedup.simulate.activity import build_spells
 from joinedup.simulate.ae import build_attendances
 from joinedup.simulate.casemix import person_comorbidities
@@ -31,8 +31,10 @@ from joinedup.simulate.mdt import apply_effect, enrol, enrolment_multiplier
 from joinedup.simulate.population import population_counts, simulate_people
 from joinedup.simulate.social_care import build_services
 
+# Append new streams at the end: a child's numbers depend only on its position, so the streams before
+# it (and the tables drawn from them) stay the same.
 STREAMS = ("people", "emergency", "thin_programme", "mdt", "mdt_extra", "thin_mdt", "spells", "casemix",
-           "social_care", "ae", "output")
+           "social_care", "ae", "output", "eq5d")
 
 
 @dataclass
@@ -44,6 +46,7 @@ class ChunkResult:
     adults: np.ndarray  # years
     list_sizes: np.ndarray  # people registered at the start, by practice of the area
     enrolled: np.ndarray  # enrolments by practice of the area
+    eq5d_effect: tuple[float, int] = (0.0, 0)  # realised MDT utility effect: sum and count (see eq5d)
 
 
 def streams(seed: int, area_index: int, part: int) -> dict[str, np.random.Generator]:
@@ -68,6 +71,10 @@ def simulate_chunk(world: World, area_index: int, part: int) -> ChunkResult:
     services = build_services(people, spells, period, rng["social_care"])
     attendances = build_attendances(people, period, spells, rng["ae"])
     comorb = person_comorbidities(people.ltc, rng["casemix"])
+    cohort = eq5d_sample.build_cohort(enrolments, eq5d_sample.comparison_cohort(
+        people, area, part, period, who, when, rng["eq5d"]))
+    quest = eq5d_sample.questionnaires(cohort, people, period, rng["eq5d"])
+    answers = eq5d.answer(cohort, quest, people, period, spells, scenario.mdt_effect_utility, rng["eq5d"])
     counts, adults = population_counts(people, period)
     n_prac = len(area.practice_codes)
     start_people = people.entry <= period.start
@@ -77,9 +84,11 @@ def simulate_chunk(world: World, area_index: int, part: int) -> ChunkResult:
         "ae_attendances": output.ae_table(attendances, people, area, part, period),
         "social_care_services": output.social_care_table(services, area, part),
         "mdt_enrolments": output.mdt_table(enrolments, area, part),
+        "eq5d_responses": output.eq5d_table(cohort, quest, answers, area, part),
     }
     return ChunkResult(
         area_index, part, tables, counts, adults,
         np.bincount(people.practice[start_people], minlength=n_prac),
         np.bincount(enrolments.practice, minlength=n_prac),
+        (answers.effect_sum, answers.effect_n),
     )

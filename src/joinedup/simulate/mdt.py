@@ -66,6 +66,37 @@ def _rounds(area: AreaPlan, first: int, last: int, period: Period) -> list[tuple
     return [(d, np.array(sorted(ps))) for d, ps in sorted(by_day.items())]
 
 
+def pick_top(people: People, period: Period, d: int, in_round: np.ndarray, taken: np.ndarray, who: np.ndarray,
+             when: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The top 2% (at least 1) by :func:`score` of each round practice's patients 65+ on day ``d``.
+
+    ``in_round`` flags the area's practices holding a round that day; people flagged in ``taken`` are
+    passed over (but still count in the 2%). Ties are broken at random. Used for MDT enrolment and for
+    the EQ-5D comparison sample, so both groups are picked by the same rule.
+
+    Example:
+        >>> # see enrol below, and joinedup.simulate.eq5d_sample.comparison_cohort
+    """
+    here = in_round[people.practice] & (people.entry <= d) & (people.death > d)
+    idx = np.flatnonzero(here)
+    age = period.age_at(np.full(len(idx), d), people.birth_year[idx], people.birth_doy[idx])
+    old = idx[age >= 65]
+    age_old = age[age >= 65]
+    k = np.maximum(1, np.round(TOP_SHARE * np.bincount(people.practice[old], minlength=len(in_round))))
+    free = ~taken[old]
+    cand, cand_age = old[free], age_old[free]
+    if len(cand) == 0:
+        return cand
+    recent = (when >= d - LOOKBACK_DAYS) & (when < d)
+    prior = np.bincount(who[recent], minlength=people.n)[cand]
+    s = score(prior, people.ltc[cand], cand_age)
+    order = np.lexsort((rng.random(len(cand)), -s, people.practice[cand]))
+    cand, prac = cand[order], people.practice[cand][order]
+    first_of = np.searchsorted(prac, prac, side="left")
+    rank = np.arange(len(cand)) - first_of
+    return cand[rank < k[prac]]
+
+
 def enrol(people: People, area: AreaPlan, part: int, period: Period, who: np.ndarray, when: np.ndarray,
           rng: np.random.Generator) -> Enrolments:
     """Enrolments of the chunk's people, from their emergency admissions so far."""
@@ -79,24 +110,9 @@ def enrol(people: People, area: AreaPlan, part: int, period: Period, who: np.nda
     for d, practices in rounds:
         in_round = np.zeros(n_practices, dtype=bool)
         in_round[practices] = True
-        here = in_round[people.practice] & (people.entry <= d) & (people.death > d)
-        idx = np.flatnonzero(here)
-        age = period.age_at(np.full(len(idx), d), people.birth_year[idx], people.birth_doy[idx])
-        old = idx[age >= 65]
-        age_old = age[age >= 65]
-        k = np.maximum(1, np.round(TOP_SHARE * np.bincount(people.practice[old], minlength=n_practices)))
-        free = ~enrolled[old]
-        cand, cand_age = old[free], age_old[free]
-        if len(cand) == 0:
+        chosen = pick_top(people, period, d, in_round, enrolled, who, when, rng)
+        if len(chosen) == 0:
             continue
-        recent = (when >= d - LOOKBACK_DAYS) & (when < d)
-        prior = np.bincount(who[recent], minlength=people.n)[cand]
-        s = score(prior, people.ltc[cand], cand_age)
-        order = np.lexsort((rng.random(len(cand)), -s, people.practice[cand]))
-        cand, prac = cand[order], people.practice[cand][order]
-        first_of = np.searchsorted(prac, prac, side="left")
-        rank = np.arange(len(cand)) - first_of
-        chosen = cand[rank < k[prac]]
         enrolled[chosen] = True
         end = np.minimum(d + ENROLMENT_DAYS, people.death[chosen])
         end = np.where(end >= period.end, NEVER, end)

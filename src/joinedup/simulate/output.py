@@ -22,6 +22,8 @@ from joinedup.simulate import hes_codes as H
 from joinedup.simulate.activity import Spells
 from joinedup.simulate.ae import Attendances
 from joinedup.simulate.dates import Period
+from joinedup.simulate.eq5d import Answers
+from joinedup.simulate.eq5d_sample import Cohort, Questionnaires
 from joinedup.simulate.geography import AreaPlan
 from joinedup.simulate.mdt import Enrolments
 from joinedup.simulate.population import NEVER, People
@@ -154,4 +156,20 @@ def mdt_table(e: Enrolments, area: AreaPlan, part: int) -> pa.Table:
         casemix.take_strings(np.array([f"MDT-{c}" for c in area.practice_codes]), e.practice),
         _dates(e.start),
         _dates(np.where(ongoing, 0, e.end), ongoing),
+    ])
+
+
+def eq5d_table(c: Cohort, q: Questionnaires, a: Answers, area: AreaPlan, part: int) -> pa.Table:
+    """One row per returned questionnaire, by sample, person and wave."""
+    order = np.lexsort((q.wave, c.person[q.row], c.sample[q.row]))
+    row = q.row[order]
+    levels = a.levels[order].astype(np.int32)
+    return _table("eq5d_responses", [
+        pa.array(person_ids(area.index, part, c.person[row])),
+        casemix.take_strings(np.array(codes.EQ5D_SAMPLES), c.sample[row].astype(np.int64)),
+        _dates(c.index[row]),
+        pa.array(q.wave[order].astype(np.int32)),
+        _dates(q.day[order]),
+        *(pa.array(levels[:, k]) for k in range(5)),
+        pa.array(a.utility[order].astype(np.float64)),
     ])

@@ -102,6 +102,27 @@ DTOC_SHARES = {"nhs": 0.55, "social_care": 0.37, "both": 0.08}
 DTOC_AREA_SD = 0.25
 
 
+# --- EQ-5D-5L answers of the MDT evaluation samples (see simulate/eq5d.py) -------------------------------
+# Latent ill-health s (higher = worse) = linear terms below + a person effect + occasion noise; each
+# dimension's level is an ordered logit on EQ5D_LOADING * s + a person-by-dimension effect. Tuned so the
+# high-risk 65+ samples average about 0.6-0.65 (SD about 0.25, a few % below 0) with the England 5L
+# value set, like older people with multimorbidity in community case-management studies.
+EQ5D_AGE = 0.30  # per 10 years over 80 (ageing: a slow decline over follow-up)
+EQ5D_FEMALE = 0.15
+EQ5D_LTC = 0.18  # per long-term condition over 3 (up to 8)
+EQ5D_PERM, EQ5D_AR = 0.35, 0.25  # loads on the latent risk parts (the same risk that drives admissions)
+EQ5D_ADMISSION, EQ5D_ADMISSION_DAYS = 0.70, 45.0  # per emergency admission, decaying exp(-days/45)
+EQ5D_DEATH, EQ5D_DEATH_DAYS = 1.2, 120.0  # decline before death, exp(-days to death/120)
+EQ5D_SD_PERSON, EQ5D_SD_OCCASION, EQ5D_SD_DIMENSION = 0.80, 0.35, 0.50
+EQ5D_LOADING = (1.8, 1.8, 2.0, 1.5, 1.1)  # mobility, self-care, usual activities, pain, anxiety
+EQ5D_CUTS = (  # thresholds between levels 1|2, 2|3, 3|4, 4|5 of each dimension, on the logit scale
+    (-0.87, 1.13, 3.34, 5.46),
+    (1.36, 3.13, 4.75, 6.39),
+    (-0.11, 1.76, 3.80, 5.50),
+    (-0.87, 1.20, 3.41, 5.58),
+    (1.15, 2.61, 4.14, 5.73),
+)
+
 def age_curve(anchors: dict[int, float], max_age: int = MAX_AGE) -> np.ndarray:
     """Log-linear interpolation of a rate given at anchor ages, for ages 0..max_age."""
     ages = np.array(sorted(anchors), dtype=float)

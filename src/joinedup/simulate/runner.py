@@ -30,11 +30,12 @@ from joinedup.simulate.dates import Period
 from joinedup.simulate.delayed import delayed_transfers_table
 from joinedup.simulate.geography import World, build_world
 from joinedup.simulate.scenario import Scenario, resolve_scenario
-from joinedup.simulate.truth import build_truth
+from joinedup.simulate.truth import build_truth, eq5d_summary
 from joinedup.simulate.workers import run_chunks
 from joinedup.simulate.writer import BackgroundWriter, PartWriter, write_table
 
 LARGE_TABLES = ("persons", "admissions", "ae_attendances", "social_care_services")
+CHUNKED_SMALL_TABLES = ("mdt_enrolments", "eq5d_responses")  # simulated by chunk, written as one file
 Progress = Callable[[int, int, str], None]
 
 
@@ -87,13 +88,14 @@ def simulate(out_dir: str | Path, scale: float = 0.02, seed: int = 2013, years: 
     adults = np.zeros((n_areas, n_years), dtype=np.int64)
     list_sizes = {a.index: np.zeros(len(a.practice_codes), np.int64) for a in world.areas}
     enrolled = {a.index: np.zeros(len(a.practice_codes), np.int64) for a in world.areas}
-    mdt_parts: list[pa.Table] = []
+    small_parts: dict[str, list[pa.Table]] = {name: [] for name in CHUNKED_SMALL_TABLES}
+    eq5d_effect = [0.0, 0]  # summed in chunk order: the same float whatever the workers
     background = BackgroundWriter()
     try:
         for done, result in enumerate(_results(world, chunks, workers, (first, last), sc), start=1):
             for name in LARGE_TABLES:
                 background.submit(writers[name].write, result.tables[name])
-            _accumulate(result, population, adults, list_sizes, enrolled, mdt_parts)
+            _accumulate(result, population, adults, list_sizes, enrolled, small_parts, eq5d_effect)
             if progress is not None:
                 progress(done, len(chunks), world.areas[result.area_index].name)
         for w in writers.values():
@@ -107,7 +109,7 @@ def simulate(out_dir: str | Path, scale: float = 0.02, seed: int = 2013, years: 
         "practices": _practices_table(world, list_sizes),
         "programmes": world.programmes,
         "schemes": world.schemes,
-        "mdt_enrolments": pa.concat_tables(mdt_parts) if mdt_parts else TABLES["mdt_enrolments"].arrow_schema().empty_table(),
+        **{name: _concat(name, parts) for name, parts in small_parts.items()},
         "unit_costs": unit_costs_table(sc.mdt_cost_per_patient_year),
         "delayed_transfers": delayed_transfers_table(world.seed, [a.code for a in world.areas], adults, period),
     }
@@ -115,20 +117,27 @@ def simulate(out_dir: str | Path, scale: float = 0.02, seed: int = 2013, years: 
         write_table(out / f"{name}.parquet", table)
         rows[name] = table.num_rows
     rows = {name: rows[name] for name in TABLES}
-    truth = build_truth(world, rows, enrolled)
+    truth = build_truth(world, rows, enrolled, eq5d_summary(small["eq5d_responses"], *eq5d_effect))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - t0
     return SimulationSummary(rows, seconds, sum(rows.values()) / max(seconds, 1e-9), out)
 
 
-def _accumulate(result: ChunkResult, population, adults, list_sizes, enrolled, mdt_parts) -> None:
+def _accumulate(result: ChunkResult, population, adults, list_sizes, enrolled, small_parts, eq5d_effect) -> None:
     """Add a chunk's aggregates to the run's (small) running totals."""
     i = result.area_index
     population[i] += result.population
     adults[i] += result.adults
     list_sizes[i] += result.list_sizes
     enrolled[i] += result.enrolled
-    mdt_parts.append(result.tables["mdt_enrolments"])
+    for name, parts in small_parts.items():
+        parts.append(result.tables[name])
+    eq5d_effect[0] += result.eq5d_effect[0]
+    eq5d_effect[1] += result.eq5d_effect[1]
+
+
+def _concat(name: str, parts: list[pa.Table]) -> pa.Table:
+    return pa.concat_tables(parts) if parts else TABLES[name].arrow_schema().empty_table()
 
 
 def _areas_table(world: World, population: np.ndarray) -> pa.Table:

@@ -1,8 +1,8 @@
 """Scenarios: the true effects simulated England is built with.
 
-A scenario fixes what the programmes and the MDTs do to emergency admissions, so that estimators can
-be checked against a known truth (``truth.json``) and a null scenario can show they find nothing when
-nothing is there.
+A scenario fixes what the programmes and the MDTs do to emergency admissions (and the MDTs to their
+patients' EQ-5D utility), so that estimators can be checked against a known truth (``truth.json``) and
+a null scenario can show they find nothing when nothing is there.
 
 Example:
     >>> from joinedup.simulate.scenario import SCENARIOS, Scenario
@@ -34,6 +34,8 @@ class Scenario(BaseModel):
     ramp_months: int = Field(default=12, ge=0, le=120)
     vanguard_effect: float = -0.03
     mdt_effect_admissions: float = -0.10
+    # Absolute change of EQ-5D-5L utility of enrolled patients at follow-up (not a rate: no -1 bound).
+    mdt_effect_utility: float = Field(default=0.02, ge=-0.5, le=0.5)
     mdt_cost_per_patient_year: float = Field(default=950.0, ge=0)
 
     @field_validator("pioneer_effect")
@@ -73,6 +75,7 @@ SCENARIOS: dict[str, Scenario] = {
         pioneer_effect={1: 0.0, 2: 0.0},
         vanguard_effect=0.0,
         mdt_effect_admissions=0.0,
+        mdt_effect_utility=0.0,
     ),
 }
 

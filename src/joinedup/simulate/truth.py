@@ -2,8 +2,8 @@
 
 Every effect is listed with the outcome it changes, who it applies to, its size (relative change,
 rate ratio and log rate ratio), when it starts and when it reaches its full size; the areas of each
-programme; the MDT sites, practices, adoption dates and numbers enrolled; and the calibration
-constants. The format is documented in docs/simulation.md.
+programme; the MDT sites, practices, adoption dates and numbers enrolled; the EQ-5D sample and the
+realised MDT utility effect; and the calibration constants. The format is documented in docs/simulation.md.
 
 Example:
     >>> ramp_end("2013-11-01", 12)
@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from joinedup.data.tables import TABLES
+from joinedup.simulate import eq5d_sample as S
 from joinedup.simulate import params
 from joinedup.simulate.dates import to_iso
 from joinedup.simulate.geography import World
@@ -43,8 +45,48 @@ def _effect(name: str, size: float, applies_to: str, starts: dict[str, str], mon
     }
 
 
-def build_truth(world: World, rows: dict[str, int], enrolled: dict[int, np.ndarray]) -> dict:
-    """The truth document of a run; ``enrolled`` maps area index to enrolments by practice."""
+def eq5d_summary(table, effect_sum: float = 0.0, effect_n: int = 0) -> dict:
+    """Questionnaires and mean utility by sample and wave, and the realised MDT utility effect.
+
+    Example:
+        >>> summary = eq5d_summary(TABLES["eq5d_responses"].arrow_schema().empty_table(), 2.0, 100)
+        >>> summary["by_sample_and_wave"]["mdt_wave_0"], summary["realised_effect"]
+        ({'n': 0, 'mean_utility': None}, 0.02)
+    """
+    sample = np.asarray(table.column("sample").to_pylist(), dtype=object)
+    wave = table.column("wave").to_numpy()
+    value = table.column("utility").to_numpy()
+    groups = {}
+    for name in ("mdt", "comparison"):
+        for w in (0, 1, 2):
+            here = (sample == name) & (wave == w)
+            groups[f"{name}_wave_{w}"] = {"n": int(here.sum()),
+                                          "mean_utility": round(float(value[here].mean()), 4) if here.any() else None}
+    return {"by_sample_and_wave": groups, "managed_follow_up_questionnaires": effect_n,
+            "realised_effect": round(effect_sum / effect_n, 5) if effect_n else None}
+
+
+def _eq5d(world: World, summary: dict) -> dict:
+    return {
+        "effect_utility": world.scenario.mdt_effect_utility,
+        "value_set": "EQ-5D-5L England (Devlin et al., Health Economics 2018;27:7-22); range -0.285 to 1",
+        "samples": "mdt: every enrolment, index = enrolment_date; comparison: at the area's first MDT adoption "
+                   "and each following 1 April, the top 2% of patients 65+ by the MDT score in each practice with "
+                   "no MDT then nor in the next 12 months, once per person, index = that day",
+        "waves_days_after_index": S.WAVE_DAYS.tolist(), "return_days": S.RETURN_DAYS,
+        "response_rate": S.RESPONSE_RATE,
+        "effect_mechanism": "at waves 1-2 of enrolled patients while case-managed, latent ill-health is lowered so "
+                            "that expected utility rises by effect_utility (less only where the ceiling of 1 "
+                            "binds); realised_effect is the mean difference with and without it on the same "
+                            "random numbers. Fewer admissions (mdt effect) raise utility a little more.",
+        **summary,
+    }
+
+
+def build_truth(world: World, rows: dict[str, int], enrolled: dict[int, np.ndarray],
+                eq5d: dict | None = None) -> dict:
+    """The truth document of a run; ``enrolled`` maps area index to enrolments by practice; ``eq5d``
+    is :func:`eq5d_summary` of the run's questionnaires."""
     sc = world.scenario
     wave_areas = {w: sorted(a.code for a in world.areas if a.pioneer_wave == w) for w in (1, 2)}
     vanguard = sorted(a.code for a in world.areas if a.vanguard_start is not None)
@@ -66,6 +108,12 @@ def build_truth(world: World, rows: dict[str, int], enrolled: dict[int, np.ndarr
                   "the period); no ramp", {}, 0, sorted({a.code for a in world.areas if a.mdt_site}))
     mdt["ramp"] = "none: full effect from enrolment_date"
     effects.append(mdt)
+    effects.append({
+        "name": "mdt_utility", "outcome": "EQ-5D-5L utility (eq5d_responses.utility, England value set)",
+        "applies_to": "questionnaires of enrolled patients (sample = 'mdt') at waves 1 and 2, while case-managed",
+        "absolute_change": sc.mdt_effect_utility, "ramp": "none: from the 6-month wave",
+        "areas": mdt["areas"],
+    })
     practices = []
     for a in world.areas:
         for p in np.flatnonzero(a.mdt_adoption >= 0):
@@ -104,7 +152,10 @@ def build_truth(world: World, rows: dict[str, int], enrolled: dict[int, np.ndarr
             "practices": practices,
             "n_practices": len(practices),
             "n_enrolled": int(sum(p["n_enrolled"] for p in practices)),
+            "effect_utility": sc.mdt_effect_utility,
         },
+        "eq5d": _eq5d(world, eq5d if eq5d is not None else
+                      eq5d_summary(TABLES["eq5d_responses"].arrow_schema().empty_table())),
         "calibration": {
             "emergency_trend_per_year": params.EMERGENCY_TREND, "season_amplitude": params.SEASON_AMPLITUDE,
             "area_sd": params.AREA_SD, "imd_log_rate_per_point": params.EMERGENCY_IMD,
