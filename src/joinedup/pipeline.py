@@ -96,9 +96,16 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         }
         sections = [overview_section(tables, _display(location, out_dir))]
 
+    indicator_table = None
     if protocol.indicators is not None:
         with timer.step("indicators"):
-            sections.append(_indicators_step(ds, protocol, out_dir))
+            section, indicator_table = _indicators_step(ds, protocol, out_dir)
+            sections.append(section)
+
+    if protocol.impact is not None:
+        with timer.step("impact"):
+            sections.append(_impact_step(ds, indicator_table, protocol, out_dir, location))
+            seeds["impact"] = protocol.impact.seed
 
     with timer.step("report"):
         for section in sections:
@@ -146,7 +153,24 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)
-    return indicators_section(controlled, funnel, spec.headline)
+    return indicators_section(controlled, funnel, spec.headline), table
+
+
+def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, location: str):
+    """Every comparative design on the outcome's area panel; tables, figures and the report section.
+
+    The tables hold estimates, rates and area counts, no counts of people, so disclosure control
+    has nothing to suppress in them; they still pass through ``write_table`` like every output.
+    """
+    from joinedup.impact.evaluate import run_impact
+    from joinedup.impact.truth import load_truth
+    from joinedup.report.impact_section import impact_section
+
+    truth = load_truth(location) if "://" not in location else None
+    result = run_impact(ds, indicator_table, protocol.impact, truth)
+    for name, frame in result.tables.items():
+        write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
+    return impact_section(result, protocol.impact)
 
 
 def _display(location: str, out_dir: Path) -> str:

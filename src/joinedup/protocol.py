@@ -80,6 +80,56 @@ class Indicators(_Strict):
         return headline
 
 
+class Impact(_Strict):
+    outcome: str = Field("emergency_admissions",
+                         description="Indicator id compared between programme and comparison areas (a rate)")
+    period: Period = Field("quarter", description="Period of the area x period panel")
+    scale: Literal["rate", "log"] = Field("log", description="Outcome scale: the rate or its log "
+                                          "(effects then read as percentage change)")
+    programme: Literal["pioneer"] = Field("pioneer", description="Programme whose areas are treated")
+    exclude_vanguards: bool = Field(True, description="Drop Vanguard areas (a co-intervention) from the comparison areas")
+    matched_controls: int | None = Field(None, ge=1, description="Comparison areas matched to each treated area on "
+                                         "baseline deprivation, age structure, outcome level and trend "
+                                         "(omit to keep every eligible area)")
+    baseline: tuple[str, str] = Field(("2010-04-01", "2013-03-31"),
+                                      description="Baseline for matching and for the wave-1 two-by-two DiD")
+    four_groups: bool = Field(True, description="Also the four-group design: Pioneer only, Vanguard only and "
+                              "both, each against areas in neither programme (every area kept)")
+    control_group: Literal["nevertreated", "notyettreated"] = Field(
+        "nevertreated", description="Callaway & Sant'Anna comparison group")
+    est_method: Literal["dr", "ipw", "reg"] = Field("dr", description="Callaway & Sant'Anna estimator")
+    anticipation: int = Field(0, ge=0, description="Periods of anticipation before the start date")
+    base_period: Literal["varying", "universal"] = Field("varying", description="Pre-period base for ATT(g,t)")
+    biters: int = Field(999, ge=99, description="Bootstrap draws (multiplier bootstrap; wild cluster bootstrap)")
+    seed: int = Field(2013, ge=0, description="Seed of every bootstrap and placebo draw")
+    synthetic_control: bool = Field(True, description="Synthetic control and synthetic DiD for each Pioneer site")
+    placebo_prefit: float | None = Field(5.0, gt=0, description="Placebo-in-space: drop placebos whose pre-period "
+                                         "MSPE exceeds this multiple of the treated site's (omit to keep all)")
+
+    @field_validator("outcome")
+    @classmethod
+    def _rate_outcome(cls, outcome):
+        from joinedup.indicators.catalogue import CATALOGUE
+        if outcome not in CATALOGUE:
+            raise ValueError(f"unknown indicator id {outcome!r}; known: {', '.join(CATALOGUE)}")
+        if CATALOGUE[outcome].method not in ("crude_rate", "dsr", "rate_per_day"):
+            raise ValueError(f"indicator {outcome!r} is a {CATALOGUE[outcome].method}; impact needs a rate "
+                             "(method crude_rate, dsr or rate_per_day)")
+        return outcome
+
+    @field_validator("baseline")
+    @classmethod
+    def _dates(cls, baseline):
+        import datetime as dt
+        try:
+            first, last = (dt.date.fromisoformat(d) for d in baseline)
+        except ValueError:
+            raise ValueError(f"baseline must be two ISO dates [first, last]; got {list(baseline)}") from None
+        if first >= last:
+            raise ValueError(f"baseline must run forwards; got {list(baseline)}")
+        return baseline
+
+
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -89,6 +139,7 @@ class Protocol(_Strict):
     evaluation: Evaluation
     data: Data = Field(default_factory=Data)
     indicators: Indicators | None = Field(None, description="Compute indicators (omit the table to skip)")
+    impact: Impact | None = Field(None, description="Compare programme areas with comparison areas (omit the table to skip)")
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)

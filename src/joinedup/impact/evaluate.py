@@ -1,0 +1,284 @@
+"""The protocol's impact step: every comparative design on one area x period panel.
+
+From the indicator table, :func:`run_impact` builds the panel of the protocol's outcome (Pioneer
+areas treated from the period containing their start date; Vanguard areas, a co-intervention, out
+of the comparison pool by default), optionally keeps only matched comparison areas, and runs:
+
+1. the published local-authority design: wave-1 Pioneers against comparison areas, baseline
+   (e.g. April 2010 - March 2013) against the periods after the start, two-way fixed effects with
+   cluster-robust SEs and a wild cluster bootstrap;
+2. Callaway & Sant'Anna group-time effects for both waves (staggered adoption) with the simple,
+   dynamic (event study), group and calendar aggregations and a seeded multiplier bootstrap;
+3. an event-study TWFE for comparison with (2);
+4. synthetic control for each Pioneer site (outcome-only, as one unit: its areas' events over its
+   population) with placebo-in-space inference, and synthetic DiD for each wave.
+
+Where the data are simulated (``truth.json`` beside them), each estimate is set beside the effect
+the simulation programmed, averaged the same way (see :mod:`joinedup.impact.truth`).
+
+Example:
+    >>> from joinedup.protocol import Impact
+    >>> result = run_impact(ds, indicator_table, Impact())              # doctest: +SKIP
+    >>> result.tables["impact_estimates"][["design", "estimate", "ci_low", "ci_high"]]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from joinedup.impact.comparison import COVARIATES, area_balance, area_covariates, match_areas
+from joinedup.impact.panel import area_panel
+from joinedup.impact.truth import programmed_effect
+from joinedup.report.charts import Figure
+
+ESTIMATE_COLUMNS = ["design", "estimator", "estimand", "estimate", "std_error", "ci_low", "ci_high",
+                    "p_value", "pct_change", "pct_low", "pct_high", "n_treated_areas", "n_comparison_areas",
+                    "programmed", "covers_programmed"]
+
+
+@dataclass
+class ImpactResult:
+    """Tables (tidy, ready to write), figures and notes of the impact step."""
+
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _pct(value: float, scale: str, baseline: float) -> float:
+    return float(100 * np.expm1(value)) if scale == "log" else float(100 * value / baseline)
+
+
+def _row(design, estimator, estimand, est, se, lo, hi, p, scale, baseline, n_t, n_c, truth) -> dict:
+    row = {"design": design, "estimator": estimator, "estimand": estimand, "estimate": est, "std_error": se,
+           "ci_low": lo, "ci_high": hi, "p_value": p, "pct_change": _pct(est, scale, baseline),
+           "pct_low": _pct(lo, scale, baseline), "pct_high": _pct(hi, scale, baseline),
+           "n_treated_areas": n_t, "n_comparison_areas": n_c, "programmed": np.nan, "covers_programmed": None}
+    if truth is not None and np.isfinite(truth):
+        row["programmed"] = truth
+        row["covers_programmed"] = bool(lo <= truth <= hi)
+    return row
+
+
+def outcome_panel(ds, indicators: pd.DataFrame | None, spec, exclude: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """The area x period panel of the protocol's outcome (computed here if the table lacks it).
+    ``exclude`` overrides the protocol's choice of co-intervention programmes to drop."""
+    have = indicators is not None and ((indicators["indicator"] == spec.outcome)
+                                       & (indicators["period"] == spec.period)).any()
+    if not have:
+        from joinedup.indicators import compute_indicators
+        indicators = compute_indicators(ds, [spec.outcome], [spec.period])
+    if exclude is None:
+        exclude = ("vanguard",) if spec.exclude_vanguards else ()
+    with warnings.catch_warnings():  # dropped areas are reported in the result's notes instead
+        warnings.simplefilter("ignore", UserWarning)
+        panel = area_panel(indicators, ds, spec.outcome, spec.period, programme=spec.programme,
+                           exclude=exclude, scale=spec.scale, zeros="drop_area")
+    # A programme area starting after the data is neither treated nor a fair comparison.
+    return panel[~panel["programme_area"] | panel["treated"]]
+
+
+def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = None) -> ImpactResult:
+    """Run every design the protocol's ``[impact]`` section asks for (see the module docstring)."""
+    out = ImpactResult()
+    if indicators is None or not ((indicators["indicator"] == spec.outcome)
+                                  & (indicators["period"] == spec.period)).any():
+        from joinedup.indicators import compute_indicators
+        indicators = compute_indicators(ds, [spec.outcome], [spec.period])
+    four = four_groups(ds, indicators, spec, truth) if spec.four_groups else []
+    panel = outcome_panel(ds, indicators, spec)
+    dropped = panel.attrs.get("dropped_areas") or []
+    if dropped:
+        out.notes.append(f"{len(dropped)} area(s) with a period without events were dropped on the log scale: "
+                         + ", ".join(map(str, dropped)))
+    treated = panel[panel["treated"]]
+    out.notes.append(f"{treated['site'].nunique()} Pioneer sites ({treated['area_code'].nunique()} areas) "
+                     f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison areas"
+                     + ("; Pioneer areas that are also Vanguard areas are left out." if spec.exclude_vanguards else "."))
+    covs = area_covariates(ds, panel)
+    if spec.matched_controls:
+        matching = match_areas(covs, "treated", COVARIATES, n_controls=spec.matched_controls)
+        balance = matching.balance()
+        out.figures.append(matching.plot(id="impact-love-plot"))
+        panel = matching.matched_panel(panel)
+    else:
+        balance = area_balance(covs, "treated", COVARIATES)
+        from joinedup.impact.balance import balance_plot
+        out.figures.append(balance_plot(balance, id="impact-love-plot"))
+    out.tables["impact_balance"] = balance
+    rows = wave1_did(panel, spec, truth, out) + staggered_did(panel, spec, truth, out) + four
+    if spec.synthetic_control:
+        rows += synthetic_did(panel, spec, truth, out) + synthetic_control(panel, spec, truth, out)
+    out.tables["impact_estimates"] = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
+    return out
+
+
+def _baseline_mean(panel: pd.DataFrame) -> float:
+    pre = panel[panel["treated"] & ~panel["post"]]
+    return float(np.average(pre["y"], weights=pre["weight"])) if len(pre) else float("nan")
+
+
+def wave1_did(panel, spec, truth, out) -> list[dict]:
+    """The published design: wave 1 against comparison areas, baseline years against after the start."""
+    from joinedup.impact.event_study import event_study
+    from joinedup.impact.twfe import twfe_did, wild_cluster_bootstrap
+
+    first, last = (pd.Timestamp(d) for d in spec.baseline)
+    wave1 = panel[(panel["wave"].fillna(0) == 1) | ~panel["treated"]]
+    starts = pd.to_datetime(wave1["period_start"])
+    in_baseline = (starts >= first) & (starts <= last)
+    start = wave1.loc[wave1["treated"], "first_treated"].min()
+    d = wave1[in_baseline | (wave1["t"] >= start)].copy()
+    d["treated_post"] = (d["treated"] & (d["t"] >= start)).astype(int)
+    res = twfe_did(d, weights="weight", scale=spec.scale)
+    boot = wild_cluster_bootstrap(res, B=spec.biters, weights="webb" if res.n_clusters < 12 else "rademacher",
+                                  seed=spec.seed)
+    n_t, n_c = int(d.loc[d["treated"], "area_code"].nunique()), int(d.loc[~d["treated"], "area_code"].nunique())
+    expected = programmed_effect(truth, d[d["treated_post"] == 1], spec.scale, spec.period)
+    base = _baseline_mean(d)
+    rows = [
+        _row("wave 1, baseline vs after the start", "TWFE DiD (cluster-robust)", "ATT", res.estimate,
+             res.se, *res.ci, res.p, spec.scale, base, n_t, n_c, expected),
+        _row("wave 1, baseline vs after the start", "TWFE DiD (wild cluster bootstrap)", "ATT", res.estimate,
+             np.nan, *boot.ci, boot.p, spec.scale, base, n_t, n_c, expected),
+    ]
+    es = event_study(wave1, weights="weight", window=(-8, 16))
+    out.tables["impact_twfe_event_study"] = es.tidy()
+    out.figures.append(es.plot(id="impact-twfe-event-study"))
+    return rows
+
+
+def staggered_did(panel, spec, truth, out) -> list[dict]:
+    """Callaway & Sant'Anna for both waves; areas weighted by their baseline population."""
+    from joinedup.impact.did import att_gt
+
+    pre_pop = panel[~panel["post"] | ~panel["treated"]].groupby("area_code")["population"].mean()
+    data = panel.assign(area_weight=panel["area_code"].map(pre_pop), area_id=panel["area_code"].factorize()[0])
+    res = att_gt(data, yname="y", tname="t", idname="area_id", gname="first_treated",
+                 control_group=spec.control_group, est_method=spec.est_method, anticipation=spec.anticipation,
+                 base_period=spec.base_period, weightsname="area_weight", biters=spec.biters, seed=spec.seed)
+    out.tables["impact_att_gt"] = res.tidy()
+    n_t = int(panel.loc[panel["treated"], "area_code"].nunique())
+    n_c = int(panel.loc[~panel["treated"], "area_code"].nunique())
+    base = _baseline_mean(panel)
+    rows = []
+    for kind in ("simple", "dynamic", "group", "calendar"):
+        agg = res.aggregate(kind)
+        if kind != "simple":
+            out.tables[f"impact_cs_{kind}"] = agg.tidy()
+        lo, hi = agg.overall_ci
+        post = panel[panel["treated"] & (panel["t"] >= panel["first_treated"])]
+        expected = programmed_effect(truth, post, spec.scale, spec.period) if kind == "simple" else None
+        rows.append(_row("waves 1 and 2, staggered", f"Callaway & Sant'Anna ({spec.est_method})",
+                         f"overall ATT ({kind})", agg.overall_att, agg.overall_se, lo, hi,
+                         float(2 * _norm_sf(abs(agg.overall_att / agg.overall_se))), spec.scale, base,
+                         n_t, n_c, expected))
+    out.figures.append(res.aggregate("dynamic").plot(id="impact-cs-event-study"))
+    return rows
+
+
+def four_groups(ds, indicators, spec, truth) -> list[dict]:
+    """Pioneer only, Vanguard only and both, each against areas in neither programme (every area kept)."""
+    from joinedup.impact.four_groups import four_group_did, group_and_post
+
+    panel = outcome_panel(ds, indicators, spec, exclude=())
+    programmes = ds.execute(ds.table("programmes"))
+    result = four_group_did(panel, programmes)
+    group, post = group_and_post(panel, programmes)
+    base = float(panel.loc[group == "neither", "y"].mean())
+    rows = []
+    for r in result.itertuples():
+        treated_rows = panel[(group == r.group) & post.to_numpy()]
+        rows.append(_row("four groups: " + r.group.replace("_", " "), "TWFE DiD (cluster-robust)",
+                         "ATT against areas in neither", r.estimate, r.std_error, r.ci_low, r.ci_high, r.p_value,
+                         spec.scale, base, r.n_areas, r.n_neither,
+                         programmed_effect(truth, treated_rows, spec.scale, spec.period)))
+    return rows
+
+
+def _norm_sf(z: float) -> float:
+    from scipy import stats
+    return float(stats.norm.sf(z))
+
+
+def site_panel(panel: pd.DataFrame, scale: str, multiplier: float) -> pd.DataFrame:
+    """Pioneer sites as single units (their areas' events over their population) beside the comparison
+    areas, for synthetic control: ``unit, t, y, first_treated, wave, site``."""
+    treated = panel[panel["treated"]]
+    sums = treated.groupby(["site", "t"], as_index=False).agg(
+        numerator=("numerator", "sum"), population=("population", "sum"),
+        first_treated=("first_treated", "min"), wave=("wave", "min"))
+    rate = sums["numerator"] / sums["population"] * multiplier
+    sums["y"] = np.log(rate) if scale == "log" else rate
+    sums = sums.rename(columns={"site": "unit"})
+    controls = panel.loc[~panel["treated"], ["area_code", "t", "y", "first_treated"]].rename(
+        columns={"area_code": "unit"})
+    return pd.concat([sums[["unit", "t", "y", "first_treated", "wave"]], controls], ignore_index=True)
+
+
+def _site_units(panel, spec):
+    from joinedup.indicators.catalogue import CATALOGUE
+
+    sites = site_panel(panel, spec.scale, CATALOGUE[spec.outcome].multiplier)
+    treated = sites[sites["first_treated"] > 0].drop_duplicates("unit").set_index("unit")
+    donors = sorted(sites.loc[sites["first_treated"] == 0, "unit"].unique())
+    return sites, treated, donors
+
+
+def synthetic_control(panel, spec, truth, out) -> list[dict]:
+    """Synthetic control per Pioneer site with placebo-in-space (site table, gaps, placebo plot)."""
+    from joinedup.impact.synthetic import placebo_in_space
+
+    sites, treated, donors = _site_units(panel, spec)
+    starts = treated["first_treated"].astype(int).to_dict()
+    # Predictors: the outcome's yearly means before the first start, equally weighted (a fixed V:
+    # every predictor is the same outcome, so there is nothing for a nested V search to weigh, and it
+    # costs ~1 s a fit). Matching every pre-period instead lets ~80 donors interpolate a large site
+    # exactly (pre-MSPE 0), which leaves the post/pre MSPE ratio meaningless.
+    pre = list(range(1, min(starts.values())))
+    blocks = [pre[max(0, i - 4):i] for i in range(len(pre), 0, -4)][::-1]
+    special = [("y", block, "mean") for block in blocks]
+    results = placebo_in_space(sites[["unit", "t", "y"]], "unit", "t", "y", list(starts), starts,
+                               v=np.full(len(special), 1 / len(special)), special_predictors=special,
+                               donors=donors, prefit_filter=spec.placebo_prefit)
+    site_rows, gaps = [], []
+    for site, res in results.items():
+        fit = res.treated_fit
+        gaps.append(fit.gaps().assign(site=site))
+        post = panel[(panel["site"] == site) & (panel["t"] >= starts[site])]
+        base = float(np.mean(fit.treated[fit.times < starts[site]]))
+        site_rows.append({"site": site, "wave": int(treated.loc[site, "wave"]),
+                          "att": fit.att, "pct_change": _pct(fit.att, spec.scale, base),
+                          "pre_rmspe": float(np.sqrt(fit.pre_mspe)), "post_pre_mspe_ratio": fit.mspe_ratio,
+                          "rank": res.rank, "n_placebos": res.n_placebos, "p_value": res.p_value,
+                          "programmed": programmed_effect(truth, post, spec.scale, spec.period)})
+    out.tables["impact_synth_sites"] = pd.DataFrame(site_rows)
+    out.tables["impact_synth_gaps"] = pd.concat(gaps, ignore_index=True)
+    out.figures.append(results[sorted(results)[0]].plot())
+    return []
+
+
+def synthetic_did(panel, spec, truth, out) -> list[dict]:
+    """Synthetic DiD for each wave, the wave's sites as units, placebo standard errors."""
+    from joinedup.impact.synthetic import sdid
+
+    sites, treated, donors = _site_units(panel, spec)
+    rows = []
+    for wave in sorted(treated["wave"].astype(int).unique()):
+        units = treated.index[treated["wave"] == wave].tolist()
+        start = int(treated.loc[units, "first_treated"].min())
+        block = sites[sites["unit"].isin(units) | sites["unit"].isin(donors)].copy()
+        block["d"] = (block["unit"].isin(units) & (block["t"] >= start)).astype(int)
+        est = sdid(block, "unit", "t", "y", "d", se="placebo", replications=200, seed=spec.seed)
+        half = 1.959963984540054 * est.se
+        post = panel[(panel["wave"] == wave) & panel["treated"] & (panel["t"] >= start)]
+        base = float(block.loc[block["unit"].isin(units) & (block["t"] < start), "y"].mean())
+        rows.append(_row(f"wave {wave}, sites as units", "synthetic DiD (placebo SE)", "ATT", est.estimate,
+                         est.se, est.estimate - half, est.estimate + half,
+                         float(2 * _norm_sf(abs(est.estimate / est.se))), spec.scale, base, len(units),
+                         len(donors), programmed_effect(truth, post, spec.scale, spec.period)))
+    return rows
