@@ -137,10 +137,6 @@ def test_nsw_experimental_benchmark(m_out, lalonde):
     assert naive == pytest.approx(-635.0262, abs=1e-4)
     matched = att(m_out, "re78").estimate
     assert abs(matched - experimental) < abs(naive - experimental)
-    try:
-        import causaldata  # noqa: F401  (CPS-1 controls; not installed here, and not installed for this)
-    except ImportError:
-        pytest.skip("causaldata (NSW + CPS controls) is not installed; CPS comparison not run")
 
 
 def test_love_plot_is_a_figure(m_out):

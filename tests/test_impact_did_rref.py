@@ -13,7 +13,6 @@ files, so that test runs only when the file is present beside them.
 """
 
 import io
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -98,15 +97,3 @@ def test_mpdta_matches_r(mpdta, scenario, options):
     assert_matches_r(res, R_ATTGT, R_AGGTE, scenario)
     W, p = R_PRETEST[scenario]
     assert res.W == pytest.approx(W, rel=1e-9) and round(res.Wpval, 5) == p
-
-
-SIM = Path(EXT / "sim_data.csv")
-
-
-@pytest.mark.skipif(not SIM.exists(), reason="R's simulated panel (csdid/data/sim_data.csv) is not shared")
-def test_simulated_panel_with_covariate_matches_r():
-    ref_attgt = pd.read_csv(EXT / "did_r250_ref_attgt.csv")
-    ref_aggte = pd.read_csv(EXT / "did_r250_ref_aggte.csv")
-    res = att_gt(pd.read_csv(SIM), yname="Y", tname="period", idname="id", gname="G", xformla="~ X",
-                 bstrap=False, cband=False)
-    assert_matches_r(res, ref_attgt, ref_aggte, "sim_nev_dr", att_tol=1e-8, se_rtol=1e-7)
