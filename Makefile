@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: demo test env lint bench docs clean
+.PHONY: demo test env browser lint bench docs clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -21,10 +21,15 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 env: $(VENV)/.synced
 
+# Web pages are tested in a real browser: Debian's Chromium, driven by Playwright (no browser download).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium)
+
 demo: env
 	$(VENV)/bin/joinedup demo --out out/demo
 
-test: env
+test: env browser
 	$(VENV)/bin/python -m pytest -q
 
 lint: env
