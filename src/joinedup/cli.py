@@ -99,7 +99,9 @@ def _run(protocol_path: Path, out: Path | None) -> None:
     try:
         protocol = load_protocol(protocol_path)
         with _bar() as bar:
-            steps = bar.add_task("Evaluation", total=4 if protocol.data.source == "simulate" else 3)
+            optional = (protocol.indicators, protocol.impact, protocol.economics)
+            total = 3 + (protocol.data.source == "simulate") + sum(step is not None for step in optional)
+            steps = bar.add_task("Evaluation", total=total)  # validate, overview, report + the optional steps
             sim = bar.add_task("Simulating England", total=None, visible=False)
 
             def on_step(name: str) -> None:
@@ -148,6 +150,34 @@ def indicators(
     written = write_table(table, out, "indicators", ["numerator", "denominator"],
                           national=(table["level"] == "england").to_numpy())
     typer.echo(f"Wrote {len(written):,} rows to {out / 'tables' / 'indicators.csv'} (and .parquet)")
+
+
+@app.command()
+def economics(
+    data: str = typer.Option(..., "--data", help="Dataset folder or Ibis connection URL"),
+    out: Path = typer.Option(..., "--out", help="Output folder (tables/, figures/, economics.html)"),
+    protocol: Path = typer.Option(None, "--protocol", help="Protocol whose [economics] section to use "
+                                  "(default: the section's defaults)"),
+    engine: Engine = typer.Option("duckdb", help="Engine to run the queries on"),
+    seed: int = typer.Option(None, help="Override the protocol's seed"),
+) -> None:
+    """Cost-effectiveness of MDT case management: cohort, matching, outcomes, costs, QALYs, CEA."""
+    from joinedup.data import DataSourceError, DataValidationError, load_dataset
+    from joinedup.pipeline import run_economics_only
+    from joinedup.protocol import Economics, ProtocolError, load_protocol
+
+    try:
+        spec = (load_protocol(protocol).economics if protocol else None) or Economics()
+        if seed is not None:
+            spec = spec.model_copy(update={"seed": seed})
+        ds = load_dataset(data, engine)
+        with console.status("Economic evaluation (cohort, matching, outcomes, bootstrap)"):
+            report = run_economics_only(ds, spec, out, data)
+    except (ProtocolError, DataSourceError, DataValidationError, ValueError) as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Report: {report.resolve()}")
+    typer.echo(f"Tables in {(out / 'tables').resolve()}, figures in {(out / 'figures').resolve()}")
 
 
 @app.command("protocol-example")

@@ -107,6 +107,11 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             sections.append(_impact_step(ds, indicator_table, protocol, out_dir, location))
             seeds["impact"] = protocol.impact.seed
 
+    if protocol.economics is not None:
+        with timer.step("economics"):
+            sections.append(_economics_step(ds, protocol, out_dir, location))
+            seeds["economics"] = protocol.economics.seed
+
     with timer.step("report"):
         for section in sections:
             for figure in section.figures:
@@ -171,6 +176,53 @@ def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, locatio
     for name, frame in result.tables.items():
         write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
     return impact_section(result, protocol.impact)
+
+
+# Counts of people in the economics tables (sub-national: they are controlled); estimates, means and
+# rates are exempt (DESIGN.md).
+ECONOMICS_COUNTS = {
+    "economics_sample_sizes": ["Control", "Treated"], "economics_risk": ["people", "events"],
+    "economics_risk_calibration": ["n", "observed"], "economics_use": ["people"],
+    "economics_qalys": ["sampled", "complete", "no_baseline", "no_end_point"],
+}
+
+
+def _economics_step(ds, protocol: Protocol, out_dir: Path, location: str):
+    return _economics_section(ds, protocol.economics, out_dir, location, protocol.output.disclosure_control)
+
+
+def _economics_section(ds, spec, out_dir: Path, location: str, disclosure_control: bool = True):
+    """The MDT cost-effectiveness analysis; controlled tables, figures and the report section."""
+    from joinedup.economics.evaluate import run_economics
+    from joinedup.impact.truth import load_truth
+    from joinedup.report.economics_section import economics_section
+
+    truth = load_truth(location) if "://" not in location else None
+    result = run_economics(ds, spec, truth)
+    for name, frame in list(result.tables.items()):
+        result.tables[name] = write_table(frame, out_dir, name, ECONOMICS_COUNTS.get(name, []),
+                                          disclosure_control=disclosure_control)
+    return economics_section(result, spec)
+
+
+def run_economics_only(ds, spec, out: str | Path, location: str) -> Path:
+    """``joinedup economics``: the economics step alone, with its own small report (economics.html).
+
+    Example:
+        >>> run_economics_only(ds, Economics(), "out/econ", "out/sim")          # doctest: +SKIP
+    """
+    out_dir = Path(out)
+    section = _economics_section(ds, spec, out_dir, location)
+    for figure in section.figures:
+        figure.write(out_dir / "figures")
+    provenance = {"Data": location, "Seeds": f"economics {spec.seed}",
+                  "Software": ", ".join(f"{k} {v}" for k, v in package_versions().items()),
+                  "Disclosure control": "on"}
+    html = render_report("Economic evaluation of MDT case management", [section], provenance,
+                         generated=f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.")
+    path = out_dir / "economics.html"
+    path.write_text(html, encoding="utf-8")
+    return path
 
 
 def _display(location: str, out_dir: Path) -> str:

@@ -130,6 +130,37 @@ class Impact(_Strict):
         return baseline
 
 
+class Economics(_Strict):
+    min_age: int = Field(65, ge=0, le=110, description="Youngest age (in the index year) of enrolled and controls")
+    lookback_days: int = Field(365, ge=30, description="Days before the index date for prior use (baseline and DiD)")
+    followup_days: Literal[182, 365] = Field(365, description="Days of follow-up after the index date (6 or 12 months: the EQ-5D waves)")
+    covariates: list[str] = Field(
+        ["age", "sex", "ltc_count", "prior_emergency_admissions", "prior_bed_days", "prior_ae_attendances",
+         "prior_social_care_days", "risk_score"],
+        description="Cohort columns in the propensity score")
+    exact: list[str] = Field(["programme_group"], description="Match exactly within these cohort columns: "
+                             "`programme_group` (the area's programmes, e.g. 'pioneer wave 1 + vanguard') makes "
+                             "area-level programmes act on both arms alike; `area_code` where controls are plentiful")
+    mahvars: list[str] = Field(
+        ["prior_emergency_admissions", "prior_ae_attendances", "prior_bed_days", "ltc_count", "age", "risk_score"],
+        description="Pick the nearest control by Mahalanobis distance on these, within the propensity-score "
+                    "caliper (empty: nearest on the score)")
+    distance: Literal["glm", "gbm"] = Field("glm", description="Propensity score: logistic (glm) or gradient boosting (gbm)")
+    ratio: int = Field(1, ge=1, le=10, description="Controls per enrolled patient")
+    replace: bool = Field(False, description="Match with replacement")
+    caliper: float | None = Field(0.2, gt=0, description="Caliper in SDs of the logit of the propensity score "
+                                  "(omit for none)")
+    price_year: int | None = Field(None, description="Price year of the unit costs (financial year starting; "
+                                   "omit for the table's earliest)")
+    wtp: float = Field(20_000.0, gt=0, description="Willingness to pay per QALY for the CE plane and INMB "
+                       "(NMB is also reported at £20,000 and £30,000)")
+    discount_rate: float = Field(0.035, ge=0, le=0.2, description="Annual discount rate of QALYs (NICE: 3.5%)")
+    bootstrap: int = Field(2000, ge=99, description="Bootstrap replicates of the cost and QALY increments")
+    ci: Literal["percentile", "bca"] = Field("bca", description="Bootstrap interval of the increments")
+    cost_model_bootstrap: int = Field(200, ge=20, description="Bootstrap replicates of the two-part cost model")
+    seed: int = Field(2013, ge=0, description="Seed of the pseudo-index draw and every bootstrap")
+
+
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -140,6 +171,8 @@ class Protocol(_Strict):
     data: Data = Field(default_factory=Data)
     indicators: Indicators | None = Field(None, description="Compute indicators (omit the table to skip)")
     impact: Impact | None = Field(None, description="Compare programme areas with comparison areas (omit the table to skip)")
+    economics: Economics | None = Field(None, description="Cost-effectiveness of community MDTs on patient-level "
+                                        "data (omit the table to skip)")
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)

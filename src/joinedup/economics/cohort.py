@@ -201,3 +201,21 @@ def study_cohort(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
     controls = control_pool(ds, min_age, lookback_days, followup_days, seed=seed,
                             index_dates=treated["index_date"], risk=risk, **kwargs)
     return pd.concat([treated, controls], ignore_index=True)
+
+
+def programme_groups(ds: Dataset) -> pd.Series:
+    """Area code -> the area-level programmes it is in, e.g. ``"pioneer wave 1 + vanguard"`` or ``"none"``.
+
+    Matching exactly on it makes area-level programmes (the Pioneer programme itself, Vanguards)
+    act on both arms alike, so they cancel in a difference in differences, even where the controls
+    cannot come from the enrolled patients' own areas.
+
+    Example:
+        >>> programme_groups(ds).value_counts()                                   # doctest: +SKIP
+    """
+    prog = ds.execute(ds.table("programmes").select("programme", "area_code", "wave"))
+    areas = ds.execute(ds.table("areas").select("area_code"))["area_code"]
+    label = prog.assign(label=prog["programme"].where(prog["programme"] != "pioneer",
+                                                      "pioneer wave " + prog["wave"].astype("Int64").astype(str)))
+    joined = label.groupby("area_code")["label"].agg(lambda s: " + ".join(sorted(set(s))))
+    return areas.to_frame().assign(group=areas.map(joined).fillna("none")).set_index("area_code")["group"]

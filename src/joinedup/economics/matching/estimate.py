@@ -37,13 +37,24 @@ class AttEstimate:
 
 def att(result, outcome: str, level: float = 0.95) -> AttEstimate:
     """Weighted difference in means of ``outcome`` in the matched sample (see module docstring)."""
-    md = result.match_data()
+    return att_frame(result.match_data(), outcome, result.treat_name, result.estimand, level)
+
+
+def att_frame(md: pd.DataFrame, outcome: str, treat: str = "treated", estimand: str = "ATT",
+              level: float = 0.95) -> AttEstimate:
+    """:func:`att` on matched rows with ``weights`` (and ``subclass`` when matched without replacement).
+
+    Example:
+        >>> md = pd.DataFrame({"t": [1, 0, 1, 0], "weights": 1.0, "subclass": [1, 1, 2, 2], "y": [3., 1, 4, 1]})
+        >>> att_frame(md, "y", "t").estimate
+        2.5
+    """
     if outcome not in md.columns:
         raise KeyError(f"outcome {outcome!r} is not a column of the data")
     y = md[outcome].to_numpy(dtype=float)
     if np.isnan(y).any():
         raise ValueError(f"outcome {outcome!r} has {int(np.isnan(y).sum())} missing value(s) in the matched sample")
-    t = md[result.treat_name].to_numpy(dtype=float)
+    t = md[treat].to_numpy(dtype=float)
     w = md["weights"].to_numpy(dtype=float)
     x = np.column_stack([np.ones_like(t), t])
     xtwx_inv = np.linalg.inv(x.T @ (x * w[:, None]))
@@ -68,4 +79,4 @@ def att(result, outcome: str, level: float = 0.95) -> AttEstimate:
     est, se = float(beta[1]), float(np.sqrt(vcov[1, 1]))
     q = stats.t.ppf(0.5 + level / 2, df)
     p = float(2 * stats.t.sf(abs(est / se), df))
-    return AttEstimate(est, se, est - q * se, est + q * se, p, n, clusters, se_type, result.estimand)
+    return AttEstimate(est, se, est - q * se, est + q * se, p, n, clusters, se_type, estimand)
