@@ -152,12 +152,8 @@ def propensity_gbm(x: np.ndarray, treat: np.ndarray, seed=None) -> tuple[np.ndar
     Not MatchIt's ``gbm`` (which tunes the number of trees by cross-validation in R ``gbm``), so
     scores and matches differ from R's; use it as a flexible alternative to the logistic model.
     """
-    try:
-        from sklearn.ensemble import HistGradientBoostingClassifier
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError("distance='gbm' needs scikit-learn, which is not installed in this "
-                          "environment; use distance='glm', or fit your own model and pass the "
-                          "scores as an array: matchit(..., distance=scores)") from None
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     model = HistGradientBoostingClassifier(random_state=seed).fit(x, treat)
     return model.predict_proba(x)[:, 1], model
 
