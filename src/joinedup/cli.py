@@ -180,6 +180,51 @@ def economics(
     typer.echo(f"Tables in {(out / 'tables').resolve()}, figures in {(out / 'figures').resolve()}")
 
 
+survey_app = typer.Typer(help="Key-informant panel surveys: analysis, the web service, panel admin.",
+                         no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
+
+
+@survey_app.command("simulate")
+def survey_simulate(
+    out: Path = typer.Option(..., "--out", help="Folder for invitations.csv, responses.csv, codes.csv, codebook.csv"),
+    seed: int = typer.Option(2013, help="Random seed"),
+    waves: int = typer.Option(3, min=2, help="Survey waves"),
+    panel: int = typer.Option(360, min=25, help="Key informants invited in wave 1"),
+) -> None:
+    """A simulated key-informant panel (25 Pioneers) with programmed changes (truth.csv)."""
+    from joinedup.simulate.ki_panel import simulate_ki_panel
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in simulate_ki_panel(seed, waves=waves, n_panel=panel).items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+    typer.echo(f"Wrote invitations, responses, codes, codebook and truth CSVs to {out.resolve()}")
+
+
+@survey_app.command("analyse")
+def survey_analyse(
+    invitations: Path = typer.Option(..., "--invitations", help="invitations.csv (panelist_id, wave, pioneer, "
+                                     "org_type, is_lead, disposition)"),
+    responses: Path = typer.Option(..., "--responses", help="responses.csv (panelist_id, wave, question names)"),
+    codes: Path = typer.Option(None, "--codes", help="codes.csv (panelist_id, wave, question, code, coder)"),
+    codebook: Path = typer.Option(None, "--codebook", help="codebook.csv (code, label, parent, description)"),
+    out: Path = typer.Option(..., "--out", help="Output folder for the CSVs and survey.html"),
+) -> None:
+    """Response rates, progress, barriers, helpfulness, involvement, coded free text and change."""
+    from joinedup.survey.analysis import analyse
+    from joinedup.survey.analysis.charts import report_section
+
+    try:
+        tables = analyse(invitations, responses, codes, codebook, out_dir=out)
+    except ValueError as exc:  # SurveyInputError lists every problem with file, line and column
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    (out / "survey.html").write_text(report_section(tables), encoding="utf-8")
+    for name, frame in tables.items():
+        typer.echo(f"  {name + '.csv':<28} {len(frame):>5} rows")
+    typer.echo(f"Wrote {len(tables)} tables and survey.html to {out.resolve()}")
+
+
 @app.command("protocol-example")
 def protocol_example() -> None:
     """Print the example protocol of the Pioneer evaluation (start your own from it)."""

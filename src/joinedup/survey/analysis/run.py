@@ -1,0 +1,59 @@
+"""Run the whole key-informant analysis and write one CSV per table.
+
+Example:
+    >>> # tables = analyse("invitations.csv", "responses.csv", "codes.csv", "codebook.csv", out_dir="out")
+    >>> # sorted(tables)[:3] -> ['barriers', 'change', 'codes_by_org']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from joinedup.survey.analysis.change import change_table
+from joinedup.survey.analysis.codes import codes_by_org
+from joinedup.survey.analysis.inputs import read_inputs
+from joinedup.survey.analysis.tables import (
+    barriers_table,
+    helpfulness_table,
+    involvement_table,
+    panel_participation,
+    progress_table,
+    respondents_by,
+    response_rates_table,
+)
+
+
+def analyse(invitations, responses, codes=None, codebook=None, out_dir: str | Path | None = None,
+            change: bool = True) -> dict[str, pd.DataFrame]:
+    """Validate the inputs (paths or DataFrames) and build every table; write ``<name>.csv`` into
+    ``out_dir`` when given. ``codes_by_org`` is there only when codes are given; ``change=False``
+    skips the (slower) tests of change.
+
+    Raises :class:`~joinedup.survey.analysis.inputs.SurveyInputError` naming file, line and column.
+
+    Example:
+        >>> # analyse(inv_df, resp_df, out_dir="ki")["response_rates"]
+    """
+    data = read_inputs(invitations, responses, codes, codebook)
+    tables = {
+        "response_rates": response_rates_table(data),
+        "respondents_by_org": respondents_by(data, "org_type"),
+        "respondents_by_pioneer": respondents_by(data, "pioneer"),
+        "panel_participation": panel_participation(data),
+        "progress": progress_table(data),
+        "barriers": barriers_table(data),
+        "helpfulness": helpfulness_table(data),
+        "involvement": involvement_table(data),
+    }
+    if data.codes is not None:
+        tables["codes_by_org"] = codes_by_org(data)
+    if change:
+        tables["change"] = change_table(data)
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            frame.to_csv(out / f"{name}.csv", index=False)
+    return tables

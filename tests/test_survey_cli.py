@@ -1,0 +1,50 @@
+"""`joinedup survey simulate` and `joinedup survey analyse` through the CLI, on files."""
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from joinedup.cli import app
+
+runner = CliRunner()
+FILES = {
+    "response_rates": ["wave", "invited", "eligible", "complete", "partial", "rr1", "rr2", "pioneers_responding"],
+    "respondents_by_org": ["wave", "org_type", "n"], "respondents_by_pioneer": ["wave", "pioneer", "n"],
+    "panel_participation": ["waves_answered", "panelists"],
+    "progress": ["wave", "group", "item", "n", "pct_substantial_or_some"],
+    "barriers": ["wave", "item", "n", "pct_significant", "rank"],
+    "helpfulness": ["wave", "item", "n", "pct_very_or_fairly"],
+    "involvement": ["wave", "org_type", "item", "n", "pct_very"],
+    "codes_by_org": ["wave", "question", "code", "org_type", "n_respondents", "n_coded", "pct"],
+}
+
+
+def test_simulate_then_analyse(tmp_path):
+    data, out = tmp_path / "ki", tmp_path / "out"
+    assert runner.invoke(app, ["survey", "simulate", "--out", str(data), "--seed", "3"]).exit_code == 0
+    args = ["survey", "analyse", "--out", str(out)]
+    for name in ("invitations", "responses", "codes", "codebook"):
+        args += [f"--{name}", str(data / f"{name}.csv")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    for name, columns in FILES.items():
+        assert pd.read_csv(out / f"{name}.csv").columns.tolist() == columns, name
+    change = pd.read_csv(out / "change.csv")
+    assert {"item", "estimate", "ci_low", "ci_high", "p_value"} <= set(change.columns)
+    progress = pd.read_csv(out / "progress.csv")
+    assert (progress.pct_substantial_or_some.dropna() * 10 % 1 == 0).all()  # one decimal place
+    assert "<svg" in (out / "survey.html").read_text()
+
+
+def test_bad_file_is_named(tmp_path):
+    from joinedup.simulate.ki_panel import simulate_ki_panel
+
+    sim = simulate_ki_panel(1, n_panel=60)
+    inv = sim["invitations"].copy()
+    inv.loc[3, "org_type"] = "council"  # file line 5 (header is line 1)
+    inv.to_csv(tmp_path / "invitations.csv", index=False)
+    sim["responses"].to_csv(tmp_path / "responses.csv", index=False)
+    result = runner.invoke(app, ["survey", "analyse", "--invitations", str(tmp_path / "invitations.csv"),
+                                 "--responses", str(tmp_path / "responses.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert "invitations.csv, line 5, column 'org_type': 'council'" in result.output
+    assert not (tmp_path / "o").exists()  # nothing written from bad input
