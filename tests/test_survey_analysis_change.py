@@ -39,7 +39,8 @@ def test_stuart_maxwell_matches_fleiss_closed_form_for_3x3():
             before += ["abc"[i]] * table[i, j]
             after += ["abc"[j]] * table[i, j]
     d = table.sum(1) - table.sum(0)
-    nbar = lambda i, j: (table[i, j] + table[j, i]) / 2
+    def nbar(i, j):
+        return (table[i, j] + table[j, i]) / 2
     hand = ((nbar(1, 2) * d[0] ** 2 + nbar(0, 2) * d[1] ** 2 + nbar(0, 1) * d[2] ** 2)
             / (2 * (nbar(0, 1) * nbar(0, 2) + nbar(0, 1) * nbar(1, 2) + nbar(0, 2) * nbar(1, 2))))
     r = stuart_maxwell(before, after, ["a", "b", "c", "unused"])
