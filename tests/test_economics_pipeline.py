@@ -114,3 +114,18 @@ def test_null_scenario_finds_no_mdt_effect(tmp_path_factory):
     assert naive["ci_high"] < 0  # the naive before/after "finds" a fall even with no effect at all
     inc = res.tables["economics_increments"].set_index("quantity")
     assert inc.loc["incremental QALYs (EQ-5D)", "lower"] < 0 < inc.loc["incremental QALYs (EQ-5D)", "upper"]
+
+
+def test_scheme_selection_limits_the_enrolled(small_england):
+    from joinedup.economics.evaluate import scheme_areas
+
+    ds = open_dataset(small_england)
+    schemes = pd.read_parquet(small_england / "schemes.parquet")
+    mdt = schemes[schemes.scheme_type == "community_mdt"].iloc[0]
+    programmes = pd.read_parquet(small_england / "programmes.parquet")
+    assert scheme_areas(ds, [mdt.scheme_id]) == set(programmes.loc[programmes.site == mdt.site, "area_code"])
+    other = schemes[schemes.scheme_type != "community_mdt"].iloc[0].scheme_id
+    with pytest.raises(ValueError, match="not community MDT schemes"):
+        scheme_areas(ds, [other])
+    with pytest.raises(ValueError, match="unknown scheme id"):
+        scheme_areas(ds, ["nowhere-99"])

@@ -225,6 +225,51 @@ def survey_analyse(
     typer.echo(f"Wrote {len(tables)} tables and survey.html to {out.resolve()}")
 
 
+@survey_app.command("typology")
+def survey_typology(
+    data: str = typer.Option(..., "--data", help="Dataset folder (its schemes table is the scheme registry)"),
+    out: Path = typer.Option(..., "--out", help="Output folder (CSVs, figures, typology.html)"),
+    k: int = typer.Option(None, help="Number of clusters (default: best average silhouette, 2-6)"),
+    seed: int = typer.Option(2013, help="Seed of k-modes and the stability bootstrap"),
+    protocol: Path = typer.Option(None, "--protocol", help="Protocol to write the selected MDT schemes to"),
+    write_selection: bool = typer.Option(False, "--write-selection", help="Write [economics] schemes"),
+) -> None:
+    """Cluster sites by their schemes (Jaccard + k-modes, bootstrap stability) and pick MDT schemes."""
+    from joinedup.data import DataSourceError, load_dataset
+    from joinedup.report import render_report
+    from joinedup.report.html import ReportSection, table_html
+    from joinedup.survey import typology as ty
+    from joinedup.survey.typology_plots import dendrogram_figure, heatmap_figure
+
+    try:
+        ds = load_dataset(data, tables=["schemes"])
+        registry = ty.scheme_registry(ds.execute(ds.table("schemes")))
+        typ = ty.typology(registry, k=k, seed=seed)
+        selection = ty.select_schemes(typ, registry)
+        if write_selection:
+            if protocol is None:
+                raise ValueError("--write-selection needs --protocol")
+            ty.write_selection(protocol, " ".join(selection["scheme_ids"].dropna()).split())
+    except (DataSourceError, ValueError) as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {"typology_clusters": typ.clusters, "typology_stability": typ.stability,
+              "typology_silhouette": typ.silhouette, "typology_profiles": typ.profiles(),
+              "typology_selection": selection}
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+    figures = (dendrogram_figure(typ), heatmap_figure(typ))
+    for f in figures:
+        f.write(out / "figures")
+    body = f"<p>{typ.k} clusters; hierarchical and k-modes agree with adjusted Rand index {typ.agreement_ari:.2f}.</p>"
+    body += "".join(table_html(frame, name.replace("_", " ")) for name, frame in tables.items())
+    (out / "typology.html").write_text(render_report("Typology of sites", [ReportSection(
+        "typology", "Typology of sites", body, figures)], {"Data": data, "Seed": str(seed)}), encoding="utf-8")
+    typer.echo(f"{typ.k} clusters; selected schemes: {' '.join(selection['scheme_ids'].dropna()) or 'none'}")
+    typer.echo(f"Wrote {len(tables)} tables, 2 figures and typology.html to {out.resolve()}")
+
+
 @app.command("protocol-example")
 def protocol_example() -> None:
     """Print the example protocol of the Pioneer evaluation (start your own from it)."""

@@ -159,6 +159,8 @@ class Economics(_Strict):
     ci: Literal["percentile", "bca"] = Field("bca", description="Bootstrap interval of the increments")
     cost_model_bootstrap: int = Field(200, ge=20, description="Bootstrap replicates of the two-part cost model")
     seed: int = Field(2013, ge=0, description="Seed of the pseudo-index draw and every bootstrap")
+    schemes: list[str] | None = Field(None, description="Community MDT scheme ids to evaluate (e.g. chosen by "
+                                      "`joinedup survey typology --write-selection`); omit for every MDT")
 
 
 class Output(_Strict):

@@ -114,6 +114,8 @@ def run_economics(ds, spec, truth: dict | None = None) -> EconomicsResult:
     rm = risk_model(ds, default_reference_date(ds), spec.min_age)
     cohort = study_cohort(ds, spec.min_age, spec.lookback_days, spec.followup_days, seed=spec.seed, risk=rm)
     cohort["programme_group"] = cohort["area_code"].map(programme_groups(ds)).fillna("none")
+    if spec.schemes:
+        cohort = cohort[(cohort["treated"] == 0) | cohort["area_code"].isin(scheme_areas(ds, spec.schemes))]
     if cohort["treated"].sum() == 0:
         raise ValueError("no MDT-enrolled patients meet the cohort rules: nothing to evaluate")
     cs = rm.calibration_stats()
@@ -158,6 +160,20 @@ def run_economics(ds, spec, truth: dict | None = None) -> EconomicsResult:
 
     _cea(ds, res, md, uc, spec, true_gain)
     return res
+
+
+def scheme_areas(ds, scheme_ids) -> set[str]:
+    """Areas of the sites running the given community MDT schemes (unknown ids are an error)."""
+    reg = ds.execute(ds.table("schemes"))
+    unknown = sorted(set(scheme_ids) - set(reg["scheme_id"]))
+    if unknown:
+        raise ValueError(f"[economics] schemes: unknown scheme id(s) {', '.join(unknown)}")
+    chosen = reg[reg["scheme_id"].isin(scheme_ids)]
+    not_mdt = chosen.loc[chosen["scheme_type"] != "community_mdt", "scheme_id"].tolist()
+    if not_mdt:
+        raise ValueError(f"[economics] schemes: {', '.join(not_mdt)} are not community MDT schemes")
+    prog = ds.execute(ds.table("programmes").select("site", "area_code"))
+    return set(prog.loc[prog["site"].isin(chosen["site"]), "area_code"])
 
 
 def _use_table(md: pd.DataFrame) -> pd.DataFrame:
