@@ -21,10 +21,12 @@ $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 
 env: $(VENV)/.synced
 
-# Web pages are tested in a real browser: Debian's Chromium, driven by Playwright (no browser download).
+# Real parts for the tests, from Debian: Chromium for web pages (driven by Playwright, no browser
+# download) and PostgreSQL for the survey store (each test run starts its own server on loopback).
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq --no-install-recommends chromium)
+	@test -x /usr/bin/chromium && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends chromium postgresql)
 
 demo: env
 	$(VENV)/bin/joinedup demo --out out/demo

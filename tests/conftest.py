@@ -32,3 +32,23 @@ def small_england(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("england") / "data"
     simulate(folder, scale=0.005, seed=11, years=(2012, 2016))
     return folder
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL server on loopback for the whole run (see tests/pg_server.py)."""
+    from tests.pg_server import PgServer
+
+    server = PgServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on loopback collecting messages; ``refuse`` holds addresses to 550."""
+    from tests.smtp_server import SmtpServer
+
+    server = SmtpServer()
+    yield server
+    server.stop()

@@ -1,0 +1,304 @@
+"""The survey store: panelists, waves, invitations with hashed tokens, responses, mail log, admins.
+
+SQLAlchemy Core on SQLite (default: a file) or PostgreSQL (``postgresql+psycopg://...``). Every change
+runs in one transaction, after its input has been checked, so a bad input changes nothing.
+
+* A panelist has a stable ``panelist_id`` across waves; re-importing the roster updates contact
+  details and keeps history.
+* Each panelist gets one token per wave: ``secrets.token_urlsafe(32)`` (256 bits). Only its SHA-256 is
+  stored; the token itself is returned once, to be mailed. A reminder re-issues a fresh token and the
+  old one stops working (the store cannot recover a token it never kept); the reminder's link carries
+  the new one, and the answers saved so far stay with the invitation.
+* Dispositions follow :mod:`joinedup.survey.aapor`: ``non_contact`` when invited, ``partial`` once
+  answers are saved, ``complete`` on submission, ``refusal`` on an unsubscribe or a refusal,
+  ``ineligible`` (left post, bounced) set by the admin or the mailer.
+
+Example:
+    >>> store = SurveyStore("sqlite:///:memory:"); store.create()
+    >>> store.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2015-07-31")
+    >>> store.list_waves()[0]["status"]
+    'draft'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+import pandas as pd
+import sqlalchemy as sa
+
+from joinedup.survey.passwords import hash_password, verify_password
+
+META = sa.MetaData()
+PANELISTS = sa.Table(
+    "panelists", META,
+    sa.Column("panelist_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False), sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("pioneer", sa.String(100), nullable=False), sa.Column("org_type", sa.String(20), nullable=False),
+    sa.Column("role", sa.String(200), nullable=False, default=""), sa.Column("is_lead", sa.Boolean, default=False),
+    sa.Column("active", sa.Boolean, default=True), sa.Column("unsubscribed_at", sa.DateTime, nullable=True))
+WAVES = sa.Table(
+    "waves", META, sa.Column("wave", sa.Integer, primary_key=True),
+    sa.Column("instrument", sa.String(100), nullable=False),
+    sa.Column("opens_on", sa.Date, nullable=False), sa.Column("closes_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, default="draft"))  # draft, open, closed
+INVITATIONS = sa.Table(
+    "invitations", META,
+    sa.Column("panelist_id", sa.String(64), sa.ForeignKey("panelists.panelist_id"), primary_key=True),
+    sa.Column("wave", sa.Integer, sa.ForeignKey("waves.wave"), primary_key=True),
+    sa.Column("token_hash", sa.String(64), unique=True, nullable=False),
+    sa.Column("disposition", sa.String(20), nullable=False, default="non_contact"),
+    sa.Column("reason", sa.String(200), default=""),
+    sa.Column("invited_at", sa.DateTime), sa.Column("reminders_sent", sa.Integer, default=0),
+    sa.Column("last_mail_at", sa.DateTime), sa.Column("completed_at", sa.DateTime))
+RESPONSES = sa.Table(
+    "responses", META,
+    sa.Column("panelist_id", sa.String(64), primary_key=True), sa.Column("wave", sa.Integer, primary_key=True),
+    sa.Column("answers", sa.Text, nullable=False), sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("started_at", sa.DateTime), sa.Column("updated_at", sa.DateTime), sa.Column("submitted_at", sa.DateTime),
+    sa.ForeignKeyConstraint(["panelist_id", "wave"], ["invitations.panelist_id", "invitations.wave"]))
+MAIL_LOG = sa.Table(
+    "mail_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("panelist_id", sa.String(64)), sa.Column("wave", sa.Integer), sa.Column("kind", sa.String(20)),
+    sa.Column("sent_at", sa.DateTime), sa.Column("outcome", sa.String(20)), sa.Column("detail", sa.Text, default=""))
+ADMINS = sa.Table(
+    "admins", META, sa.Column("username", sa.String(100), primary_key=True),
+    sa.Column("password_hash", sa.String(300), nullable=False))
+
+ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SurveyError(ValueError):
+    """A request the store refuses (unknown token, closed wave, ...), with the reason."""
+
+
+class SurveyStore:
+    """The survey's database (see the module docstring)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        kwargs = {"poolclass": sa.pool.StaticPool} if url in ("sqlite://", "sqlite:///:memory:") else {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"check_same_thread": False}
+        self.engine = sa.create_engine(url, future=True, **kwargs)
+
+    def create(self) -> None:
+        META.create_all(self.engine)
+
+    # -- admins -------------------------------------------------------------------------------------
+    def add_admin(self, username: str, password: str) -> None:
+        if len(password) < 12:
+            raise SurveyError("admin passwords need at least 12 characters")
+        with self.engine.begin() as c:
+            c.execute(sa.delete(ADMINS).where(ADMINS.c.username == username))
+            c.execute(sa.insert(ADMINS).values(username=username, password_hash=hash_password(password)))
+
+    def check_admin(self, username: str, password: str) -> bool:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(ADMINS.c.password_hash).where(ADMINS.c.username == username)).first()
+        return verify_password(password, row[0] if row else None)
+
+    # -- panel --------------------------------------------------------------------------------------
+    def upsert_panelists(self, frame: pd.DataFrame) -> tuple[int, int]:
+        """Add or update panelists from a checked roster (see :mod:`joinedup.survey.roster`)."""
+        added = updated = 0
+        with self.engine.begin() as c:
+            have = set(c.execute(sa.select(PANELISTS.c.panelist_id)).scalars())
+            for r in frame.to_dict("records"):
+                values = {k: r[k] for k in ("name", "email", "pioneer", "org_type", "role")}
+                values["is_lead"] = r["is_lead"] == "yes"
+                if r["panelist_id"] in have:
+                    c.execute(sa.update(PANELISTS).where(PANELISTS.c.panelist_id == r["panelist_id"]).values(**values))
+                    updated += 1
+                else:
+                    c.execute(sa.insert(PANELISTS).values(panelist_id=r["panelist_id"], active=True, **values))
+                    added += 1
+        return added, updated
+
+    def panelists(self) -> pd.DataFrame:
+        with self.engine.connect() as c:
+            return pd.DataFrame(c.execute(sa.select(PANELISTS).order_by(PANELISTS.c.panelist_id)).mappings().all(),
+                                columns=[col.name for col in PANELISTS.columns])
+
+    # -- waves --------------------------------------------------------------------------------------
+    def create_wave(self, wave: int, instrument: str, opens_on, closes_on) -> None:
+        opens, closes = pd.Timestamp(opens_on).date(), pd.Timestamp(closes_on).date()
+        if closes < opens:
+            raise SurveyError(f"wave {wave} closes ({closes}) before it opens ({opens})")
+        with self.engine.begin() as c:
+            if c.execute(sa.select(WAVES.c.wave).where(WAVES.c.wave == wave)).first():
+                raise SurveyError(f"wave {wave} already exists")
+            c.execute(sa.insert(WAVES).values(wave=wave, instrument=instrument, opens_on=opens, closes_on=closes,
+                                              status="draft"))
+
+    def set_wave_status(self, wave: int, status: str) -> None:
+        if status not in ("draft", "open", "closed"):
+            raise SurveyError(f"status must be draft, open or closed; got {status!r}")
+        with self.engine.begin() as c:
+            if c.execute(sa.update(WAVES).where(WAVES.c.wave == wave).values(status=status)).rowcount == 0:
+                raise SurveyError(f"no wave {wave}")
+
+    def list_waves(self) -> list[dict]:
+        with self.engine.connect() as c:
+            return [dict(r) for r in c.execute(sa.select(WAVES).order_by(WAVES.c.wave)).mappings()]
+
+    def wave(self, wave: int) -> dict:
+        found = [w for w in self.list_waves() if w["wave"] == wave]
+        if not found:
+            raise SurveyError(f"no wave {wave}")
+        return found[0]
+
+    # -- invitations and tokens ----------------------------------------------------------------------
+    def issue_tokens(self, wave: int, panelist_ids=None) -> dict[str, str]:
+        """A fresh token for each active, subscribed panelist (or those given) still to answer in ``wave``.
+
+        New invitations start as ``non_contact``; an existing one keeps its disposition and answers but
+        its old token stops working. Completed, refused and ineligible invitations get no token.
+        """
+        self.wave(wave)
+        tokens: dict[str, str] = {}
+        with self.engine.begin() as c:
+            q = sa.select(PANELISTS.c.panelist_id).where(PANELISTS.c.active, PANELISTS.c.unsubscribed_at.is_(None))
+            if panelist_ids is not None:
+                q = q.where(PANELISTS.c.panelist_id.in_(list(panelist_ids)))
+            invited = {r.panelist_id: r for r in c.execute(
+                sa.select(INVITATIONS).where(INVITATIONS.c.wave == wave))}
+            for pid in c.execute(q).scalars():
+                old = invited.get(pid)
+                if old is not None and old.disposition in ("complete", "refusal", "ineligible"):
+                    continue
+                token = secrets.token_urlsafe(32)
+                tokens[pid] = token
+                if old is None:
+                    c.execute(sa.insert(INVITATIONS).values(panelist_id=pid, wave=wave, token_hash=token_hash(token),
+                                                            disposition="non_contact", reminders_sent=0))
+                else:
+                    c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid,
+                                                           INVITATIONS.c.wave == wave)
+                              .values(token_hash=token_hash(token)))
+        return tokens
+
+    def invitation(self, token: str) -> dict:
+        """The invitation of a token with its panelist and wave; SurveyError says why it cannot be used."""
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(INVITATIONS, PANELISTS.c.name, PANELISTS.c.email, PANELISTS.c.pioneer,
+                                      PANELISTS.c.org_type, PANELISTS.c.is_lead, WAVES.c.instrument, WAVES.c.status,
+                                      WAVES.c.closes_on)
+                            .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
+                            .join(WAVES, WAVES.c.wave == INVITATIONS.c.wave)
+                            .where(INVITATIONS.c.token_hash == token_hash(token))).mappings().first()
+        if row is None:
+            raise SurveyError("this link is not valid (it may have been replaced by a newer e-mail)")
+        return dict(row)
+
+    def answers(self, panelist_id: str, wave: int) -> dict:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(RESPONSES.c.answers).where(RESPONSES.c.panelist_id == panelist_id,
+                                                                 RESPONSES.c.wave == wave)).first()
+        return json.loads(row[0]) if row else {}
+
+    def save_response(self, token: str, answers: dict, final: bool) -> dict:
+        """Save answers (merged over those saved before); ``final`` submits. Refused when the wave is
+        not open or the response was already submitted."""
+        inv = self.invitation(token)
+        if inv["status"] != "open":
+            raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
+        if inv["disposition"] == "complete":
+            raise SurveyError("this response was already submitted")
+        if inv["disposition"] in ("refusal", "ineligible"):
+            raise SurveyError(f"this invitation is closed ({inv['disposition']})")
+        key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
+        rkey = (RESPONSES.c.panelist_id == inv["panelist_id"]) & (RESPONSES.c.wave == inv["wave"])
+        t = now()
+        with self.engine.begin() as c:
+            row = c.execute(sa.select(RESPONSES.c.answers).where(rkey)).first()
+            merged = (answers if final else {**(json.loads(row[0]) if row else {}), **answers})
+            status = "complete" if final else "partial"
+            values = {"answers": json.dumps(merged, sort_keys=True), "status": status, "updated_at": t,
+                      "submitted_at": t if final else None}
+            if row is None:
+                c.execute(sa.insert(RESPONSES).values(panelist_id=inv["panelist_id"], wave=inv["wave"],
+                                                      started_at=t, **values))
+            else:
+                c.execute(sa.update(RESPONSES).where(rkey).values(**values))
+            c.execute(sa.update(INVITATIONS).where(key).values(disposition=status,
+                                                               completed_at=t if final else None))
+        return merged
+
+    def set_disposition(self, panelist_id: str, wave: int, disposition: str, reason: str = "") -> None:
+        """Record a refusal or ineligibility (left post, bounced) for one invitation."""
+        if disposition not in ("refusal", "ineligible", "non_contact"):
+            raise SurveyError(f"disposition can be set to refusal, ineligible or non_contact; got {disposition!r}")
+        with self.engine.begin() as c:
+            done = c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == panelist_id,
+                                                          INVITATIONS.c.wave == wave)
+                             .values(disposition=disposition, reason=reason)).rowcount
+        if not done:
+            raise SurveyError(f"{panelist_id} was not invited to wave {wave}")
+
+    def unsubscribe(self, token: str) -> None:
+        """No more mail for this panelist; open invitations not yet answered become refusals."""
+        inv = self.invitation(token)
+        with self.engine.begin() as c:
+            c.execute(sa.update(PANELISTS).where(PANELISTS.c.panelist_id == inv["panelist_id"])
+                      .values(unsubscribed_at=now()))
+            c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == inv["panelist_id"],
+                                                   INVITATIONS.c.disposition == "non_contact")
+                      .values(disposition="refusal", reason="unsubscribed"))
+
+    def log_mail(self, panelist_id: str, wave: int, kind: str, outcome: str, detail: str = "") -> None:
+        with self.engine.begin() as c:
+            c.execute(sa.insert(MAIL_LOG).values(panelist_id=panelist_id, wave=wave, kind=kind, sent_at=now(),
+                                                 outcome=outcome, detail=detail))
+            if outcome == "sent":
+                extra = {"invited_at": now()} if kind == "invitation" else \
+                    {"reminders_sent": INVITATIONS.c.reminders_sent + 1}
+                c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == panelist_id,
+                                                       INVITATIONS.c.wave == wave)
+                          .values(last_mail_at=now(), **extra))
+
+    def last_mail(self, wave: int) -> dict[str, dt.datetime]:
+        """When each panelist of ``wave`` was last mailed (successfully)."""
+        with self.engine.connect() as c:
+            rows = c.execute(sa.select(INVITATIONS.c.panelist_id, INVITATIONS.c.last_mail_at)
+                             .where(INVITATIONS.c.wave == wave, INVITATIONS.c.last_mail_at.is_not(None)))
+            return {r.panelist_id: r.last_mail_at for r in rows}
+
+    def mail_log(self) -> pd.DataFrame:
+        with self.engine.connect() as c:
+            return pd.DataFrame(c.execute(sa.select(MAIL_LOG).order_by(MAIL_LOG.c.id)).mappings().all(),
+                                columns=[col.name for col in MAIL_LOG.columns])
+
+    # -- frames for analysis and exports --------------------------------------------------------------
+    def invitations_frame(self, wave: int | None = None) -> pd.DataFrame:
+        """``panelist_id, wave, pioneer, org_type, is_lead, disposition`` (the analysis' invitations.csv)."""
+        q = (sa.select(INVITATIONS.c.panelist_id, INVITATIONS.c.wave, PANELISTS.c.pioneer, PANELISTS.c.org_type,
+                       PANELISTS.c.is_lead, INVITATIONS.c.disposition, INVITATIONS.c.reminders_sent)
+             .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
+             .order_by(INVITATIONS.c.wave, INVITATIONS.c.panelist_id))
+        if wave is not None:
+            q = q.where(INVITATIONS.c.wave == wave)
+        with self.engine.connect() as c:
+            f = pd.DataFrame(c.execute(q).mappings().all(),
+                             columns=["panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition",
+                                      "reminders_sent"])
+        f["is_lead"] = f["is_lead"].map({True: "yes", False: "no"})
+        return f
+
+    def responses(self, wave: int | None = None) -> list[dict]:
+        q = sa.select(RESPONSES).order_by(RESPONSES.c.wave, RESPONSES.c.panelist_id)
+        if wave is not None:
+            q = q.where(RESPONSES.c.wave == wave)
+        with self.engine.connect() as c:
+            return [{**dict(r), "answers": json.loads(r["answers"])} for r in c.execute(q).mappings()]
