@@ -185,6 +185,53 @@ survey_app = typer.Typer(help="Key-informant panel surveys: analysis, the web se
 app.add_typer(survey_app, name="survey")
 
 
+@survey_app.command("add-admin")
+def survey_add_admin(
+    store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
+    username: str = typer.Option(..., "--username"),
+    password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+                                 envvar="JOINEDUP_ADMIN_PASSWORD"),
+) -> None:
+    """Create (or reset) an admin login for the survey's admin pages."""
+    from joinedup.survey.store import SurveyError, SurveyStore
+
+    s = SurveyStore(store)
+    s.create()
+    try:
+        s.add_admin(username, password)
+    except SurveyError as exc:
+        console.print(f"error: {exc}", markup=False)
+        raise typer.Exit(1) from None
+    typer.echo(f"Admin {username!r} can sign in at /admin/login")
+
+
+@survey_app.command("serve")
+def survey_serve(
+    store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    base_url: str = typer.Option(None, "--base-url", help="Public address used in e-mailed links"),
+    smtp_host: str = typer.Option(None, "--smtp-host", help="SMTP server for invitations and reminders"),
+    smtp_port: int = typer.Option(25, "--smtp-port"),
+    sender: str = typer.Option("survey@localhost", "--sender", help="From address of the e-mails"),
+    smtp_user: str = typer.Option(None, "--smtp-user", envvar="JOINEDUP_SMTP_USER"),
+    smtp_password: str = typer.Option(None, "--smtp-password", envvar="JOINEDUP_SMTP_PASSWORD"),
+    starttls: bool = typer.Option(False, "--starttls"),
+) -> None:
+    """Run the survey service: respondent pages at /s/<token>, admin pages at /admin."""
+    import uvicorn
+
+    from joinedup.survey.mail import MailSettings
+    from joinedup.web.app import create_app
+    from joinedup.web.config import WebSettings
+
+    mail = (MailSettings(smtp_host, smtp_port, sender, smtp_user, smtp_password, starttls=starttls)
+            if smtp_host else None)
+    url = base_url or f"http://{host}:{port}"
+    settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"))
+    uvicorn.run(create_app(settings), host=host, port=port)
+
+
 @survey_app.command("simulate")
 def survey_simulate(
     out: Path = typer.Option(..., "--out", help="Folder for invitations.csv, responses.csv, codes.csv, codebook.csv"),

@@ -236,6 +236,43 @@ class SurveyStore:
                                                                completed_at=t if final else None))
         return merged
 
+    def import_responses(self, frame: pd.DataFrame, wave: int) -> int:
+        """Store complete responses imported from another tool (wide: panelist_id, wave, questions).
+
+        Every panelist must be on the roster; an invitation is made for those not invited (with a
+        random, never-mailed token) and marked complete. All or nothing: one unknown id stores none.
+        """
+        self.wave(wave)
+        known = set(self.panelists()["panelist_id"])
+        unknown = sorted(set(frame["panelist_id"]) - known)
+        if unknown:
+            raise SurveyError(f"{len(unknown)} panelist id(s) not on the roster: {', '.join(unknown[:10])}")
+        t = now()
+        with self.engine.begin() as c:
+            invited = set(c.execute(sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.wave == wave)).scalars())
+            have = set(c.execute(sa.select(RESPONSES.c.panelist_id).where(RESPONSES.c.wave == wave)).scalars())
+            for r in frame.to_dict("records"):
+                pid = r["panelist_id"]
+                answers = {k: (v.split() if isinstance(v, str) and k in self._multi(frame) else v)
+                           for k, v in r.items() if k not in ("panelist_id", "wave") and v is not None and v == v}
+                if pid not in invited:
+                    c.execute(sa.insert(INVITATIONS).values(panelist_id=pid, wave=wave, reminders_sent=0,
+                                                            token_hash=token_hash(secrets.token_urlsafe(32))))
+                values = {"answers": json.dumps(answers, sort_keys=True), "status": "complete", "updated_at": t,
+                          "submitted_at": t}
+                if pid in have:
+                    c.execute(sa.update(RESPONSES).where(RESPONSES.c.panelist_id == pid, RESPONSES.c.wave == wave)
+                              .values(**values))
+                else:
+                    c.execute(sa.insert(RESPONSES).values(panelist_id=pid, wave=wave, started_at=t, **values))
+                c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid, INVITATIONS.c.wave == wave)
+                          .values(disposition="complete", completed_at=t, reason="imported"))
+        return len(frame)
+
+    @staticmethod
+    def _multi(frame: pd.DataFrame) -> set[str]:
+        return set(frame.attrs.get("select_multiple", ()))
+
     def set_disposition(self, panelist_id: str, wave: int, disposition: str, reason: str = "") -> None:
         """Record a refusal or ineligibility (left post, bounced) for one invitation."""
         if disposition not in ("refusal", "ineligible", "non_contact"):

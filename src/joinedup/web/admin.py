@@ -1,0 +1,259 @@
+"""Admin pages behind login: dashboard of response rates, panel roster, waves and mailing, exports and
+imports. Every POST checks the session's CSRF token; every page needs a valid session cookie.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from joinedup.survey.aapor import response_rates
+from joinedup.survey.store import SurveyError
+from joinedup.web.security import COOKIE, same
+
+router = APIRouter(prefix="/admin")
+
+
+class _Denied(Exception):
+    pass
+
+
+def _session(request: Request):
+    s = request.app.state.ctx.sessions.read(request.cookies.get(COOKIE))
+    if s is None:
+        raise _Denied
+    return s
+
+
+async def _checked_form(request: Request):
+    """The posted form, after the CSRF check against the session (raises _Denied)."""
+    s = _session(request)
+    data = await request.form()
+    if not same(data.get("csrf"), s.csrf):
+        raise _Denied
+    return s, data
+
+
+def _login_redirect() -> RedirectResponse:
+    return RedirectResponse("/admin/login", status_code=303)
+
+
+def _guard(handler):
+    """Send unauthenticated requests (or forged posts) to the login page."""
+    import functools
+
+    @functools.wraps(handler)
+    async def wrapper(request: Request, *args, **kwargs):
+        try:
+            result = handler(request, *args, **kwargs)
+            return await result if hasattr(result, "__await__") else result
+        except _Denied:
+            if request.method == "POST" and request.app.state.ctx.sessions.read(request.cookies.get(COOKIE)):
+                return Response("CSRF check failed", status_code=403)
+            return _login_redirect()
+    return wrapper
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request):
+    return request.app.state.ctx.page(request, "login.html", title="Sign in")
+
+
+@router.post("/login")
+async def login(request: Request):
+    ctx = request.app.state.ctx
+    data = await request.form()
+    user = str(data.get("username", ""))
+    if not ctx.store.check_admin(user, str(data.get("password", ""))):
+        return ctx.page(request, "login.html", 401, title="Sign in", error="Wrong user name or password.")
+    response = RedirectResponse("/admin", status_code=303)
+    response.set_cookie(COOKIE, ctx.sessions.issue(user), httponly=True, samesite="strict",
+                        secure=ctx.settings.secure_cookies, max_age=ctx.sessions.lifetime)
+    return response
+
+
+@router.post("/logout")
+@_guard
+async def logout(request: Request):
+    await _checked_form(request)
+    response = _login_redirect()
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def rates_tables(store) -> dict[str, pd.DataFrame]:
+    """Response rates by wave; by wave and Pioneer; by wave and organisation type; panel participation."""
+    inv = store.invitations_frame()
+    if inv.empty:
+        return {}
+    out = {f"by {' and '.join(by)}": response_rates(inv, by) for by in (["wave"], ["wave", "pioneer"],
+                                                                        ["wave", "org_type"])}
+    answered = inv[inv["disposition"] == "complete"].groupby("panelist_id")["wave"].nunique()
+    waves = inv["wave"].nunique()
+    out["panel participation"] = pd.DataFrame({"waves_answered": range(waves, 0, -1),
+                                               "panelists": [int((answered == k).sum()) for k in range(waves, 0, -1)]})
+    for name, frame in out.items():
+        for col in ("rr1", "rr2"):
+            if col in frame:
+                frame[col] = (100 * frame[col]).round(1)
+    return out
+
+
+@router.get("", response_class=HTMLResponse)
+@_guard
+def dashboard(request: Request):
+    _session(request)
+    ctx = request.app.state.ctx
+    return ctx.page(request, "admin/dashboard.html", title="Survey dashboard", tables=rates_tables(ctx.store),
+                    waves=ctx.store.list_waves())
+
+
+@router.get("/rates.json")
+@_guard
+def rates_json(request: Request):
+    _session(request)
+    tables = rates_tables(request.app.state.ctx.store)
+    return JSONResponse({k: v.astype(object).where(v.notna(), None).to_dict("records") for k, v in tables.items()})
+
+
+@router.get("/roster", response_class=HTMLResponse)
+@_guard
+def roster_page(request: Request, message: str = "", error: str = ""):
+    _session(request)
+    ctx = request.app.state.ctx
+    return ctx.page(request, "admin/roster.html", title="Panel", panelists=ctx.store.panelists(),
+                    message=message, error=error)
+
+
+@router.post("/roster", response_class=HTMLResponse)
+@_guard
+async def roster_upload(request: Request):
+    from joinedup.survey.pioneer_instrument import pioneer_choices
+    from joinedup.survey.roster import read_roster
+
+    _, data = await _checked_form(request)
+    ctx = request.app.state.ctx
+    upload = data.get("file")
+    try:
+        if upload is None or not getattr(upload, "filename", ""):
+            raise ValueError("choose a CSV file to upload")
+        frame = pd.read_csv(io.BytesIO(await upload.read()), dtype=str, keep_default_na=False)
+        roster = read_roster(frame, pioneers=[label for _, label in pioneer_choices()], name=upload.filename)
+        added, updated = ctx.store.upsert_panelists(roster)
+    except ValueError as exc:
+        return ctx.page(request, "admin/roster.html", 422, title="Panel", panelists=ctx.store.panelists(),
+                        error=str(exc))
+    return ctx.page(request, "admin/roster.html", title="Panel", panelists=ctx.store.panelists(),
+                    message=f"Imported {added} new and updated {updated} panelists.")
+
+
+@router.get("/waves", response_class=HTMLResponse)
+@_guard
+def waves_page(request: Request):
+    _session(request)
+    ctx = request.app.state.ctx
+    return ctx.page(request, "admin/waves.html", title="Waves", waves=ctx.store.list_waves())
+
+
+@router.post("/waves", response_class=HTMLResponse)
+@_guard
+async def waves_action(request: Request):
+    from joinedup.survey.mail import MailError, send_invitations, send_reminders
+
+    _, data = await _checked_form(request)
+    ctx = request.app.state.ctx
+    action, message, error = data.get("action"), "", ""
+    try:
+        if action == "create":
+            ctx.store.create_wave(int(data["wave"]), str(data.get("instrument") or "pioneer_ki_survey"),
+                                  data["opens_on"], data["closes_on"])
+            message = f"Wave {data['wave']} created."
+        elif action in ("open", "close"):
+            ctx.store.set_wave_status(int(data["wave"]), "open" if action == "open" else "closed")
+            message = f"Wave {data['wave']} {'opened' if action == 'open' else 'closed'}."
+        elif action in ("invite", "remind"):
+            if ctx.settings.mail is None:
+                raise ValueError("no SMTP server is configured (joinedup survey serve --smtp-host ...)")
+            send = send_invitations if action == "invite" else send_reminders
+            run = send(ctx.store, int(data["wave"]), ctx.settings.mail, ctx.settings.base_url)
+            message = f"{run.sent} {run.kind}(s) sent; {len(run.bounced)} bounced."
+        else:
+            raise ValueError(f"unknown action {action!r}")
+    except (ValueError, KeyError, SurveyError, MailError) as exc:
+        error = str(exc)
+    return ctx.page(request, "admin/waves.html", 422 if error else 200, title="Waves", waves=ctx.store.list_waves(),
+                    message=message, error=error)
+
+
+@router.get("/data", response_class=HTMLResponse)
+@_guard
+def data_page(request: Request):
+    _session(request)
+    ctx = request.app.state.ctx
+    return ctx.page(request, "admin/data.html", title="Exports and imports", waves=ctx.store.list_waves())
+
+
+def _csv(frame: pd.DataFrame, name: str) -> Response:
+    return Response(frame.to_csv(index=False), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.get("/export/responses.csv")
+@_guard
+def export_responses(request: Request, wave: int | None = None):
+    from joinedup.survey.exchange import export_wide
+
+    _session(request)
+    ctx = request.app.state.ctx
+    return _csv(export_wide(ctx.form("pioneer_ki_survey"), ctx.store.responses(wave)), "responses.csv")
+
+
+@router.get("/export/invitations.csv")
+@_guard
+def export_invitations(request: Request, wave: int | None = None):
+    _session(request)
+    inv = request.app.state.ctx.store.invitations_frame(wave)
+    return _csv(inv[["panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition"]], "invitations.csv")
+
+
+@router.get("/export/codebook.csv")
+@_guard
+def export_codebook(request: Request):
+    from joinedup.survey.exchange import codebook
+
+    _session(request)
+    return _csv(codebook(request.app.state.ctx.form("pioneer_ki_survey")), "codebook.csv")
+
+
+@router.post("/import", response_class=HTMLResponse)
+@_guard
+async def import_responses_page(request: Request):
+    from joinedup.survey.exchange import import_responses
+
+    _, data = await _checked_form(request)
+    ctx = request.app.state.ctx
+    message, error = "", ""
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = {}
+            for key in ("file", "mapping"):
+                upload = data.get(key)
+                if upload is None or not getattr(upload, "filename", ""):
+                    raise ValueError(f"choose the {'response file' if key == 'file' else 'mapping file'}")
+                paths[key] = Path(tmp) / Path(upload.filename).name
+                paths[key].write_bytes(await upload.read())
+            wave = int(data["wave"])
+            result = import_responses(paths["file"], ctx.form("pioneer_ki_survey"), paths["mapping"],
+                                      str(data["source"]), wave, str(data["id_column"]))
+        stored = ctx.store.import_responses(result.frame, wave)
+        message = (f"Imported {stored} response(s) for wave {wave}."
+                   + (f" Columns not mapped: {', '.join(result.unmapped_columns)}." if result.unmapped_columns else ""))
+    except (ValueError, KeyError, SurveyError) as exc:
+        error = str(exc)
+    return ctx.page(request, "admin/data.html", 422 if error else 200, title="Exports and imports",
+                    waves=ctx.store.list_waves(), message=message, error=error)

@@ -1,0 +1,88 @@
+"""The FastAPI app: respondent pages (``/s/{token}``), unsubscribe, and admin pages behind login.
+
+Example:
+    >>> from joinedup.web.config import WebSettings
+    >>> app = create_app(WebSettings(store_url="sqlite:///survey.db"))           # doctest: +SKIP
+    >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)            # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from joinedup.web.config import WebSettings
+from joinedup.web.security import Sessions
+
+HERE = Path(__file__).parent
+
+
+class Context:
+    """What every route needs: settings, the store, sessions, templates and the loaded instruments."""
+
+    def __init__(self, settings: WebSettings):
+        from joinedup.survey.store import SurveyStore
+
+        self.settings = settings
+        self.store = SurveyStore(settings.store_url)
+        self.store.create()
+        self.sessions = Sessions(settings.secret)
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self._forms: dict[str, object] = {}
+
+    def form(self, instrument_id: str):
+        """The instrument of a wave, loaded once (the Pioneer instrument when none is configured)."""
+        from joinedup.survey.instrument import load_form
+        from joinedup.survey.pioneer_instrument import pioneer_instrument_path
+
+        if instrument_id not in self._forms:
+            path = self.settings.instruments.get(instrument_id)
+            if path is None:
+                if instrument_id != "pioneer_ki_survey":
+                    raise LookupError(f"no instrument {instrument_id!r} is configured")
+                path = pioneer_instrument_path()
+            self._forms[instrument_id] = load_form(path)
+        return self._forms[instrument_id]
+
+    def page(self, request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:
+        session = self.sessions.read(request.cookies.get("joinedup_session"))
+        values.setdefault("user", session.user if session else None)
+        values.setdefault("csrf", session.csrf if session else "")
+        return self.templates.TemplateResponse(request, template, values, status_code=status_code)
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    """Build the app for ``settings`` (the store's tables are created if missing)."""
+    from joinedup.web import admin, respond
+
+    app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.ctx = Context(settings)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.mount("/survey-static", StaticFiles(directory=str(_instrument_static())), name="survey-static")
+    app.include_router(respond.router)
+    app.include_router(admin.router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        # no framing (clickjacking), no sniffing, no referrer leaking the token in /s/{token} links
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        return response
+
+    return app
+
+
+def _instrument_static() -> Path:
+    """The folder of the instrument renderer's CSS and JS (survey.css, survey.js)."""
+    import joinedup.survey.instrument as inst
+
+    return Path(inst.__file__).parent / "static"

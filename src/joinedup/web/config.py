@@ -1,0 +1,32 @@
+"""Settings of the web app: where the survey store is, the secret for sessions, the public address
+used in e-mailed links, the SMTP server, and the instruments by id.
+
+Example:
+    >>> s = WebSettings(store_url="sqlite:///survey.db", secret=b"k" * 32, base_url="https://survey.example")
+    >>> s.base_url
+    'https://survey.example'
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    store_url: str
+    secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
+    base_url: str = "http://127.0.0.1:8000"
+    mail: object | None = None          # joinedup.survey.mail.MailSettings
+    instruments: dict[str, Path] = field(default_factory=dict)  # instrument id -> XLSForm path
+    secure_cookies: bool = False        # True behind HTTPS
+
+    @classmethod
+    def from_env(cls, store_url: str, base_url: str, **kwargs) -> WebSettings:
+        """Settings with the secret from ``JOINEDUP_SECRET`` (hex, 32+ bytes) so sessions survive restarts."""
+        raw = os.environ.get("JOINEDUP_SECRET")
+        secret = bytes.fromhex(raw) if raw else secrets.token_bytes(32)
+        return cls(store_url=store_url, secret=secret, base_url=base_url, **kwargs)

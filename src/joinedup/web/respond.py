@@ -1,0 +1,121 @@
+"""Respondent pages: the survey behind a personal link, save and resume, autosave, unsubscribe.
+
+The token in the link is the credential (256 bits, stored hashed); forms carry a CSRF token derived
+from it. Answers are checked on the server by the same rules as in the page; "Save and continue later"
+keeps whatever is valid, "Submit" needs every required, relevant question answered.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from joinedup.survey.instrument import render_form, validate_answers
+from joinedup.survey.store import SurveyError
+from joinedup.web.security import same, token_csrf
+
+router = APIRouter()
+
+
+def _message(request: Request, title: str, *paragraphs: str, status_code: int = 200) -> HTMLResponse:
+    return request.app.state.ctx.page(request, "message.html", status_code, title=title, paragraphs=paragraphs)
+
+
+async def _raw_answers(request: Request) -> tuple[dict, dict]:
+    """Submitted fields: one value, or a list for repeated names (checkboxes)."""
+    data = await request.form()
+    raw: dict = {}
+    for key in data.keys():
+        values = data.getlist(key)
+        raw[key] = values if len(values) > 1 else values[0]
+    return raw, {k: raw.pop(k) for k in ("csrf", "action") if k in raw}
+
+
+def _page(request: Request, inv: dict, token: str, answers: dict, errors: dict, message: str = "",
+          status_code: int = 200) -> HTMLResponse:
+    ctx = request.app.state.ctx
+    form = ctx.form(inv["instrument"])
+    # select_multiple answers come back from the store as lists; render them as such
+    html = render_form(form, answers, errors, f"/s/{token}", token_csrf(ctx.settings.secret, token),
+                       autosave_url=f"/s/{token}/autosave")
+    return ctx.page(request, "respond.html", status_code, title=form.title, form_html=html, token=token,
+                    message=message)
+
+
+@router.get("/s/{token}", response_class=HTMLResponse)
+def survey_page(request: Request, token: str):
+    ctx = request.app.state.ctx
+    try:
+        inv = ctx.store.invitation(token)
+    except SurveyError as exc:
+        return _message(request, "Survey link", str(exc), status_code=404)
+    if inv["disposition"] == "complete":
+        return _message(request, "Thank you", "Your answers have been submitted. Thank you for taking part.")
+    if inv["status"] != "open":
+        return _message(request, "Survey closed", f"This survey is {inv['status']}.", status_code=410)
+    return _page(request, inv, token, ctx.store.answers(inv["panelist_id"], inv["wave"]), {})
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def survey_post(request: Request, token: str):
+    ctx = request.app.state.ctx
+    raw, meta = await _raw_answers(request)
+    if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
+        return _message(request, "Survey link", "This form has expired; please reload the page.", status_code=403)
+    try:
+        inv = ctx.store.invitation(token)
+        form = ctx.form(inv["instrument"])
+        final = meta.get("action") == "submit"
+        clean, errors = validate_answers(form, raw, final=final)
+        if final and errors:
+            merged = {**ctx.store.answers(inv["panelist_id"], inv["wave"]), **clean}
+            return _page(request, inv, token, {**merged, **{k: raw[k] for k in errors if k in raw}}, errors,
+                         status_code=422)
+        ctx.store.save_response(token, clean, final=final)
+    except SurveyError as exc:
+        return _message(request, "Survey", str(exc), status_code=409)
+    if final:
+        return RedirectResponse(f"/s/{token}", status_code=303)
+    note = "Your answers are saved. You can close this page and come back to it from the link in your e-mail."
+    if errors:
+        note += f" {len(errors)} answer(s) were not saved because they need correcting."
+    return _page(request, inv, token, ctx.store.answers(inv["panelist_id"], inv["wave"]), errors, note)
+
+
+@router.post("/s/{token}/autosave")
+async def autosave(request: Request, token: str):
+    ctx = request.app.state.ctx
+    raw, meta = await _raw_answers(request)
+    if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
+        return Response(status_code=403)
+    try:
+        inv = ctx.store.invitation(token)
+        clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
+        ctx.store.save_response(token, clean, final=False)
+    except SurveyError:
+        return Response(status_code=409)
+    return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
+
+
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: str):
+    ctx = request.app.state.ctx
+    try:
+        ctx.store.invitation(token)
+    except SurveyError as exc:
+        return _message(request, "Unsubscribe", str(exc), status_code=404)
+    return ctx.page(request, "unsubscribe.html", title="Stop survey e-mails", token=token,
+                    form_csrf=token_csrf(ctx.settings.secret, token))
+
+
+@router.post("/unsubscribe/{token}", response_class=HTMLResponse)
+async def unsubscribe(request: Request, token: str):
+    ctx = request.app.state.ctx
+    data = await request.form()
+    if not same(data.get("csrf"), token_csrf(ctx.settings.secret, token)):
+        return _message(request, "Unsubscribe", "This form has expired; please reload the page.", status_code=403)
+    try:
+        ctx.store.unsubscribe(token)
+    except SurveyError as exc:
+        return _message(request, "Unsubscribe", str(exc), status_code=404)
+    return _message(request, "Unsubscribed", "You will get no more e-mails about this survey panel.")
