@@ -48,3 +48,30 @@ def test_bad_file_is_named(tmp_path):
     assert result.exit_code == 1
     assert "invitations.csv, line 5, column 'org_type': 'council'" in result.output
     assert not (tmp_path / "o").exists()  # nothing written from bad input
+
+
+def test_analyse_from_the_service_database(tmp_path):
+    from joinedup.survey.roster import read_roster
+    from joinedup.survey.store import SurveyStore
+    from tests.test_survey_store import ROSTER
+
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    store = SurveyStore(url)
+    store.create()
+    store.upsert_panelists(read_roster(ROSTER))
+    store.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2015-07-31")
+    store.set_wave_status(1, "open")
+    tokens = store.issue_tokens(1)
+    store.save_response(tokens["p1"], {"pioneer": "barnsley", "org_type": "ccg", "is_lead": "yes",
+                                       "prog_quality": "some", "bar_financial": "significant"}, final=True)
+    store.save_response(tokens["p2"], {"pioneer": "barnsley", "org_type": "la", "is_lead": "no",
+                                       "prog_quality": "none", "bar_financial": "minor"}, final=True)
+    store.save_response(tokens["p3"], {"prog_quality": "some"}, final=False)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["survey", "analyse", "--store", url, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rates = pd.read_csv(out / "response_rates.csv").iloc[0]
+    assert (rates.invited, rates.eligible, rates.complete, rates.partial) == (4, 4, 2, 1)
+    progress = pd.read_csv(out / "progress.csv").set_index(["group", "item"])
+    assert progress.loc[("all", "prog_quality"), "pct_substantial_or_some"] == 50.0
+    assert progress.loc[("lead", "prog_quality"), "pct_substantial_or_some"] == 100.0

@@ -250,9 +250,11 @@ def survey_simulate(
 
 @survey_app.command("analyse")
 def survey_analyse(
-    invitations: Path = typer.Option(..., "--invitations", help="invitations.csv (panelist_id, wave, pioneer, "
+    invitations: Path = typer.Option(None, "--invitations", help="invitations.csv (panelist_id, wave, pioneer, "
                                      "org_type, is_lead, disposition)"),
-    responses: Path = typer.Option(..., "--responses", help="responses.csv (panelist_id, wave, question names)"),
+    responses: Path = typer.Option(None, "--responses", help="responses.csv (panelist_id, wave, question names)"),
+    store: str = typer.Option(None, "--store", help="Read invitations and responses from the survey service's "
+                              "database instead (SQLite or PostgreSQL URL)"),
     codes: Path = typer.Option(None, "--codes", help="codes.csv (panelist_id, wave, question, code, coder)"),
     codebook: Path = typer.Option(None, "--codebook", help="codebook.csv (code, label, parent, description)"),
     out: Path = typer.Option(..., "--out", help="Output folder for the CSVs and survey.html"),
@@ -262,6 +264,15 @@ def survey_analyse(
     from joinedup.survey.analysis.charts import report_section
 
     try:
+        if store:
+            from joinedup.survey.exchange import analysis_frames
+            from joinedup.survey.instrument import load_form
+            from joinedup.survey.pioneer_instrument import pioneer_instrument_path
+            from joinedup.survey.store import SurveyStore
+
+            invitations, responses = analysis_frames(SurveyStore(store), load_form(pioneer_instrument_path()))
+        elif invitations is None or responses is None:
+            raise ValueError("give --invitations and --responses, or --store")
         tables = analyse(invitations, responses, codes, codebook, out_dir=out)
     except ValueError as exc:  # SurveyInputError lists every problem with file, line and column
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)

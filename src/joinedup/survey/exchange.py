@@ -193,3 +193,18 @@ def _map_question(raw, q, rules, source, name, problems) -> pd.Series:
         for i in values.index[values.notna() & num.isna()]:
             problems.append(f"{name} line {i + 2}, column {col}: {values[i]!r} is not a number ({q.name})")
     return values
+
+
+def analysis_frames(store, form) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The service's data as the analysis' ``invitations.csv`` and ``responses.csv`` frames.
+
+    The respondent attributes (pioneer, org_type, is_lead) come from the roster through the
+    invitations, so the responses leave out the questions asking them (the instrument's Pioneer choice
+    names are slugs of the names in the roster).
+
+    Example:
+        >>> inv, resp = analysis_frames(store, form)                              # doctest: +SKIP
+    """
+    inv = store.invitations_frame()[["panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition"]]
+    wide = export_wide(form, store.responses())
+    return inv, wide.drop(columns=["status", "pioneer", "org_type", "is_lead"], errors="ignore")

@@ -92,7 +92,8 @@ def rates_tables(store) -> dict[str, pd.DataFrame]:
     if inv.empty:
         return {}
     out = {f"by {' and '.join(by)}": response_rates(inv, by) for by in (["wave"], ["wave", "pioneer"],
-                                                                        ["wave", "org_type"])}
+                                                                        ["wave", "org_type"],
+                                                                        ["wave", "pioneer", "org_type"])}
     answered = inv[inv["disposition"] == "complete"].groupby("panelist_id")["wave"].nunique()
     waves = inv["wave"].nunique()
     out["panel participation"] = pd.DataFrame({"waves_answered": range(waves, 0, -1),
