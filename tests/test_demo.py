@@ -34,9 +34,10 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
     first, second = outs
     assert (first / "data" / "truth.json").is_file()
     manifest = json.loads((first / "manifest.json").read_text())
-    assert manifest["seeds"] == {"simulation": 2013, "impact": 2013, "economics": 2013}
+    assert manifest["seeds"] == {"simulation": 2013, "impact": 2013, "survey": 2013, "economics": 2013}
     assert set(manifest["timings_seconds"]) == {"simulate", "validate", "overview", "indicators", "impact",
-                                                 "economics", "report"}
+                                                 "survey", "economics", "report"}
+    assert (first / "tables" / "survey_change.csv").is_file() and (first / "tables" / "typology_clusters.csv").is_file()
     for path in sorted((first / "tables").iterdir()):
         assert path.read_bytes() == (second / "tables" / path.name).read_bytes(), path.name
     html = [re.sub(r"Generated .* UTC\.", "", (o / "report.html").read_text()) for o in outs]

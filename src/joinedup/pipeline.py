@@ -107,6 +107,11 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             sections.append(_impact_step(ds, indicator_table, protocol, out_dir, location))
             seeds["impact"] = protocol.impact.seed
 
+    if protocol.survey is not None:
+        with timer.step("survey"):
+            sections.append(_survey_step(ds, protocol, out_dir))
+            seeds["survey"] = protocol.survey.seed
+
     if protocol.economics is not None:
         with timer.step("economics"):
             sections.append(_economics_step(ds, protocol, out_dir, location))
@@ -223,6 +228,48 @@ def run_economics_only(ds, spec, out: str | Path, location: str) -> Path:
     path = out_dir / "economics.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _survey_step(ds, protocol: Protocol, out_dir: Path):
+    """WP1: the key-informant survey tables (files, or a simulated panel) and the typology of sites."""
+    from joinedup.report.html import ReportSection, table_html
+    from joinedup.survey.analysis import analyse
+    from joinedup.survey.analysis.charts import survey_section
+
+    spec = protocol.survey
+    files = [spec.invitations, spec.responses, spec.codes, spec.codebook]
+    if spec.invitations and spec.responses:
+        inv, resp, codes, book = (protocol.resolve(f) if f else None for f in files)
+        source = "the protocol's survey files"
+    else:
+        from joinedup.simulate.ki_panel import simulate_ki_panel
+
+        sim = simulate_ki_panel(spec.seed)
+        inv, resp, codes, book = sim["invitations"], sim["responses"], sim["codes"], sim["codebook"]
+        source = f"a simulated key-informant panel (seed {spec.seed})"
+    tables = analyse(inv, resp, codes, book)
+    for name, frame in tables.items():
+        # counts of staff respondents, published by Pioneer in the original evaluation: not patient data
+        write_table(frame, out_dir, f"survey_{name}", [], disclosure_control=protocol.output.disclosure_control)
+    section = survey_section(tables, "Key-informant survey (WP1)")
+    body = f"<p>Source: {source}.</p>" + section.body_html
+    figures = list(section.figures)
+    if spec.typology:
+        from joinedup.survey import typology as ty
+        from joinedup.survey.typology_plots import dendrogram_figure, heatmap_figure
+
+        registry = ty.scheme_registry(ds.execute(ds.table("schemes")))
+        typ = ty.typology(registry, k=spec.typology_k, seed=spec.seed)
+        selection = ty.select_schemes(typ, registry)
+        for name, frame in {"typology_clusters": typ.clusters, "typology_stability": typ.stability,
+                            "typology_selection": selection}.items():
+            write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
+        body += (f"<h3>Typology of sites</h3><p>{typ.k} clusters of sites by their schemes and target groups "
+                 f"(Jaccard, average linkage); k-modes agrees with adjusted Rand index {typ.agreement_ari:.2f}.</p>"
+                 + table_html(typ.stability, "Cluster stability (clusterwise bootstrap Jaccard)")
+                 + table_html(selection, "Community MDT schemes selected for the economic evaluation"))
+        figures += [dendrogram_figure(typ), heatmap_figure(typ)]
+    return ReportSection("survey", section.title, body, tuple(figures))
 
 
 def _display(location: str, out_dir: Path) -> str:

@@ -163,6 +163,17 @@ class Economics(_Strict):
                                       "`joinedup survey typology --write-selection`); omit for every MDT")
 
 
+class Survey(_Strict):
+    invitations: str | None = Field(None, description="invitations.csv of the key-informant survey (relative to "
+                                    "the protocol); omit all four files to use a simulated panel")
+    responses: str | None = Field(None, description="responses.csv (wide, question names)")
+    codes: str | None = Field(None, description="codes.csv of the coded free text (optional)")
+    codebook: str | None = Field(None, description="codebook.csv (optional)")
+    seed: int = Field(2013, ge=0, description="Seed of the simulated panel (when no files are given)")
+    typology: bool = Field(True, description="Also the typology of sites from the schemes table")
+    typology_k: int | None = Field(None, ge=2, le=10, description="Clusters of the typology (omit: best silhouette)")
+
+
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -173,6 +184,8 @@ class Protocol(_Strict):
     data: Data = Field(default_factory=Data)
     indicators: Indicators | None = Field(None, description="Compute indicators (omit the table to skip)")
     impact: Impact | None = Field(None, description="Compare programme areas with comparison areas (omit the table to skip)")
+    survey: Survey | None = Field(None, description="Key-informant survey analysis and the typology of sites "
+                                  "(omit the table to skip)")
     economics: Economics | None = Field(None, description="Cost-effectiveness of community MDTs on patient-level "
                                         "data (omit the table to skip)")
     output: Output = Field(default_factory=Output)
