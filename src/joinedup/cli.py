@@ -283,6 +283,50 @@ def survey_analyse(
     typer.echo(f"Wrote {len(tables)} tables and survey.html to {out.resolve()}")
 
 
+@survey_app.command("suggest-codes")
+def survey_suggest_codes(
+    responses: Path = typer.Option(..., "--responses", help="responses.csv with the free-text answers"),
+    codes: Path = typer.Option(..., "--codes", help="codes.csv of the answers people have coded"),
+    out: Path = typer.Option(..., "--out", help="Folder for suggestions.csv and agreement.csv"),
+    question: list[str] = typer.Option(["achievements", "challenge"], "--question", help="Free-text question(s)"),
+    threshold: float = typer.Option(0.5, min=0.0, max=1.0, help="Lowest score suggested"),
+    seed: int = typer.Option(2013, help="Seed of the held-out split"),
+) -> None:
+    """Suggest codes for uncoded answers from the coded ones (never final until a person accepts them)."""
+    import pandas as pd
+
+    from joinedup.survey.coding.suggest import CodeSuggester, evaluate_heldout
+
+    resp = pd.read_csv(responses, dtype=str, keep_default_na=False)
+    coded = pd.read_csv(codes, dtype=str, keep_default_na=False)
+    missing = [q for q in question if q not in resp.columns]
+    if missing:
+        console.print(f"error: {responses.name} has no column(s) {', '.join(missing)}", markup=False)
+        raise typer.Exit(1)
+    long = resp.melt(id_vars=["panelist_id", "wave"], value_vars=question, var_name="question", value_name="text")
+    long = long[long["text"].str.strip() != ""]
+    sets = coded.groupby(["panelist_id", "wave", "question"])["code"].agg(set)
+    key = list(zip(long["panelist_id"], long["wave"], long["question"]))
+    is_coded = [k in sets.index for k in key]
+    train = long[is_coded]
+    train_sets = [sets[k] for k, c in zip(key, is_coded) if c]
+    if len(train) < 10:
+        console.print("error: fewer than 10 coded answers to learn from", markup=False)
+        raise typer.Exit(1)
+    out.mkdir(parents=True, exist_ok=True)
+    evaluate_heldout(train["text"].tolist(), train_sets, seed=seed, threshold=threshold).to_csv(
+        out / "agreement.csv", index=False)
+    todo = long[[not c for c in is_coded]]
+    model = CodeSuggester().fit(train["text"].tolist(), train_sets)
+    rows = [{"panelist_id": r.panelist_id, "wave": r.wave, "question": r.question, "code": s.code,
+             "score": round(s.score, 3), "accepted": s.accepted}
+            for r, sug in zip(todo.itertuples(), model.suggest(todo["text"].tolist(), threshold=threshold)) for s in sug]
+    pd.DataFrame(rows, columns=["panelist_id", "wave", "question", "code", "score", "accepted"]).to_csv(
+        out / "suggestions.csv", index=False)
+    typer.echo(f"{len(rows)} suggestion(s) for {len(todo)} uncoded answer(s) (none accepted); "
+               f"held-out agreement in {out / 'agreement.csv'}")
+
+
 @survey_app.command("typology")
 def survey_typology(
     data: str = typer.Option(..., "--data", help="Dataset folder (its schemes table is the scheme registry)"),
