@@ -28,7 +28,7 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends chromium postgresql)
 
-demo: env
+demo: env browser
 	$(VENV)/bin/joinedup demo --out out/demo
 
 test: env browser

@@ -42,6 +42,20 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
         assert path.read_bytes() == (second / "tables" / path.name).read_bytes(), path.name
     html = [re.sub(r"Generated .* UTC\.", "", (o / "report.html").read_text()) for o in outs]
     assert html[0] == html[1]
+    # the summary's numbers are the tables' numbers
+    est = pd.read_parquet(first / "tables" / "impact_estimates.parquet").iloc[0]
+    assert f"{est['pct_change']:+.1f}% (95% CI {est['pct_low']:+.1f}% to {est['pct_high']:+.1f}%)" in html[0]
+    assert "Limitations found in the results" in html[0]
+    from pypdf import PdfReader
+
+    assert manifest["pdf"] == "report.pdf"
+    import unicodedata
+
+    pages = " ".join(page.extract_text() for page in PdfReader(first / "report.pdf").pages)
+    pdf_text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", pages))  # NFKC undoes ligatures (ﬀ)
+    for heading in ("Summary", "Limitations found in the results", "Key-informant survey",
+                    "Cost-effectiveness of community", "Impact: Pioneer areas against comparison areas"):
+        assert heading in pdf_text, heading
     monthly = pd.read_parquet(first / "tables" / "emergency_by_month.parquet")
     assert monthly["rate_per_1000"].between(3, 15).all()
     counted = monthly["admissions"].dropna()

@@ -118,6 +118,10 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             seeds["economics"] = protocol.economics.seed
 
     with timer.step("report"):
+        from joinedup.report.summary import read_tables, summary_section
+
+        # written from the controlled tables on disk, so the text's numbers are the tables' numbers
+        sections.insert(0, summary_section(read_tables(out_dir / "tables")))
         for section in sections:
             for figure in section.figures:
                 figure.write(out_dir / "figures")
@@ -132,6 +136,7 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
                              generated=f"Generated {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC.")
         report_path = out_dir / "report.html"
         report_path.write_text(html, encoding="utf-8")
+        pdf_note = _pdf(report_path, out_dir / "report.pdf")
 
     manifest_path = out_dir / "manifest.json"
     write_manifest(manifest_path, {
@@ -143,9 +148,20 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         "versions": package_versions(),
         "timings_seconds": timer.timings,
         "outputs": sorted(str(p.relative_to(out_dir)) for p in out_dir.glob("*/*.*") if "data" not in p.parts),
+        "pdf": pdf_note,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     })
     return RunResult(out_dir, report_path, manifest_path, timer.timings)
+
+
+def _pdf(report: Path, pdf: Path) -> str:
+    """Print the report to PDF; without a Chromium, say so in the manifest rather than fail the run."""
+    from joinedup.report.pdf import chromium_path, html_to_pdf
+
+    if chromium_path() is None:
+        return "not written: no Chromium (install Debian's chromium; make demo does)"
+    html_to_pdf(report, pdf)
+    return "report.pdf"
 
 
 def _indicators_step(ds, protocol: Protocol, out_dir: Path):

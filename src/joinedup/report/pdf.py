@@ -1,0 +1,44 @@
+"""The report as PDF, printed by Chromium (Debian's ``chromium``, driven by Playwright; no browser
+download) with the report's print stylesheet.
+
+Example:
+    >>> html_to_pdf("out/demo/report.html", "out/demo/report.pdf")              # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_path() -> str | None:
+    """``JOINEDUP_CHROMIUM``, else Debian's /usr/bin/chromium, else chromium on the PATH (None if none)."""
+    for candidate in (os.environ.get("JOINEDUP_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
+    """Print a local HTML file to A4 PDF; RuntimeError naming what to install when there is no Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("no Chromium to print the PDF with: install Debian's chromium (make demo does) "
+                           "or set JOINEDUP_CHROMIUM")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(Path(html_path).resolve().as_uri())
+            page.emulate_media(media="print")
+            page.pdf(path=str(pdf_path), format="A4", print_background=True,
+                     margin={"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"})
+        finally:
+            browser.close()
+    return Path(pdf_path)

@@ -1,0 +1,142 @@
+"""The report's summary and limitations, written from the step output tables (as written to disk, so
+the numbers in the text are those in ``tables/``).
+
+Wording follows the intervals: a decrease is called "reduced" only when the whole interval is below
+zero, an increase only when it is above; otherwise the text says the change is unclear and gives the
+interval. Limitations are found, not typed: pre-period event-study estimates whose interval excludes
+zero (a failed pre-trend check), synthetic controls fitting a site's pre-period worse than most of its
+placebos, imbalance left after matching (|SMD| > 0.1), intervals wider than the effect is large, and
+suppressed small numbers.
+
+Example:
+    >>> direction(-0.03, -0.05, -0.01, "emergency admissions")
+    'reduced emergency admissions'
+    >>> direction(-0.03, -0.08, 0.02, "emergency admissions")
+    'no clear change in emergency admissions'
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from joinedup.report.html import ReportSection
+
+SMD_LIMIT = 0.1
+
+
+def direction(estimate: float, low: float, high: float, outcome: str, down: str = "reduced",
+              up: str = "increased") -> str:
+    """Words for an effect that respect its interval (see the module docstring)."""
+    if high < 0:
+        return f"{down} {outcome}"
+    if low > 0:
+        return f"{up} {outcome}"
+    return f"no clear change in {outcome}"
+
+
+def _impact_text(t: dict) -> list[str]:
+    est = t.get("impact_estimates")
+    if est is None or est.empty:
+        return []
+    out = []
+    for design in est["design"].unique()[:3]:
+        r = est[est["design"] == design].iloc[0]
+        words = direction(r["estimate"], r["ci_low"], r["ci_high"], "emergency admissions")
+        out.append(f"Impact ({design}, {r['estimator']}): the programme {words}: "
+                   f"{r['pct_change']:+.1f}% (95% CI {r['pct_low']:+.1f}% to {r['pct_high']:+.1f}%).")
+    return out
+
+
+def _economics_text(t: dict) -> list[str]:
+    est = t.get("economics_estimates")
+    if est is None or est.empty:
+        return []
+    out = []
+    naive = est[(est["measure"] == "emergency_admissions") & (est["model"] == "paired mean change")]
+    nb2 = est[(est["measure"] == "emergency_admissions") & (est["model"] == "negative binomial (NB2) DiD")]
+    if len(naive) and len(nb2):
+        n, m = naive.iloc[0], nb2.iloc[0]
+        words = direction(m["estimate"], m["ci_low"], m["ci_high"], "emergency admissions")
+        out.append(f"Community MDTs: against matched controls, case management {words} (rate ratio "
+                   f"{m['ratio']:.2f}, 95% CI {m['ratio_low']:.2f} to {m['ratio_high']:.2f}); the naive before/after "
+                   f"fall of {-n['estimate']:.2f} admissions per person is mostly regression to the mean.")
+    cea = t.get("economics_cea")
+    if cea is not None and len(cea):
+        r = cea.sort_values("wtp").iloc[0]
+        out.append(f"Cost-effectiveness: {r['statement']}; probability cost-effective at £{r['wtp']:,.0f} per QALY "
+                   f"{100 * r['ceac']:.0f}%.")
+    return out
+
+
+def _survey_text(t: dict) -> list[str]:
+    bars = t.get("survey_barriers")
+    rates = t.get("survey_response_rates")
+    out = []
+    if rates is not None and len(rates):
+        r = rates.sort_values("wave").iloc[-1]
+        out.append(f"Key-informant survey: wave {int(r['wave'])} had {int(r['complete'])} complete responses "
+                   f"(RR1 {100 * r['rr1']:.1f}% of eligible panelists).")
+    if bars is not None and len(bars):
+        last = bars[bars["wave"] == bars["wave"].max()].sort_values("rank")
+        top = last.iloc[0]
+        out.append(f"The barrier most often called significant was {top['item']} "
+                   f"({top['pct_significant']:.1f}% of respondents).")
+    return out
+
+
+def limitations(t: dict) -> list[str]:
+    """Limitations found in the step output tables (see the module docstring)."""
+    out = []
+    dyn = t.get("impact_cs_dynamic")
+    if dyn is not None and len(dyn):
+        pre = dyn[(dyn["egt"] < 0) & ((dyn["lower"] > 0) | (dyn["upper"] < 0))]
+        if len(pre):
+            out.append(f"Pre-trend check failed at {len(pre)} of {int((dyn['egt'] < 0).sum())} pre-period event "
+                       f"times (Callaway & Sant'Anna, intervals excluding zero at e = "
+                       f"{', '.join(map(str, pre['egt'].astype(int).tolist()[:6]))}): parallel trends are in doubt.")
+    sites = t.get("impact_synth_sites")
+    if sites is not None and len(sites):
+        poor = sites[sites["rank"] > 0.5 * (sites["n_placebos"] + 1)]
+        if len(poor):
+            out.append(f"Synthetic control: {len(poor)} of {len(sites)} sites have a post/pre fit ratio below most "
+                       f"of their placebos ({', '.join(poor['site'].tolist()[:5])}{'...' if len(poor) > 5 else ''}); "
+                       "their estimates cannot be told from noise.")
+    for name, col in (("economics_balance", "smd"),):
+        bal = t.get(name)
+        if bal is not None and len(bal):
+            left = bal[(bal["sample"] == "matched") & (bal[col].abs() > SMD_LIMIT) & (bal["variable"] != "distance")]
+            if len(left):
+                out.append(f"Imbalance left after matching: {', '.join(left['variable'].tolist())} "
+                           f"(|SMD| > {SMD_LIMIT}).")
+    est = t.get("impact_estimates")
+    if est is not None and len(est):
+        wide = est[(est["ci_high"] - est["ci_low"]) > 2 * est["estimate"].abs()]
+        if len(wide):
+            out.append(f"{len(wide)} of {len(est)} impact estimates have intervals wider than twice the estimate: "
+                       "they cannot rule out no effect or an effect twice as large.")
+    suppressed = sum(int(f["suppressed"].sum()) for f in t.values() if "suppressed" in f.columns)
+    if suppressed:
+        out.append(f"{suppressed} rows of the output tables have small numbers suppressed (1-7) by disclosure control.")
+    return out
+
+
+def summary_section(tables: dict[str, pd.DataFrame]) -> ReportSection:
+    """The summary at the top of the report and the limitations found."""
+    paragraphs = _impact_text(tables) + _economics_text(tables) + _survey_text(tables)
+    lims = limitations(tables)
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) or "<p>No estimates were run.</p>"
+    body += "<h3>Limitations found in the results</h3>"
+    body += ("<ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in lims) + "</ul>") if lims else \
+        "<p>None of the automatic checks flagged a problem.</p>"
+    return ReportSection("summary", "Summary", body, ())
+
+
+def read_tables(folder) -> dict[str, pd.DataFrame]:
+    """Every table a run wrote (``tables/*.parquet``), by name."""
+    from pathlib import Path
+
+    return {p.stem: pd.read_parquet(p) for p in sorted(Path(folder).glob("*.parquet"))}
+
+
