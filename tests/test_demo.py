@@ -34,9 +34,10 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
     first, second = outs
     assert (first / "data" / "truth.json").is_file()
     manifest = json.loads((first / "manifest.json").read_text())
-    assert manifest["seeds"] == {"simulation": 2013, "impact": 2013, "survey": 2013, "economics": 2013}
+    assert manifest["seeds"] == {"simulation": 2013, "impact": 2013, "synthesis": 2013, "survey": 2013,
+                                 "economics": 2013}
     assert set(manifest["timings_seconds"]) == {"simulate", "validate", "overview", "indicators", "impact",
-                                                 "survey", "economics", "report"}
+                                                 "synthesis", "survey", "economics", "report"}
     assert (first / "tables" / "survey_change.csv").is_file() and (first / "tables" / "typology_clusters.csv").is_file()
     for path in sorted((first / "tables").iterdir()):
         assert path.read_bytes() == (second / "tables" / path.name).read_bytes(), path.name
@@ -46,6 +47,9 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
     est = pd.read_parquet(first / "tables" / "impact_estimates.parquet").iloc[0]
     assert f"{est['pct_change']:+.1f}% (95% CI {est['pct_low']:+.1f}% to {est['pct_high']:+.1f}%)" in html[0]
     assert "Limitations found in the results" in html[0]
+    pooled = pd.read_parquet(first / "tables" / "synthesis_pooled.parquet").iloc[0]
+    assert f"Across {int(pooled['k'])} sites (random-effects meta-analysis)" in html[0]
+    assert f"I-squared {pooled['i2']:.0f}%" in html[0]
     from pypdf import PdfReader
 
     assert manifest["pdf"] == "report.pdf"

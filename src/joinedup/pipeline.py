@@ -107,6 +107,13 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             sections.append(_impact_step(ds, indicator_table, protocol, out_dir, location))
             seeds["impact"] = protocol.impact.seed
 
+    if protocol.synthesis is not None:
+        if protocol.impact is None:
+            raise ValueError("[synthesis] needs [impact] (the outcome and its panel)")
+        with timer.step("synthesis"):
+            sections.append(_synthesis_step(ds, indicator_table, protocol, out_dir, location))
+            seeds["synthesis"] = protocol.synthesis.seed
+
     if protocol.survey is not None:
         with timer.step("survey"):
             sections.append(_survey_step(ds, protocol, out_dir))
@@ -244,6 +251,40 @@ def run_economics_only(ds, spec, out: str | Path, location: str) -> Path:
     path = out_dir / "economics.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _synthesis_step(ds, indicator_table, protocol: Protocol, out_dir: Path, location: str):
+    """WP3: each site's effect, the random-effects pool and a meta-regression on scheme types."""
+    from joinedup.impact.evaluate import outcome_panel
+    from joinedup.impact.truth import load_truth
+    from joinedup.report.synthesis_section import synthesis_section
+    from joinedup.synthesis.sites import synthesise_sites
+
+    spec = protocol.synthesis
+    truth = load_truth(location) if "://" not in location else None
+    panel = outcome_panel(ds, indicator_table, protocol.impact)
+    schemes = ds.execute(ds.table("schemes"))
+    result = synthesise_sites(panel, schemes, truth, spec.method, spec.knha, B=spec.placebo_draws, seed=spec.seed)
+    tables = {"synthesis_sites": result.sites, "synthesis_pooled": _pooled_table(result.meta)}
+    if result.regression is not None:
+        tables["synthesis_regression"] = result.regression.tidy().assign(
+            tau2=result.regression.tau2, qm=result.regression.qm, qm_p=result.regression.qm_p,
+            r2=result.regression.r2)
+    for name, frame in tables.items():
+        write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
+    return synthesis_section(result, tables, protocol.impact)
+
+
+def _pooled_table(meta):
+    """The pooled result as a one-row table (with the percentage change of the log rate ratio)."""
+    import numpy as np
+    import pandas as pd
+
+    keys = ("estimate", "se", "ci_lower", "ci_upper", "p_value", "tau2", "i2", "h2", "q", "q_p", "k", "method",
+            "knha", "pi_lower", "pi_upper")
+    row = {k: getattr(meta, k) for k in keys}
+    row["pct_change"] = 100 * np.expm1(meta.estimate)
+    return pd.DataFrame([row])
 
 
 def _survey_step(ds, protocol: Protocol, out_dir: Path):

@@ -174,6 +174,13 @@ class Survey(_Strict):
     typology_k: int | None = Field(None, ge=2, le=10, description="Clusters of the typology (omit: best silhouette)")
 
 
+class Synthesis(_Strict):
+    method: Literal["REML", "DL", "FE"] = Field("REML", description="Estimator of the between-site variance")
+    knha: bool = Field(True, description="Knapp-Hartung adjustment (t with k-1 df): few, heterogeneous sites")
+    placebo_draws: int = Field(500, ge=99, description="Placebo groups per site for its sampling variance")
+    seed: int = Field(2013, ge=0, description="Seed of the placebo draws")
+
+
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
@@ -188,6 +195,8 @@ class Protocol(_Strict):
                                   "(omit the table to skip)")
     economics: Economics | None = Field(None, description="Cost-effectiveness of community MDTs on patient-level "
                                         "data (omit the table to skip)")
+    synthesis: Synthesis | None = Field(None, description="Site effects pooled by meta-analysis and related to "
+                                        "the sites' schemes (needs [impact]; omit the table to skip)")
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
 import pandas as pd
 
 from joinedup.report.html import ReportSection
@@ -47,6 +48,17 @@ def _impact_text(t: dict) -> list[str]:
         out.append(f"Impact ({design}, {r['estimator']}): the programme {words}: "
                    f"{r['pct_change']:+.1f}% (95% CI {r['pct_low']:+.1f}% to {r['pct_high']:+.1f}%).")
     return out
+
+
+def _synthesis_text(t: dict) -> list[str]:
+    pooled = t.get("synthesis_pooled")
+    if pooled is None or pooled.empty:
+        return []
+    r = pooled.iloc[0]
+    words = direction(r["estimate"], r["ci_lower"], r["ci_upper"], "emergency admissions")
+    return [f"Across {int(r['k'])} sites (random-effects meta-analysis) the programme {words}: "
+            f"{100 * np.expm1(r['estimate']):+.1f}% (95% CI {100 * np.expm1(r['ci_lower']):+.1f}% to "
+            f"{100 * np.expm1(r['ci_upper']):+.1f}%), I-squared {r['i2']:.0f}%."]
 
 
 def _economics_text(t: dict) -> list[str]:
@@ -124,7 +136,7 @@ def limitations(t: dict) -> list[str]:
 
 def summary_section(tables: dict[str, pd.DataFrame]) -> ReportSection:
     """The summary at the top of the report and the limitations found."""
-    paragraphs = _impact_text(tables) + _economics_text(tables) + _survey_text(tables)
+    paragraphs = _impact_text(tables) + _synthesis_text(tables) + _economics_text(tables) + _survey_text(tables)
     lims = limitations(tables)
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) or "<p>No estimates were run.</p>"
     body += "<h3>Limitations found in the results</h3>"

@@ -1,0 +1,35 @@
+"""The report's synthesis section: each site's effect, the pooled effect with heterogeneity, the
+forest plot, and the meta-regression on scheme types.
+
+Example:
+    >>> section = synthesis_section(result, tables, impact_spec)                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from joinedup.report.html import ReportSection, table_html
+from joinedup.report.summary import direction
+
+
+def synthesis_section(result, tables: dict, impact_spec) -> ReportSection:
+    m = result.meta
+    pct = [100 * np.expm1(v) for v in (m.estimate, m.ci_lower, m.ci_upper)]
+    words = direction(m.estimate, m.ci_lower, m.ci_upper, "emergency admissions")
+    body = [f"<p>Each Pioneer site's effect on {html.escape(impact_spec.outcome.replace('_', ' '))} "
+            f"(log rate; TWFE DiD against areas in no programme, variance from placebo groups of comparison "
+            f"areas), pooled by random-effects meta-analysis ({m.method}"
+            f"{', Knapp-Hartung' if m.knha else ''}). Across {m.k} sites the programme {words}: "
+            f"{pct[0]:+.1f}% (95% CI {pct[1]:+.1f}% to {pct[2]:+.1f}%); between-site variance tau² {m.tau2:.4f}, "
+            f"I² {m.i2:.1f}%, Q({m.k - 1}) = {m.q:.2f} (p = {m.q_p:.3f}); prediction interval for a new site "
+            f"{100 * np.expm1(m.pi_lower):+.1f}% to {100 * np.expm1(m.pi_upper):+.1f}%.</p>"]
+    body.append(table_html(tables["synthesis_sites"], "Site effects (log rate ratio)"))
+    if result.regression is not None:
+        r = result.regression
+        body.append(f"<p>Meta-regression on whether a site runs each of {', '.join(result.moderators)}: "
+                    f"QM = {r.qm:.2f} (p = {r.qm_p:.3f}), residual tau² {r.tau2:.4f}, R² {r.r2:.1f}%.</p>")
+        body.append(table_html(tables["synthesis_regression"], "Meta-regression of site effects on scheme types"))
+    return ReportSection("synthesis", "Synthesis across sites (WP3)", "\n".join(body), (m.plot(),))
