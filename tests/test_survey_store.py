@@ -104,3 +104,15 @@ def test_roster_errors_name_line_and_column(tmp_path):
                  "line 5, column panelist_id: 'p1' already on line 2", "line 2, column is_lead: 'Y'"):
         assert part in text
     assert len(err.value.problems) == 4
+
+
+def test_user_roles(tmp_path):
+    s = SurveyStore(f"sqlite:///{tmp_path / 'u.db'}")
+    s.create()
+    with pytest.raises(SurveyError, match="needs exactly one site"):
+        s.add_user("b", "a long enough password", "site")
+    with pytest.raises(SurveyError, match="role must be one of"):
+        s.add_user("b", "a long enough password", "king")
+    s.add_user("b", "a long enough password", "site", "Barnsley")
+    assert s.check_login("b", "a long enough password") == {"username": "b", "role": "site", "site": "Barnsley"}
+    assert not s.check_admin("b", "a long enough password")

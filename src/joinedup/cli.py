@@ -185,24 +185,27 @@ survey_app = typer.Typer(help="Key-informant panel surveys: analysis, the web se
 app.add_typer(survey_app, name="survey")
 
 
-@survey_app.command("add-admin")
-def survey_add_admin(
+@survey_app.command("add-user")
+def survey_add_user(
     store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
     username: str = typer.Option(..., "--username"),
+    role: str = typer.Option("admin", "--role", help="admin (survey admin pages, all sites), programme (every "
+                             "site's dashboard) or site (one site's dashboard)"),
+    site: str = typer.Option(None, "--site", help="The site of a site user (as in the report, e.g. Barnsley)"),
     password: str = typer.Option(..., "--password", prompt=True, hide_input=True, confirmation_prompt=True,
-                                 envvar="JOINEDUP_ADMIN_PASSWORD"),
+                                 envvar="JOINEDUP_USER_PASSWORD"),
 ) -> None:
-    """Create (or reset) an admin login for the survey's admin pages."""
+    """Create (or reset) a login for the web app."""
     from joinedup.survey.store import SurveyError, SurveyStore
 
     s = SurveyStore(store)
     s.create()
     try:
-        s.add_admin(username, password)
+        s.add_user(username, password, role, site)
     except SurveyError as exc:
         console.print(f"error: {exc}", markup=False)
         raise typer.Exit(1) from None
-    typer.echo(f"Admin {username!r} can sign in at /admin/login")
+    typer.echo(f"{role} {username!r} can sign in at /admin/login")
 
 
 @survey_app.command("serve")
@@ -217,8 +220,10 @@ def survey_serve(
     smtp_user: str = typer.Option(None, "--smtp-user", envvar="JOINEDUP_SMTP_USER"),
     smtp_password: str = typer.Option(None, "--smtp-password", envvar="JOINEDUP_SMTP_PASSWORD"),
     starttls: bool = typer.Option(False, "--starttls"),
+    results: Path = typer.Option(None, "--results", help="Output folder of a joinedup run, for the site "
+                                 "dashboards at /sites"),
 ) -> None:
-    """Run the survey service: respondent pages at /s/<token>, admin pages at /admin."""
+    """Run the web app: survey pages at /s/<token>, admin at /admin, site dashboards at /sites."""
     import uvicorn
 
     from joinedup.survey.mail import MailSettings
@@ -228,7 +233,7 @@ def survey_serve(
     mail = (MailSettings(smtp_host, smtp_port, sender, smtp_user, smtp_password, starttls=starttls)
             if smtp_host else None)
     url = base_url or f"http://{host}:{port}"
-    settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"))
+    settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"), results=results)
     uvicorn.run(create_app(settings), host=host, port=port)
 
 

@@ -183,6 +183,9 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     controlled = write_table(table, out_dir, "indicators", ["numerator", "denominator"],
                              national=(table["level"] == "england").to_numpy(),
                              disclosure_control=protocol.output.disclosure_control)
+    prog = ds.execute(ds.table("programmes"))
+    site_areas = prog.loc[prog["programme"] == "pioneer", ["site", "area_code"]].drop_duplicates()
+    write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)
@@ -319,7 +322,7 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
         typ = ty.typology(registry, k=spec.typology_k, seed=spec.seed)
         selection = ty.select_schemes(typ, registry)
         for name, frame in {"typology_clusters": typ.clusters, "typology_stability": typ.stability,
-                            "typology_selection": selection}.items():
+                            "typology_selection": selection, "typology_registry": registry}.items():
             write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
         body += (f"<h3>Typology of sites</h3><p>{typ.k} clusters of sites by their schemes and target groups "
                  f"(Jaccard, average linkage); k-modes agrees with adjusted Rand index {typ.agreement_ari:.2f}.</p>"

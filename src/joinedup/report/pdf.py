@@ -42,3 +42,33 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
         finally:
             browser.close()
     return Path(pdf_path)
+
+
+def html_string_to_pdf(html: str, pdf_path: str | Path, css: str = "", one_page: bool = False) -> Path:
+    """Print an HTML string (with ``css`` added) to A4 PDF; ``one_page`` shrinks it (down to half size)
+    until it fits on one page."""
+    from io import BytesIO
+
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    exe = chromium_path()
+    if exe is None:
+        raise RuntimeError("no Chromium to print the PDF with: install Debian's chromium or set JOINEDUP_CHROMIUM")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=exe, args=ARGS)
+        try:
+            page = browser.new_page()
+            page.set_content(html)
+            if css:
+                page.add_style_tag(content=css)
+            page.emulate_media(media="print")
+            for scale in ((1.0, 0.85, 0.7, 0.6, 0.5) if one_page else (1.0,)):
+                data = page.pdf(format="A4", print_background=True, scale=scale,
+                                margin={"top": "10mm", "bottom": "10mm", "left": "10mm", "right": "10mm"})
+                if len(PdfReader(BytesIO(data)).pages) == 1:
+                    break
+        finally:
+            browser.close()
+    Path(pdf_path).write_bytes(data)
+    return Path(pdf_path)

@@ -64,9 +64,12 @@ MAIL_LOG = sa.Table(
     "mail_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("panelist_id", sa.String(64)), sa.Column("wave", sa.Integer), sa.Column("kind", sa.String(20)),
     sa.Column("sent_at", sa.DateTime), sa.Column("outcome", sa.String(20)), sa.Column("detail", sa.Text, default=""))
-ADMINS = sa.Table(
+ADMINS = sa.Table(  # every login: survey admins, programme/evaluation staff, and site users (one site each)
     "admins", META, sa.Column("username", sa.String(100), primary_key=True),
-    sa.Column("password_hash", sa.String(300), nullable=False))
+    sa.Column("password_hash", sa.String(300), nullable=False),
+    sa.Column("role", sa.String(20), nullable=False, default="admin"),  # admin, programme, site
+    sa.Column("site", sa.String(100), nullable=True))
+ROLES = ("admin", "programme", "site")
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
 
@@ -98,16 +101,37 @@ class SurveyStore:
 
     # -- admins -------------------------------------------------------------------------------------
     def add_admin(self, username: str, password: str) -> None:
+        self.add_user(username, password, "admin")
+
+    def add_user(self, username: str, password: str, role: str, site: str | None = None) -> None:
+        """A login: ``admin`` (survey admin pages and every site), ``programme`` (every site's
+        dashboard), or ``site`` (its own site's dashboard only, so ``site`` is required)."""
+        if role not in ROLES:
+            raise SurveyError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
+        if (role == "site") != bool(site):
+            raise SurveyError("a site user needs exactly one site; other roles have none")
         if len(password) < 12:
-            raise SurveyError("admin passwords need at least 12 characters")
+            raise SurveyError("passwords need at least 12 characters")
         with self.engine.begin() as c:
             c.execute(sa.delete(ADMINS).where(ADMINS.c.username == username))
-            c.execute(sa.insert(ADMINS).values(username=username, password_hash=hash_password(password)))
+            c.execute(sa.insert(ADMINS).values(username=username, password_hash=hash_password(password), role=role,
+                                               site=site))
 
-    def check_admin(self, username: str, password: str) -> bool:
+    def user(self, username: str) -> dict | None:
+        with self.engine.connect() as c:
+            row = c.execute(sa.select(ADMINS.c.username, ADMINS.c.role, ADMINS.c.site)
+                            .where(ADMINS.c.username == username)).mappings().first()
+        return dict(row) if row else None
+
+    def check_login(self, username: str, password: str) -> dict | None:
+        """The user's role and site if the password is right, else None."""
         with self.engine.connect() as c:
             row = c.execute(sa.select(ADMINS.c.password_hash).where(ADMINS.c.username == username)).first()
-        return verify_password(password, row[0] if row else None)
+        return self.user(username) if verify_password(password, row[0] if row else None) else None
+
+    def check_admin(self, username: str, password: str) -> bool:
+        u = self.check_login(username, password)
+        return bool(u) and u["role"] == "admin"
 
     # -- panel --------------------------------------------------------------------------------------
     def upsert_panelists(self, frame: pd.DataFrame) -> tuple[int, int]:

@@ -23,10 +23,21 @@ class _Denied(Exception):
     pass
 
 
+class _Forbidden(Exception):
+    pass
+
+
 def _session(request: Request):
-    s = request.app.state.ctx.sessions.read(request.cookies.get(COOKIE))
+    """The session of a signed-in survey admin (site and programme users may not use these pages)."""
+    ctx = request.app.state.ctx
+    s = ctx.sessions.read(request.cookies.get(COOKIE))
     if s is None:
         raise _Denied
+    user = ctx.store.user(s.user)
+    if user is None:
+        raise _Denied
+    if user["role"] != "admin":
+        raise _Forbidden
     return s
 
 
@@ -52,6 +63,8 @@ def _guard(handler):
         try:
             result = handler(request, *args, **kwargs)
             return await result if hasattr(result, "__await__") else result
+        except _Forbidden:
+            return Response("Survey administration is for survey admins only.", status_code=403)
         except _Denied:
             if request.method == "POST" and request.app.state.ctx.sessions.read(request.cookies.get(COOKIE)):
                 return Response("CSRF check failed", status_code=403)
@@ -69,9 +82,10 @@ async def login(request: Request):
     ctx = request.app.state.ctx
     data = await request.form()
     user = str(data.get("username", ""))
-    if not ctx.store.check_admin(user, str(data.get("password", ""))):
+    found = ctx.store.check_login(user, str(data.get("password", "")))
+    if found is None:
         return ctx.page(request, "login.html", 401, title="Sign in", error="Wrong user name or password.")
-    response = RedirectResponse("/admin", status_code=303)
+    response = RedirectResponse("/admin" if found["role"] == "admin" else "/sites", status_code=303)
     response.set_cookie(COOKIE, ctx.sessions.issue(user), httponly=True, samesite="strict",
                         secure=ctx.settings.secure_cookies, max_age=ctx.sessions.lifetime)
     return response

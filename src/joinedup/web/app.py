@@ -57,7 +57,7 @@ class Context:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the app for ``settings`` (the store's tables are created if missing)."""
-    from joinedup.web import admin, respond
+    from joinedup.web import admin, respond, sites
 
     app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.ctx = Context(settings)
@@ -65,6 +65,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.mount("/survey-static", StaticFiles(directory=str(_instrument_static())), name="survey-static")
     app.include_router(respond.router)
     app.include_router(admin.router)
+    app.include_router(sites.router)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

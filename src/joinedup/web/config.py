@@ -23,6 +23,7 @@ class WebSettings:
     mail: object | None = None          # joinedup.survey.mail.MailSettings
     instruments: dict[str, Path] = field(default_factory=dict)  # instrument id -> XLSForm path
     secure_cookies: bool = False        # True behind HTTPS
+    results: Path | None = None         # output folder of a joinedup run, for the site dashboards
 
     @classmethod
     def from_env(cls, store_url: str, base_url: str, **kwargs) -> WebSettings:

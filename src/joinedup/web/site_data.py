@@ -1,0 +1,114 @@
+"""What a site's dashboard shows, read from a run's output tables (``<run>/tables/*.parquet``, already
+disclosure-controlled), so the dashboard's numbers are the tables' numbers.
+
+For one site: each indicator's quarterly series at site level with its SPC variation icon (Making Data
+Count XmR on the site's own series, improvement direction from the catalogue), the site's areas in the
+latest funnel (outliers against all areas), the survey's respondents from the site beside the
+programme-wide results (per-site percentages are not shown: 1-9 respondents per site would identify
+people), the site's schemes and typology cluster, and the evaluation's estimates for the site.
+
+Example:
+    >>> data = SiteData("out/demo")                                              # doctest: +SKIP
+    >>> data.dashboard("Barnsley")["indicators"].head()                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from joinedup.indicators.catalogue import CATALOGUE
+from joinedup.indicators.spc import xmr
+
+ICON_TEXT = {
+    "special_cause_improvement_high": "improving (special cause, higher)",
+    "special_cause_improvement_low": "improving (special cause, lower)",
+    "special_cause_concern_high": "concern (special cause, higher)",
+    "special_cause_concern_low": "concern (special cause, lower)",
+    "special_cause_neither_high": "unusually high (special cause)",
+    "special_cause_neither_low": "unusually low (special cause)",
+    "common_cause": "common cause variation only",
+}
+
+
+class SiteData:
+    def __init__(self, run_folder: str | Path):
+        self.folder = Path(run_folder) / "tables"
+        if not self.folder.is_dir():
+            raise FileNotFoundError(f"{self.folder} does not exist: give the output folder of a joinedup run")
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        path = self.folder / f"{name}.parquet"
+        return pd.read_parquet(path) if path.is_file() else None
+
+    @cached_property
+    def sites(self) -> list[str]:
+        ind = self.table("indicators")
+        if ind is None:
+            return []
+        return sorted(ind.loc[ind["level"] == "pioneer_site", "unit"].dropna().unique().tolist())
+
+    def _indicators(self, site: str) -> pd.DataFrame:
+        ind = self.table("indicators")
+        rows = []
+        part = ind[(ind["level"] == "pioneer_site") & (ind["unit"] == site) & (ind["period"] == "quarter")]
+        for indicator, series in part.groupby("indicator", sort=True):
+            series = series.sort_values("period_start")
+            spec = CATALOGUE.get(indicator)
+            values = series["value"].astype(float)
+            icon = "not enough data"
+            if values.notna().sum() >= 12:
+                ok = series[values.notna()]
+                chart = xmr(ok["value"].astype(float).to_numpy(), pd.to_datetime(ok["period_start"]).to_numpy(),
+                            improvement_direction="decrease" if spec is None or spec.lower_is_better else "increase")
+                icon = chart.variation_icon
+            last = series.dropna(subset=["value"]).tail(1)
+            rows.append({"indicator": indicator, "title": spec.title if spec else indicator,
+                         "latest_quarter": str(pd.Timestamp(last["period_start"].iloc[0]).date()) if len(last) else "",
+                         "latest_value": float(last["value"].iloc[0]) if len(last) else float("nan"),
+                         "icon": icon, "icon_text": ICON_TEXT.get(icon, icon)})
+        return pd.DataFrame(rows)
+
+    def _funnel(self, site: str) -> pd.DataFrame:
+        f = self.table("indicator_funnel")
+        ind = self.table("indicators")
+        if f is None or ind is None:
+            return pd.DataFrame()
+        areas = set(ind.loc[(ind["level"] == "area") & ind["area_code"].notna(), "area_code"])
+        site_areas = self._site_areas(site) & areas
+        latest = f[f["financial_year"] == f["financial_year"].max()]
+        out = latest[latest["area_code"].isin(site_areas)][["financial_year", "indicator", "area_code", "unit_name",
+                                                            "observed", "expected", "ratio", "outlier_high",
+                                                            "outlier_low"]]
+        return out.reset_index(drop=True)
+
+    def _site_areas(self, site: str) -> set[str]:
+        areas = self.table("site_areas")
+        return set() if areas is None else set(areas.loc[areas["site"] == site, "area_code"])
+
+    def dashboard(self, site: str) -> dict[str, pd.DataFrame]:
+        """Every table of the site's dashboard (KeyError for an unknown site)."""
+        if site not in self.sites:
+            raise KeyError(site)
+        out = {"indicators": self._indicators(site), "funnel": self._funnel(site)}
+        resp = self.table("survey_respondents_by_pioneer")
+        if resp is not None:
+            out["survey_respondents"] = resp[resp["pioneer"] == site].reset_index(drop=True)
+        for name in ("survey_progress", "survey_barriers"):
+            t = self.table(name)
+            if t is not None:
+                latest = t[t["wave"] == t["wave"].max()]
+                out[name] = latest[latest["group"] == "all"] if "group" in latest.columns else latest
+        reg = self.table("typology_registry")
+        if reg is not None:
+            out["schemes"] = reg[reg["site"] == site].reset_index(drop=True)
+        clusters = self.table("typology_clusters")
+        if clusters is not None:
+            out["typology"] = clusters[clusters["site"] == site].reset_index(drop=True)
+        for name in ("synthesis_sites", "impact_synth_sites"):
+            t = self.table(name)
+            if t is not None:
+                out[name] = t[t["site"] == site].reset_index(drop=True)
+        return out

@@ -1,0 +1,96 @@
+"""Site dashboards: who sees what (a site user sees only its own site; programme staff see all), the
+numbers equal the run's tables, the SPC icon is the XmR verdict on the site's series, and the one-page
+PDF (printed by Debian's Chromium) has one page with the site's findings.
+"""
+
+import io
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from joinedup.indicators.spc import xmr
+from joinedup.web.app import create_app
+from joinedup.web.config import WebSettings
+
+PASSWORD = "a long enough password"
+
+
+def _results(folder):
+    t = folder / "tables"
+    t.mkdir(parents=True)
+    quarters = pd.date_range("2012-01-01", periods=16, freq="QS")
+    rows = []
+    for site, shift in (("Barnsley", 0.0), ("Leeds", 1.0)):
+        values = np.r_[np.full(12, 10.0 + shift) + np.tile([0.2, -0.2, 0.1, -0.1], 3), [7.0, 6.8, 6.9, 6.7]]
+        for q, v in zip(quarters, values):
+            rows.append({"indicator": "emergency_admissions", "period": "quarter", "level": "pioneer_site",
+                         "unit": site, "area_code": None, "period_start": q, "value": v, "suppressed": False})
+    pd.DataFrame(rows).to_parquet(t / "indicators.parquet")
+    pd.DataFrame({"site": ["Barnsley", "Leeds"], "area_code": ["E08000016", "E08000035"]}).to_parquet(t / "site_areas.parquet")
+    pd.DataFrame({"site": ["Barnsley", "Leeds"], "wave": [1, 1], "n_areas": [1, 1], "estimate": [-0.0412, -0.0123],
+                  "se": [0.03, 0.03]}).to_parquet(t / "synthesis_sites.parquet")
+    pd.DataFrame({"scheme_id": ["barnsley-01", "leeds-01"], "site": ["Barnsley", "Leeds"],
+                  "scheme_type": ["community_mdt", "reablement"], "target_group": ["frail_elderly", "older_people"]}
+                 ).to_parquet(t / "typology_registry.parquet")
+    pd.DataFrame({"site": ["Barnsley", "Leeds"], "cluster": [1, 2], "kmodes_cluster": [1, 2]}).to_parquet(
+        t / "typology_clusters.parquet")
+    pd.DataFrame({"wave": [1, 1], "pioneer": ["Barnsley", "Leeds"], "n": [4, 6]}).to_parquet(
+        t / "survey_respondents_by_pioneer.parquet")
+    return folder
+
+
+@pytest.fixture
+def client(tmp_path):
+    app = create_app(WebSettings(store_url=f"sqlite:///{tmp_path / 's.db'}", results=_results(tmp_path / "run")))
+    store = app.state.ctx.store
+    store.add_user("barnsley", PASSWORD, "site", "Barnsley")
+    store.add_user("nhse", PASSWORD, "programme")
+    return TestClient(app)
+
+
+def _login(client, user):
+    r = client.post("/admin/login", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 200
+    return r
+
+
+def test_site_user_sees_only_its_site(client):
+    assert client.get("/sites/Barnsley").url.path == "/admin/login"  # signed out
+    r = _login(client, "barnsley")
+    assert r.url.path == "/sites/Barnsley"
+    assert "barnsley-01" in r.text and "leeds-01" not in r.text and "-0.041" in r.text
+    leeds = client.get("/sites/Leeds")
+    assert leeds.status_code == 404 and "-0.012" not in leeds.text and "Leeds" not in leeds.text.split("<main")[1]
+    assert client.get("/sites/Leeds/summary.pdf").status_code == 404
+    assert client.get("/admin").status_code == 403  # survey administration is not for site users
+
+
+def test_programme_staff_see_every_site(client):
+    _login(client, "nhse")
+    index = client.get("/sites")
+    assert "/sites/Barnsley" in index.text and "/sites/Leeds" in index.text
+    assert "leeds-01" in client.get("/sites/Leeds").text
+
+
+def test_spc_icon_and_numbers_equal_the_tables(client, tmp_path):
+    _login(client, "barnsley")
+    page = client.get("/sites/Barnsley").text
+    ind = pd.read_parquet(tmp_path / "run" / "tables" / "indicators.parquet")
+    series = ind[ind.unit == "Barnsley"].sort_values("period_start")
+    icon = xmr(series["value"].to_numpy(), series["period_start"].to_numpy(), improvement_direction="decrease").variation_icon
+    assert icon == "special_cause_improvement_low" and "improving (special cause, lower)" in page
+    assert "6.700" in page  # the latest value of the series
+
+
+def test_one_page_pdf(client):
+    from pypdf import PdfReader
+
+    _login(client, "barnsley")
+    r = client.get("/sites/Barnsley/summary.pdf")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
+    pdf = PdfReader(io.BytesIO(r.content))
+    text = re.sub(r"\s+", " ", pdf.pages[0].extract_text())
+    assert len(pdf.pages) == 1 and "Barnsley" in text and "barnsley-01" in text
