@@ -47,6 +47,7 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
     est = pd.read_parquet(first / "tables" / "impact_estimates.parquet").iloc[0]
     assert f"{est['pct_change']:+.1f}% (95% CI {est['pct_low']:+.1f}% to {est['pct_high']:+.1f}%)" in html[0]
     assert "Limitations found in the results" in html[0]
+    _renders_without_console_errors(first / "report.html")
     pooled = pd.read_parquet(first / "tables" / "synthesis_pooled.parquet").iloc[0]
     assert f"Across {int(pooled['k'])} sites (random-effects meta-analysis)" in html[0]
     assert f"I-squared {pooled['i2']:.0f}%" in html[0]
@@ -72,3 +73,28 @@ def test_a_different_seed_gives_different_data(tmp_path):
     assert a.exit_code == 0 and b.exit_code == 0
     rows = [pd.read_csv(tmp_path / o / "tables" / "emergency_by_month.csv")["rate_per_1000"] for o in "ab"]
     assert not rows[0].equals(rows[1])
+
+
+def _renders_without_console_errors(report):
+    """The report opens in Debian's Chromium (no network) with no console errors, every chart has a
+    text alternative, and headings form an outline a screen reader can walk (one h1, then h2s)."""
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        page = browser.new_page()
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(report.resolve().as_uri())
+        svgs = page.locator("svg[role=img]").count()
+        unlabelled = page.evaluate("[...document.querySelectorAll('svg[role=img]')].filter("
+                                   "s => !s.querySelector('title') || !s.querySelector('desc')).length")
+        levels = page.evaluate("[...document.querySelectorAll('h1,h2,h3')].map(h => Number(h.tagName[1]))")
+        browser.close()
+    assert errors == []
+    assert svgs >= 10 and unlabelled == 0
+    assert levels.count(1) == 1 and levels[0] == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:]))  # no skipped heading levels
