@@ -19,7 +19,9 @@ def _tables():
         "impact_cs_dynamic": pd.DataFrame({"egt": [-3, -2, -1, 0], "lower": [0.01, -0.1, -0.1, -0.2],
                                            "upper": [0.2, 0.1, 0.1, -0.01], "suppressed": False}),
         "impact_synth_sites": pd.DataFrame({"site": ["A", "B"], "rank": [2, 60], "n_placebos": [80, 80],
-                                            "suppressed": False}),
+                                            "pre_rmspe": [0.8, 0.1], "suppressed": False}),
+        "impact_synth_gaps": pd.DataFrame({"site": ["A", "A", "B", "B"], "post": [False, True, False, True],
+                                           "treated": [8.0, 7.0, 8.0, 7.5], "suppressed": False}),
         "economics_balance": pd.DataFrame({"variable": ["age", "risk_score", "distance"],
                                            "sample": ["matched"] * 3, "smd": [0.02, -0.15, 0.3], "suppressed": False}),
         "indicators": pd.DataFrame({"suppressed": [True, True, False]}),
@@ -31,6 +33,7 @@ def test_limitations_are_found():
     text = " ".join(found)
     assert "Pre-trend check failed at 1 of 3" in text and "e = -3" in text
     assert "1 of 2 sites" in text and "(B)" in text
+    assert "poor pre-period fit for 1 of 2 sites (RMSPE over 5% of the site's own level: A)" in text
     assert "risk_score" in text and "age" not in text.split("Imbalance")[1].split(".")[0]
     assert "1 of 1 impact estimates have intervals wider" in text
     assert "2 rows of the output tables have small numbers suppressed" in text

@@ -4,9 +4,9 @@ the numbers in the text are those in ``tables/``).
 Wording follows the intervals: a decrease is called "reduced" only when the whole interval is below
 zero, an increase only when it is above; otherwise the text says the change is unclear and gives the
 interval. Limitations are found, not typed: pre-period event-study estimates whose interval excludes
-zero (a failed pre-trend check), synthetic controls fitting a site's pre-period worse than most of its
-placebos, imbalance left after matching (|SMD| > 0.1), intervals wider than the effect is large, and
-suppressed small numbers.
+zero (a failed pre-trend check), synthetic controls that do not track a site before its start (pre-period
+RMSPE above 5% of the site's level) or whose post/pre fit ratio is lower than most placebos', imbalance
+left after matching (|SMD| > 0.1), intervals wider than the effect is large, and suppressed small numbers.
 
 Example:
     >>> direction(-0.03, -0.05, -0.01, "emergency admissions")
@@ -25,6 +25,7 @@ import pandas as pd
 from joinedup.report.html import ReportSection
 
 SMD_LIMIT = 0.1
+PREFIT_LIMIT = 0.05  # pre-period RMSPE above 5% of the outcome's level: the synthetic unit does not track
 
 
 def direction(estimate: float, low: float, high: float, outcome: str, down: str = "reduced",
@@ -108,7 +109,15 @@ def limitations(t: dict) -> list[str]:
             out.append(f"Pre-trend check failed at {len(pre)} of {int((dyn['egt'] < 0).sum())} pre-period event "
                        f"times (Callaway & Sant'Anna, intervals excluding zero at e = "
                        f"{', '.join(map(str, pre['egt'].astype(int).tolist()[:6]))}): parallel trends are in doubt.")
-    sites = t.get("impact_synth_sites")
+    sites, gaps = t.get("impact_synth_sites"), t.get("impact_synth_gaps")
+    if sites is not None and gaps is not None and len(sites) and len(gaps):
+        level = gaps[~gaps["post"].astype(bool)].groupby("site")["treated"].mean().abs()
+        rel = sites.set_index("site")["pre_rmspe"] / level.reindex(sites["site"]).to_numpy()
+        poor_fit = rel[rel > PREFIT_LIMIT]
+        if len(poor_fit):
+            out.append(f"Synthetic control: poor pre-period fit for {len(poor_fit)} of {len(sites)} sites (RMSPE over "
+                       f"{100 * PREFIT_LIMIT:.0f}% of the site's own level: {', '.join(poor_fit.index[:5])}); their "
+                       "synthetic comparison does not track them before the start.")
     if sites is not None and len(sites):
         poor = sites[sites["rank"] > 0.5 * (sites["n_placebos"] + 1)]
         if len(poor):
