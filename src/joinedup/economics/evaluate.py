@@ -37,6 +37,7 @@ from joinedup.economics.cea.sensitivity import one_way, scenarios
 from joinedup.economics.cohort import default_reference_date, programme_groups, study_cohort
 from joinedup.economics.costs import add_costs, unit_costs
 from joinedup.economics.matching import matchit
+from joinedup.economics.matching.estimate import att_frame
 from joinedup.economics.models import ModelEstimate, count_did, matched_did, two_part_cost
 from joinedup.economics.outcomes import before_after, outcomes
 from joinedup.economics.qalys import eq5d_qalys
@@ -149,7 +150,6 @@ def run_economics(ds, spec, truth: dict | None = None) -> EconomicsResult:
             rows.append(_estimate_row(measure, "matched DiD", est, prog))
     rows.append(_estimate_row("total_cost", "matched, after only",
                               two_part_cost(md, "total_cost", B=spec.cost_model_bootstrap, seed=spec.seed)))
-    from joinedup.economics.matching.estimate import att_frame
     died = att_frame(md, "died")
     rows.append({"measure": "died", "design": "matched, after only", "model": "difference in proportions",
                  "scale": "difference", "estimate": died.estimate, "se": died.se, "ci_low": died.ci_low,
