@@ -26,10 +26,18 @@ def synthesis_section(result, tables: dict, impact_spec) -> ReportSection:
             f"{pct[0]:+.1f}% (95% CI {pct[1]:+.1f}% to {pct[2]:+.1f}%); between-site variance tau² {m.tau2:.4f}, "
             f"I² {m.i2:.1f}%, Q({m.k - 1}) = {m.q:.2f} (p = {m.q_p:.3f}); prediction interval for a new site "
             f"{100 * np.expm1(m.pi_lower):+.1f}% to {100 * np.expm1(m.pi_upper):+.1f}%.</p>"]
-    body.append(table_html(tables["synthesis_sites"], "Site effects (log rate ratio)"))
+    shown = tables["synthesis_sites"].copy()
+    for col in ("estimate", "se", "ci_low", "ci_high", "cluster_se", "programmed"):
+        if col in shown:  # log rate ratios of a few per cent: two decimals would show zeros
+            shown[col] = shown[col].map(lambda v: "" if v != v else f"{v:.4f}")
+    shown["pct_change"] = shown["pct_change"].map(lambda v: f"{v:+.1f}%")
+    body.append(table_html(shown, "Site effects (log rate ratio; cluster_se: the one-cluster sandwich, not used)"))
     if result.regression is not None:
         r = result.regression
         body.append(f"<p>Meta-regression on whether a site runs each of {', '.join(result.moderators)}: "
                     f"QM = {r.qm:.2f} (p = {r.qm_p:.3f}), residual tau² {r.tau2:.4f}, R² {r.r2:.1f}%.</p>")
-        body.append(table_html(tables["synthesis_regression"], "Meta-regression of site effects on scheme types"))
+        reg = tables["synthesis_regression"][["term", "estimate", "se", "p_value", "ci_lower", "ci_upper"]].copy()
+        for col in ("estimate", "se", "ci_lower", "ci_upper"):
+            reg[col] = reg[col].map(lambda v: f"{v:.4f}")
+        body.append(table_html(reg, "Meta-regression of site effects on scheme types"))
     return ReportSection("synthesis", "Synthesis across sites (WP3)", "\n".join(body), (m.plot(),))
