@@ -52,8 +52,13 @@ def test_save_resume_submit_and_dispositions(store):
     store.save_response(tokens["p1"], {"prog_quality": "some"}, final=False)
     assert store.answers("p1", 1) == {"org_type": "ccg", "prog_quality": "some"}
     store.save_response(tokens["p2"], {"org_type": "la"}, final=True)
+    store.save_response(tokens["p2"], {"org_type": "la"}, final=True)  # the same submit again: idempotent
     with pytest.raises(SurveyError, match="already submitted"):
-        store.save_response(tokens["p2"], {"org_type": "la"}, final=True)
+        store.save_response(tokens["p2"], {"org_type": "ccg"}, final=True)
+    with pytest.raises(SurveyError, match="longer than 20,000 characters"):
+        store.save_response(tokens["p1"], {"achievements": "x" * 20_001}, final=False)
+    log = store.audit_log()
+    assert (log.actor == "respondent p1").sum() == 2 and "prog_quality" in log.detail.iloc[1]
     store.set_disposition("p4", 1, "ineligible", "left post")
     inv = store.invitations_frame(1).set_index("panelist_id")
     assert inv.disposition.to_dict() == {"p1": "partial", "p2": "complete", "p3": "non_contact", "p4": "ineligible"}
@@ -116,3 +121,17 @@ def test_user_roles(tmp_path):
     s.add_user("b", "a long enough password", "site", "Barnsley")
     assert s.check_login("b", "a long enough password") == {"username": "b", "role": "site", "site": "Barnsley"}
     assert not s.check_admin("b", "a long enough password")
+
+
+def test_migration_from_version_1(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = sa.create_engine(url)
+    with old.begin() as c:  # the admins table as version 1 made it
+        c.execute(sa.text("CREATE TABLE admins (username VARCHAR(100) PRIMARY KEY, password_hash VARCHAR(300) NOT NULL)"))
+        c.execute(sa.text("INSERT INTO admins VALUES ('old', 'x')"))
+    s = SurveyStore(url)
+    s.create()
+    assert s.user("old") == {"username": "old", "role": "admin", "site": None}
+    with s.engine.connect() as c:
+        assert c.execute(sa.text("select version from schema_version")).scalar() == 2
+        assert c.execute(sa.text("pragma journal_mode")).scalar() == "wal"

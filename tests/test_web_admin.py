@@ -101,6 +101,9 @@ def test_invite_respond_and_dashboard(client, smtp_server):
     assert inv.set_index("panelist_id").loc["p2", "disposition"] == "complete"
     wide = pd.read_csv(io.StringIO(client.get("/admin/export/responses.csv").text))
     assert wide.loc[0, "prog_quality"] == "some" and wide.loc[0, "panelist_id"] == "p2"
+    audit = pd.read_csv(io.StringIO(client.get("/admin/export/audit.csv").text))
+    assert {"roster import", "wave create", "wave open", "wave invite"} <= set(audit.action)
+    assert (audit.actor == "admin").sum() >= 4 and (audit.actor == "respondent p2").sum() >= 3
     book = pd.read_csv(io.StringIO(client.get("/admin/export/codebook.csv").text))
     assert set(book.loc[book.question == "org_type", "value"]) == {"ccg", "la", "nhs_provider", "other"}
 
@@ -128,3 +131,26 @@ def test_imports(client, source, data, mapping, id_column):
     r = client.post("/admin/import", data={"csrf": csrf, "source": source, "wave": "1", "id_column": id_column},
                     files=files)
     assert r.status_code == 422 and "line 3" in r.text and "atlantis" in r.text
+
+
+def test_demo_panel_and_hostile_input(tmp_path):
+    from joinedup.survey.demo import DEMO_PASSWORD, seed_demo
+
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    seeded = seed_demo(url)
+    client = TestClient(create_app(WebSettings(store_url=url)))
+    r = client.post("/admin/login", data={"username": "demo", "password": DEMO_PASSWORD})
+    rates = client.get("/admin/rates.json").json()["by wave"][0]
+    assert rates["invited"] == seeded["panelists"] and rates["complete"] > 50
+    link = f"/s/{seeded['try_token']}"
+    page = client.get(link).text
+    form_csrf = re.search(r'class="survey"[^>]*>\s*<input type="hidden" name="csrf" value="([^"]+)"', page).group(1)
+    hostile = '<script>alert("x")</script>'
+    r = client.post(link, data={"csrf": form_csrf, "action": "save", "achievements": hostile,
+                                "challenge": "y" * 20_001, "org_type": "'; drop table panelists; --"})
+    assert "&lt;script&gt;alert" in r.text and hostile not in r.text  # stored as text, shown escaped
+    assert "under 20,000 characters" in r.text and "is not one of the choices" in r.text
+    pid = client.app.state.ctx.store.invitation(seeded["try_token"])["panelist_id"]
+    saved = client.app.state.ctx.store.answers(pid, 1)
+    assert saved.get("achievements") == hostile and "challenge" not in saved and "org_type" not in saved
+    assert len(client.app.state.ctx.store.panelists()) == seeded["panelists"]

@@ -87,8 +87,15 @@ def run(
 def demo(out: Path = typer.Option(Path("out/demo"), "--out", help="Output folder")) -> None:
     """Simulate a default England and run the example Pioneer evaluation protocol on it."""
     from joinedup.protocol import example_protocol_path
+    from joinedup.survey.demo import DEMO_PASSWORD, seed_demo
 
     _run(example_protocol_path(), out)
+    db = out / "survey.db"
+    db.unlink(missing_ok=True)
+    seeded = seed_demo(f"sqlite:///{db}")
+    typer.echo(f"Survey and site dashboards: .venv/bin/joinedup serve --store sqlite:///{db} --results {out} "
+               f"(sign in as demo or programme, password {DEMO_PASSWORD!r}; {seeded['panelists']} panelists; "
+               f"a respondent's page: /s/{seeded['try_token']})")
 
 
 def _run(protocol_path: Path, out: Path | None) -> None:
@@ -180,9 +187,11 @@ def economics(
     typer.echo(f"Tables in {(out / 'tables').resolve()}, figures in {(out / 'figures').resolve()}")
 
 
-from joinedup.cli_survey import survey_app  # noqa: E402  (the survey subcommands)
+from joinedup.cli_survey import survey_app, survey_serve  # noqa: E402  (the survey subcommands)
 
 app.add_typer(survey_app, name="survey")
+app.command("serve", help="Run the web app (as `joinedup survey serve`): survey pages at /s/<token>, "
+            "admin at /admin, site dashboards at /sites.")(survey_serve)
 
 
 @app.command("protocol-example")

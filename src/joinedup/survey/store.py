@@ -70,6 +70,13 @@ ADMINS = sa.Table(  # every login: survey admins, programme/evaluation staff, an
     sa.Column("role", sa.String(20), nullable=False, default="admin"),  # admin, programme, site
     sa.Column("site", sa.String(100), nullable=True))
 ROLES = ("admin", "programme", "site")
+AUDIT = sa.Table(
+    "audit_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False), sa.Column("actor", sa.String(120), nullable=False),
+    sa.Column("action", sa.String(60), nullable=False), sa.Column("detail", sa.Text, default=""))
+SCHEMA = sa.Table("schema_version", META, sa.Column("version", sa.Integer, primary_key=True))
+SCHEMA_VERSION = 2
+MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is refused with a message, not truncated
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
 
@@ -95,9 +102,39 @@ class SurveyStore:
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
         self.engine = sa.create_engine(url, future=True, **kwargs)
+        if url.startswith("sqlite"):
+            @sa.event.listens_for(self.engine, "connect")
+            def _sqlite_pragmas(dbapi_connection, _record):
+                # WAL: readers do not block the writer; synchronous=FULL: a committed (acknowledged) save
+                # survives a crash or a killed server; busy_timeout: concurrent respondents wait, not fail
+                cur = dbapi_connection.cursor()
+                if url not in ("sqlite://", "sqlite:///:memory:"):
+                    cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.close()
 
     def create(self) -> None:
+        """Create missing tables and bring an older database up to :data:`SCHEMA_VERSION` (migrations)."""
         META.create_all(self.engine)
+        from joinedup.survey.migrations import migrate
+
+        migrate(self.engine)
+
+    def audit(self, actor: str, action: str, detail: str = "", conn=None) -> None:
+        """Record an admin action or a response edit (who, what, when)."""
+        stmt = sa.insert(AUDIT).values(at=now(), actor=actor, action=action, detail=detail)
+        if conn is not None:
+            conn.execute(stmt)
+        else:
+            with self.engine.begin() as c:
+                c.execute(stmt)
+
+    def audit_log(self) -> pd.DataFrame:
+        with self.engine.connect() as c:
+            return pd.DataFrame(c.execute(sa.select(AUDIT).order_by(AUDIT.c.id)).mappings().all(),
+                                columns=[col.name for col in AUDIT.columns])
 
     # -- admins -------------------------------------------------------------------------------------
     def add_admin(self, username: str, password: str) -> None:
@@ -236,10 +273,15 @@ class SurveyStore:
         """Save answers (merged over those saved before); ``final`` submits. Refused when the wave is
         not open or the response was already submitted."""
         inv = self.invitation(token)
+        too_long = [k for k, v in answers.items() if isinstance(v, str) and len(v) > MAX_ANSWER_CHARS]
+        if too_long:
+            raise SurveyError(f"answer(s) to {', '.join(too_long)} are longer than {MAX_ANSWER_CHARS:,} characters")
+        if inv["disposition"] == "complete":
+            if final and self.answers(inv["panelist_id"], inv["wave"]) == json.loads(json.dumps(answers)):
+                return answers  # the same submission again (a double click, a retried request): nothing to do
+            raise SurveyError("this response was already submitted")
         if inv["status"] != "open":
             raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
-        if inv["disposition"] == "complete":
-            raise SurveyError("this response was already submitted")
         if inv["disposition"] in ("refusal", "ineligible"):
             raise SurveyError(f"this invitation is closed ({inv['disposition']})")
         key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
@@ -258,6 +300,10 @@ class SurveyStore:
                 c.execute(sa.update(RESPONSES).where(rkey).values(**values))
             c.execute(sa.update(INVITATIONS).where(key).values(disposition=status,
                                                                completed_at=t if final else None))
+            old = json.loads(row[0]) if row else {}
+            changed = sorted(k for k in merged if old.get(k) != merged.get(k))
+            self.audit(f"respondent {inv['panelist_id']}", "submit" if final else "save",
+                       f"wave {inv['wave']}: {', '.join(changed) or 'no change'}", conn=c)
         return merged
 
     def import_responses(self, frame: pd.DataFrame, wave: int) -> int:

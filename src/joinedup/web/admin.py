@@ -151,7 +151,7 @@ async def roster_upload(request: Request):
     from joinedup.survey.pioneer_instrument import pioneer_choices
     from joinedup.survey.roster import read_roster
 
-    _, data = await _checked_form(request)
+    session, data = await _checked_form(request)
     ctx = request.app.state.ctx
     upload = data.get("file")
     try:
@@ -160,6 +160,7 @@ async def roster_upload(request: Request):
         frame = pd.read_csv(io.BytesIO(await upload.read()), dtype=str, keep_default_na=False)
         roster = read_roster(frame, pioneers=[label for _, label in pioneer_choices()], name=upload.filename)
         added, updated = ctx.store.upsert_panelists(roster)
+        ctx.store.audit(session.user, "roster import", f"{upload.filename}: {added} added, {updated} updated")
     except ValueError as exc:
         return ctx.page(request, "admin/roster.html", 422, title="Panel", panelists=ctx.store.panelists(),
                         error=str(exc))
@@ -180,7 +181,7 @@ def waves_page(request: Request):
 async def waves_action(request: Request):
     from joinedup.survey.mail import MailError, send_invitations, send_reminders
 
-    _, data = await _checked_form(request)
+    session, data = await _checked_form(request)
     ctx = request.app.state.ctx
     action, message, error = data.get("action"), "", ""
     try:
@@ -201,6 +202,7 @@ async def waves_action(request: Request):
             raise ValueError(f"unknown action {action!r}")
     except (ValueError, KeyError, SurveyError, MailError) as exc:
         error = str(exc)
+    ctx.store.audit(session.user, f"wave {action}", f"wave {data.get('wave')}: {error or message}")
     return ctx.page(request, "admin/waves.html", 422 if error else 200, title="Waves", waves=ctx.store.list_waves(),
                     message=message, error=error)
 
@@ -250,7 +252,7 @@ def export_codebook(request: Request):
 async def import_responses_page(request: Request):
     from joinedup.survey.exchange import import_responses
 
-    _, data = await _checked_form(request)
+    session, data = await _checked_form(request)
     ctx = request.app.state.ctx
     message, error = "", ""
     try:
@@ -270,5 +272,14 @@ async def import_responses_page(request: Request):
                    + (f" Columns not mapped: {', '.join(result.unmapped_columns)}." if result.unmapped_columns else ""))
     except (ValueError, KeyError, SurveyError) as exc:
         error = str(exc)
+    ctx.store.audit(session.user, "response import", error or message)
     return ctx.page(request, "admin/data.html", 422 if error else 200, title="Exports and imports",
                     waves=ctx.store.list_waves(), message=message, error=error)
+
+
+@router.get("/export/audit.csv")
+@_guard
+def export_audit(request: Request):
+    """The audit log: admin actions and every response save or submission (who, what, when)."""
+    _session(request)
+    return _csv(request.app.state.ctx.store.audit_log(), "audit.csv")

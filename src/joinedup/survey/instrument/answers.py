@@ -14,6 +14,8 @@ import datetime as dt
 from joinedup.survey.instrument import expr
 from joinedup.survey.instrument.model import Form, Question
 
+MAX_ANSWER_CHARS = 20_000  # as the store: a longer answer is refused with a message, never truncated
+
 
 def _relevant(form: Form, q: Question, clean: dict) -> bool:
     texts = [g.relevant for g in form.groups() if g.name in q.group and g.relevant] + ([q.relevant] if q.relevant else [])
@@ -28,6 +30,8 @@ def _coerce(q: Question, raw) -> tuple[object, str | None]:
         return (list(values), None) if not bad else (None, f"{', '.join(map(repr, bad))} is not one of the choices")
     value = raw[-1] if isinstance(raw, (list, tuple)) else raw
     value = "" if value is None else str(value).strip()
+    if len(value) > MAX_ANSWER_CHARS:
+        return None, f"please keep this under {MAX_ANSWER_CHARS:,} characters"
     if value == "":
         return None, None
     if q.type == "select_one":

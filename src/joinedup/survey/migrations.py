@@ -1,0 +1,41 @@
+"""Schema migrations of the survey store: each step brings a database from version n - 1 to n.
+
+``create_all`` makes missing tables but never changes existing ones, so columns added after a
+database was made come here. The version lives in ``schema_version``; a database with no version row
+was made by ``create_all`` now (version = latest) or by version 1 (before roles and the audit log).
+
+Example:
+    >>> migrate(engine)                                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def _v2(conn) -> None:
+    """Version 2: logins have a role and a site (site dashboards); the audit log table."""
+    cols = {c["name"] for c in sa.inspect(conn).get_columns("admins")}
+    if "role" not in cols:
+        conn.execute(sa.text("ALTER TABLE admins ADD COLUMN role VARCHAR(20) NOT NULL DEFAULT 'admin'"))
+    if "site" not in cols:
+        conn.execute(sa.text("ALTER TABLE admins ADD COLUMN site VARCHAR(100)"))
+
+
+STEPS = {2: _v2}
+
+
+def migrate(engine) -> int:
+    """Apply the steps above the database's version; return the version it is at."""
+    from joinedup.survey.store import SCHEMA, SCHEMA_VERSION
+
+    with engine.begin() as conn:
+        version = conn.execute(sa.select(sa.func.max(SCHEMA.c.version))).scalar()
+        if version is None:
+            cols = {c["name"] for c in sa.inspect(conn).get_columns("admins")}
+            version = SCHEMA_VERSION if "role" in cols else 1
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            STEPS[step](conn)
+        conn.execute(sa.delete(SCHEMA))
+        conn.execute(sa.insert(SCHEMA).values(version=SCHEMA_VERSION))
+    return SCHEMA_VERSION
