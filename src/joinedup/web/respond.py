@@ -8,6 +8,7 @@ keeps whatever is valid, "Submit" needs every required, relevant question answer
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.survey.instrument import render_form, validate_answers
@@ -88,10 +89,15 @@ async def autosave(request: Request, token: str):
     raw, meta = await _raw_answers(request)
     if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
         return Response(status_code=403)
-    try:
+    def work():
         inv = ctx.store.invitation(token)
         clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
         ctx.store.save_response(token, clean, final=False)
+        return errors
+
+    try:
+        # database work off the event loop, so other requests are read and parsed meanwhile
+        errors = await run_in_threadpool(work)
     except SurveyError:
         return Response(status_code=409)
     return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
