@@ -118,3 +118,50 @@ def test_page_evaluator_agrees_with_server(served, browser):
                  return typeof value === 'string' ? value !== '' : Boolean(value);
                }""", [tree, answers, current])
         assert js == bool(expr.evaluate(expr.parse(text), answers, current)), text
+
+
+def test_admin_journey(tmp_path, browser):
+    """Sign in, upload the panel, create and open a wave, and read the live dashboard — in Chromium."""
+    app = create_app(WebSettings(store_url=f"sqlite:///{tmp_path / 'admin.db'}"))
+    app.state.ctx.store.add_admin("admin", "a long enough password")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    roster = tmp_path / "panel.csv"
+    roster.write_text(ROSTER)
+    try:
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        base = f"http://127.0.0.1:{port}"
+        page.goto(f"{base}/admin")
+        assert page.url.endswith("/admin/login")
+        page.get_by_label("User name").fill("admin")
+        page.get_by_label("Password").fill("a long enough password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("link", name="Panel").click()
+        page.set_input_files("#file", str(roster))
+        page.get_by_role("button", name="Import the panel").click()
+        assert "Imported 2 new" in page.content()
+        page.get_by_role("link", name="Waves").click()
+        page.get_by_label("Wave number").fill("1")
+        page.get_by_label("Opens on").fill("2015-06-01")
+        page.get_by_label("Closes on").fill("2015-07-31")
+        page.get_by_role("button", name="Create the wave").click()
+        page.get_by_role("button", name="Open (wave 1)").click()
+        assert "Wave 1 opened." in page.content()
+        store = app.state.ctx.store
+        token = store.issue_tokens(1)["p1"]
+        store.save_response(token, {"org_type": "ccg"}, final=True)
+        page.get_by_role("link", name="Dashboard").click()
+        table = page.locator('table[data-table="by wave"]')
+        assert "50.0" in table.inner_text()  # RR1: 1 of 2 eligible
+        assert errors == []
+    finally:
+        server.should_exit = True
+        thread.join(5)
