@@ -59,7 +59,8 @@ def create_app(settings: WebSettings) -> FastAPI:
     """Build the app for ``settings`` (the store's tables are created if missing)."""
     from joinedup.web import admin, respond, sites
 
-    app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url=None)
+    # the OpenAPI description is served (no interactive docs) so the API can be fuzzed against it
+    app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.ctx = Context(settings)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/survey-static", StaticFiles(directory=str(_instrument_static())), name="survey-static")
