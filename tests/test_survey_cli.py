@@ -75,3 +75,15 @@ def test_analyse_from_the_service_database(tmp_path):
     progress = pd.read_csv(out / "progress.csv").set_index(["group", "item"])
     assert progress.loc[("all", "prog_quality"), "pct_substantial_or_some"] == 50.0
     assert progress.loc[("lead", "prog_quality"), "pct_substantial_or_some"] == 100.0
+
+
+def test_unknown_question_name_is_an_error(tmp_path):
+    from joinedup.simulate.ki_panel import simulate_ki_panel
+
+    sim = simulate_ki_panel(1, n_panel=60)
+    sim["invitations"].to_csv(tmp_path / "invitations.csv", index=False)
+    sim["responses"].rename(columns={"prog_costs": "prog_cost"}).to_csv(tmp_path / "responses.csv", index=False)
+    result = runner.invoke(app, ["survey", "analyse", "--invitations", str(tmp_path / "invitations.csv"),
+                                 "--responses", str(tmp_path / "responses.csv"), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1 and "unknown question name(s) 'prog_cost'" in result.output
+    assert not (tmp_path / "o").exists()

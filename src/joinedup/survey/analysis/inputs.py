@@ -65,6 +65,9 @@ CLOSED_QUESTIONS: tuple[str, ...] = tuple(q for d in DOMAINS.values() for q in d
 DOMAIN_OF: dict[str, Domain] = {q: d for d in DOMAINS.values() for q in d.items}
 
 INVITATION_COLUMNS = ("panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition")
+# every column a responses file may have: an unknown name is a typo or another instrument, never ignored
+OTHER_QUESTIONS = ("bar_significant_detail",)  # the Pioneer instrument's follow-up free text
+RESPONSE_COLUMNS = ("panelist_id", "wave", *ATTRIBUTES, *CLOSED_QUESTIONS, *FREE_TEXT, *OTHER_QUESTIONS)
 CODE_COLUMNS = ("panelist_id", "wave", "question", "code", "coder")
 CODEBOOK_COLUMNS = ("code", "label", "parent", "description")
 
@@ -165,6 +168,10 @@ def read_inputs(invitations, responses, codes=None, codebook=None) -> SurveyData
     resp, resp_name = _load(responses, "responses.csv")
     problems = _missing_columns(inv, inv_name, INVITATION_COLUMNS)
     problems += _missing_columns(resp, resp_name, ("panelist_id", "wave", *CLOSED_QUESTIONS))
+    unknown = [c for c in resp.columns if c not in RESPONSE_COLUMNS]
+    if unknown:
+        problems.append(f"{resp_name}: unknown question name(s) {', '.join(map(repr, unknown))} (not in the "
+                        "Pioneer key-informant instrument)")
     if problems:
         raise SurveyInputError(problems)
     _waves(inv, inv_name, problems)
