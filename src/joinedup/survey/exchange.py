@@ -157,7 +157,7 @@ def import_responses(path, form, mapping, source: Source, wave: int, id_column: 
                      and not (source == "kobo" and "/" in c))
     if problems:
         raise ResponseImportError(f"{name}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:50])
-                           + ("" if len(problems) <= 50 else f"\n  ... and {len(problems) - 50} more"))
+                                  + ("" if len(problems) <= 50 else f"\n  ... and {len(problems) - 50} more"))
     out.attrs["select_multiple"] = [q for q in out.columns if q in questions and questions[q].type == "select_multiple"]
     return ImportResult(out, unmapped)
 
