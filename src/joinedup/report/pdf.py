@@ -45,8 +45,8 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path) -> Path:
 
 
 def html_string_to_pdf(html: str, pdf_path: str | Path, css: str = "", one_page: bool = False) -> Path:
-    """Print an HTML string (with ``css`` added) to A4 PDF; ``one_page`` shrinks it (down to half size)
-    until it fits on one page."""
+    """Print an HTML string (with ``css`` added) to A4 PDF; ``one_page`` shrinks it (down to 40%)
+    until it fits on one page (if it never fits, the smallest print is kept)."""
     from io import BytesIO
 
     from playwright.sync_api import sync_playwright
@@ -63,7 +63,7 @@ def html_string_to_pdf(html: str, pdf_path: str | Path, css: str = "", one_page:
             if css:
                 page.add_style_tag(content=css)
             page.emulate_media(media="print")
-            for scale in ((1.0, 0.85, 0.7, 0.6, 0.5) if one_page else (1.0,)):
+            for scale in ((1.0, 0.85, 0.7, 0.6, 0.5, 0.45, 0.4) if one_page else (1.0,)):
                 data = page.pdf(format="A4", print_background=True, scale=scale,
                                 margin={"top": "10mm", "bottom": "10mm", "left": "10mm", "right": "10mm"})
                 if len(PdfReader(BytesIO(data)).pages) == 1:
