@@ -154,3 +154,16 @@ def test_demo_panel_and_hostile_input(tmp_path):
     saved = client.app.state.ctx.store.answers(pid, 1)
     assert saved.get("achievements") == hostile and "challenge" not in saved and "org_type" not in saved
     assert len(client.app.state.ctx.store.panelists()) == seeded["panelists"]
+
+
+def test_autosave_after_submission_changes_nothing(client):
+    csrf = _setup(client)
+    store = client.app.state.ctx.store
+    token = store.issue_tokens(1)["p1"]
+    store.save_response(token, {"pioneer": "barnsley", "org_type": "ccg", "is_lead": "yes"}, final=True)
+    from joinedup.web.security import token_csrf
+
+    r = client.post(f"/s/{token}/autosave", data={"csrf": token_csrf(client.app.state.ctx.settings.secret, token),
+                                                  "org_type": "la"})
+    assert r.status_code == 204 and r.headers["X-Ignored"] == "already submitted"
+    assert store.answers("p1", 1)["org_type"] == "ccg" and csrf

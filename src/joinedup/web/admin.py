@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from joinedup.survey.aapor import response_rates
@@ -222,7 +222,7 @@ def _csv(frame: pd.DataFrame, name: str) -> Response:
 
 @router.get("/export/responses.csv")
 @_guard
-def export_responses(request: Request, wave: int | None = None):
+def export_responses(request: Request, wave: int | None = Query(None, ge=1, le=10_000)):
     from joinedup.survey.exchange import export_wide
 
     _session(request)
@@ -232,7 +232,7 @@ def export_responses(request: Request, wave: int | None = None):
 
 @router.get("/export/invitations.csv")
 @_guard
-def export_invitations(request: Request, wave: int | None = None):
+def export_invitations(request: Request, wave: int | None = Query(None, ge=1, le=10_000)):
     _session(request)
     inv = request.app.state.ctx.store.invitations_frame(wave)
     return _csv(inv[["panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition"]], "invitations.csv")

@@ -91,6 +91,8 @@ async def autosave(request: Request, token: str):
         return Response(status_code=403)
     def work():
         inv = ctx.store.invitation(token)
+        if inv["disposition"] == "complete":
+            return None  # an autosave that raced the final submission: the submitted answers stand
         clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
         ctx.store.save_response(token, clean, final=False)
         return errors
@@ -100,6 +102,8 @@ async def autosave(request: Request, token: str):
         errors = await run_in_threadpool(work)
     except SurveyError:
         return Response(status_code=409)
+    if errors is None:
+        return Response(status_code=204, headers={"X-Ignored": "already submitted"})
     return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
 
 

@@ -112,7 +112,9 @@
     autosave();
   });
   form.addEventListener("input", function () { dirty = true; });
-  setInterval(autosave, 10000);
+  var timer = setInterval(autosave, 10000);
+  // once the respondent presses a button, the form itself carries the answers: no autosave may race it
+  form.addEventListener("submit", function () { clearInterval(timer); url = null; });
   update();
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
