@@ -22,7 +22,9 @@ def test_no_server_errors(tmp_path):
     failures, calls = [], []
     for op in operations:
         @given(case=op.as_strategy())
-        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+        # derandomized: the same requests on every run, so CI is repeatable (explore by hand with derandomize=False)
+        @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), database=None,
+                  derandomize=True)
         def check(case):
             for headers in ({}, {"Cookie": admin_cookie}):
                 response = case.call(headers=headers)
