@@ -69,7 +69,7 @@ def _workbook(path, survey, choices=(("yn", "yes", "Yes"), ("yn", "no", "No"))):
     ([("select_one zz", "q1", "Q1", "", "")], r"sheet 'survey', row 2: .*List name not in choices sheet: zz"),
     ([("text", "q1", "Q1", "", ""), ("text", "q1", "Q1 again", "", "")], r"sheet 'survey', row 3: .*'q1' is invalid"),
     ([("text", "q1", "Q1", "", ""), ("text", "q2", "Q2", "${nope} = 'x'", "")], r"row 3: .*Could not find the name 'nope'"),
-    ([("text", "q1", "Q1", "", "frobnicate(.)")], r"row 2: constraint 'frobnicate\(.\)': unknown function"),
+    ([("text", "q1", "Q1", "", "frobnicate(.)")], r"row 2, column 'constraint' of 'q1': constraint 'frobnicate\(.\)': unknown function"),
     ([("blah", "q1", "Q1", "", "")], r"Unknown question type 'blah'"),
 ])
 def test_broken_forms_are_named(tmp_path, rows, message):

@@ -36,6 +36,18 @@ def model_folder() -> Path:
     return folder
 
 
+MODEL_FILES = ("config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json")
+
+
+def weight_name(name: str) -> str:
+    """BERT weight names without a wrapper's prefix (``bert.`` or sentence-transformers' ``0.auto_model.``).
+
+    >>> weight_name("bert.encoder.layer.0.attention.self.query.weight")
+    'encoder.layer.0.attention.self.query.weight'
+    """
+    return name.removeprefix("0.auto_model.").removeprefix("bert.")
+
+
 def _layer_norm(x, w, b, eps):
     mu = x.mean(-1, keepdims=True)
     var = ((x - mu) ** 2).mean(-1, keepdims=True)
@@ -55,10 +67,24 @@ class MiniLM:
         from tokenizers import Tokenizer
 
         folder = Path(folder) if folder else model_folder()
+        missing = [f for f in MODEL_FILES if not (folder / f).is_file()]
+        if missing:
+            raise RuntimeError(f"{folder} is not an all-MiniLM-L6-v2 model folder: no {', '.join(missing)}")
         raw = load_file(str(folder / "model.safetensors"))
-        weights = {k.removeprefix("bert.").removeprefix("0.auto_model."): v.astype(np.float32) for k, v in raw.items()}
+        weights = {weight_name(k): v.astype(np.float32) for k, v in raw.items()}
+        if "embeddings.word_embeddings.weight" not in weights:
+            raise RuntimeError(f"{folder / 'model.safetensors'} has no BERT weights (embeddings.word_embeddings.weight)")
         config = json.loads((folder / "config.json").read_text())
         max_length = json.loads((folder / "sentence_bert_config.json").read_text()).get("max_seq_length", 256)
+        pooling = folder / "1_Pooling" / "config.json"
+        if pooling.is_file():
+            modes = {k for k, v in json.loads(pooling.read_text()).items() if k.startswith("pooling_mode") and v}
+            if modes != {"pooling_mode_mean_tokens"}:
+                raise RuntimeError(f"only mean pooling is implemented; {pooling} asks for {sorted(modes)}")
+        modules = folder / "modules.json"
+        if modules.is_file() and not any(m.get("type", "").endswith("Normalize")
+                                         for m in json.loads(modules.read_text())):
+            raise RuntimeError(f"{modules} has no Normalize module; this implementation always normalises")
         tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         tok.enable_truncation(max_length=max_length)
         tok.no_padding()
@@ -104,7 +130,16 @@ class MiniLM:
         return x
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """Unit-length embeddings (n x 384, float32), one per text, in order."""
+        """Unit-length embeddings (n x 384, float32), one per text, in order.
+
+        Texts are tokenized and run ``batch_size`` at a time (padding only to the longest in the batch), so
+        memory stays bounded however many texts there are; the vectors do not depend on the batching.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode takes a list of texts, not one string")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        texts = list(texts)
         out = np.zeros((len(texts), self.config["hidden_size"]), dtype=np.float32)
         # batches of similar length waste less work on padding
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

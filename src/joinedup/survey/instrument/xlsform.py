@@ -83,7 +83,7 @@ def load_form(path: str | Path) -> Form:
         if kind in ("end group", "end_group"):
             g, items = stack.pop()
             stack[-1][1].append(Group(g.get("name", ""), g.get("label", ""), g.get("appearance", ""),
-                                      _expr(path, n, g.get("relevant", ""), "relevant"), tuple(items)))
+                                      _expr(path, n, g.get("name", ""), g.get("relevant", ""), "relevant"), tuple(items)))
             continue
         base, _, list_name = kind.partition(" ")
         if base not in QUESTION_TYPES:
@@ -94,8 +94,8 @@ def load_form(path: str | Path) -> Form:
         q = Question(r.get("name", ""), base, r.get("label", ""), r.get("hint", ""), list_name or None,
                      tuple(choices.get(list_name, ())) if list_name else (),
                      r.get("required", "").lower() in ("yes", "true", "true()", "1"), r.get("required_message", ""),
-                     _expr(path, n, r.get("relevant", ""), "relevant"),
-                     _expr(path, n, r.get("constraint", ""), "constraint"), r.get("constraint_message", ""),
+                     _expr(path, n, r.get("name", ""), r.get("relevant", ""), "relevant"),
+                     _expr(path, n, r.get("name", ""), r.get("constraint", ""), "constraint"), r.get("constraint_message", ""),
                      r.get("appearance", ""), group, n)
         names.append(q.name)
         stack[-1][1].append(q)
@@ -109,15 +109,17 @@ def load_form(path: str | Path) -> Form:
             text = getattr(q, field)
             missing = expr.references(expr.parse(text)) - known if text else set()
             if missing:
-                raise FormError(f"{path.name}: sheet 'survey', row {q.row}: {field} refers to unknown "
+                raise FormError(f"{path.name}: sheet 'survey', row {q.row}, column '{field}' of {q.name!r}: refers to unknown "
                                 f"question(s) {', '.join(sorted(missing))}")
     return form
 
 
-def _expr(path: Path, row: int, text: str, what: str) -> str:
+def _expr(path: Path, row: int, name: str, text: str, what: str) -> str:
+    """``text`` if it parses, else a FormError naming the row, the question and the expression."""
     if text:
         try:
             expr.parse(text)
         except FormError as exc:
-            raise FormError(f"{path.name}: sheet 'survey', row {row}: {what} {text!r}: {exc}") from None
+            raise FormError(f"{path.name}: sheet 'survey', row {row}, column '{what}' of {name!r}: "
+                            f"{what} {text!r}: {exc}") from None
     return text

@@ -2,14 +2,16 @@
  *
  * data-relevant / data-constraint hold the expression's syntax tree as JSON (see expr.py); ev() below
  * evaluates it with the same rules as the server (XPath-style: unanswered = '', numeric comparison
- * when both sides are numbers). No eval(): the page's Content-Security-Policy forbids it.
+ * when both sides are numbers). No eval(): the page's Content-Security-Policy forbids it. The same
+ * helpers (helper() below) are what expr.to_js() output calls, for contexts that may compile code.
  */
 (function () {
   "use strict";
   var form = document.querySelector("form.survey");
-  if (!form) { return; }
 
+  // the value of a question in the page: checked choices space-separated, as XLSForm stores them
   function answer(name) {
+    if (!form) { return ""; }
     var inputs = form.querySelectorAll('[name="' + name + '"]');
     var picked = [];
     for (var i = 0; i < inputs.length; i++) {
@@ -20,13 +22,14 @@
     }
     return picked.join(" ");
   }
+  var NUMBER = /^\s*-?(?:\d+(?:\.\d*)?|\.\d+)\s*$/;  // as expr._NUMBER: Number("0x10") would be 16
   function num(v) {
     if (typeof v === "number") { return v; }
     if (typeof v === "boolean") { return v ? 1 : 0; }
-    if (v === "" || v === null || v === undefined || isNaN(Number(v))) { return null; }
-    return Number(v);
+    return typeof v === "string" && NUMBER.test(v) ? Number(v) : null;
   }
-  function truthy(v) { return typeof v === "string" ? v !== "" : Boolean(v); }
+  function truthy(v) { return typeof v === "string" ? v !== "" : Boolean(v); }  // Boolean(NaN) is false
+  function words(v) { return String(v).split(/\s+/).filter(Boolean); }
   function cmp(op, a, b) {
     var x = num(a), y = num(b);
     if (x === null || y === null) { x = String(a); y = String(b); }
@@ -35,37 +38,56 @@
       case "<=": return x <= y; case ">": return x > y; default: return x >= y;
     }
   }
-  function ev(node, current) {
-    switch (node[0]) {
-      case "ref": return answer(node[1]);
-      case "num": case "str": return node[1];
-      case "dot": return current === undefined ? "" : current;
-      case "neg": return -(num(ev(node[1], current)) || 0);
-      case "bin": {
-        var op = node[1], a = ev(node[2], current);
-        if (op === "and") { return truthy(a) && truthy(ev(node[3], current)); }
-        if (op === "or") { return truthy(a) || truthy(ev(node[3], current)); }
-        var b = ev(node[3], current);
-        if (["=", "!=", "<", "<=", ">", ">="].indexOf(op) >= 0) { return cmp(op, a, b); }
-        var x = num(a), y = num(b);
-        if (x === null || y === null) { return NaN; }
-        return op === "+" ? x + y : op === "-" ? x - y : op === "*" ? x * y : op === "div" ? x / y : x % y;
-      }
-      case "call": {
-        var f = node[1], args = node.slice(2).map(function (n) { return ev(n, current); });
-        if (f === "selected") { return String(args[0]).split(/\s+/).indexOf(String(args[1])) >= 0; }
-        if (f === "count-selected") { return String(args[0]).split(/\s+/).filter(Boolean).length; }
-        if (f === "string-length") { return String(args[0]).length; }
-        if (f === "not") { return !truthy(args[0]); }
-        if (f === "number") { var n = num(args[0]); return n === null ? NaN : n; }
-        if (f === "today") { return new Date().toISOString().slice(0, 10); }
-        if (f === "regex") { return new RegExp(String(args[1])).test(String(args[0])); }
-        return f === "true";
-      }
-    }
-    return "";
+  function arith(op, a, b) {
+    var x = num(a), y = num(b);
+    if (x === null || y === null) { return NaN; }
+    // JavaScript's / and % already follow XPath (1 div 0 = Infinity, mod truncates)
+    return op === "+" ? x + y : op === "-" ? x - y : op === "*" ? x * y : op === "div" ? x / y : x % y;
   }
-  window.joinedupSurvey = { ev: ev };  // exposed so tests can compare with the server's evaluator
+  function call(f) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    if (f === "selected") { return words(args[0]).indexOf(String(args[1])) >= 0; }
+    if (f === "count-selected") { return words(args[0]).length; }
+    if (f === "string-length") { return String(args[0]).length; }
+    if (f === "not") { return !truthy(args[0]); }
+    if (f === "number") { var n = num(args[0]); return n === null ? NaN : n; }
+    if (f === "today") { return new Date().toISOString().slice(0, 10); }
+    if (f === "regex") { return new RegExp(String(args[1])).test(String(args[0])); }
+    return f === "true";
+  }
+  // S: the helper object that expr.to_js() output calls; lookup(name) gives an answer (default: the page)
+  function helper(lookup, current) {
+    var get = typeof lookup === "function" ? lookup
+      : lookup ? function (n) { var v = lookup[n]; return v === undefined || v === null ? "" : Array.isArray(v) ? v.join(" ") : v; }
+      : answer;
+    return {
+      ref: get, cur: function () { return current === undefined || current === null ? "" : current; },
+      neg: function (v) { var n = num(v); return n === null ? NaN : -n; },
+      truthy: truthy, cmp: cmp, arith: arith, call: call
+    };
+  }
+  // ev: the JSON syntax tree of expr.parse(), evaluated with the same helpers (the page uses this: no eval)
+  function ev(node, current, lookup) {
+    var S = helper(lookup, current);
+    function walk(n) {
+      switch (n[0]) {
+        case "ref": return S.ref(n[1]);
+        case "num": case "str": return n[1];
+        case "dot": return S.cur();
+        case "neg": return S.neg(walk(n[1]));
+        case "bin":
+          if (n[1] === "and") { return truthy(walk(n[2])) && truthy(walk(n[3])); }
+          if (n[1] === "or") { return truthy(walk(n[2])) || truthy(walk(n[3])); }
+          if (["=", "!=", "<", "<=", ">", ">="].indexOf(n[1]) >= 0) { return cmp(n[1], walk(n[2]), walk(n[3])); }
+          return arith(n[1], walk(n[2]), walk(n[3]));
+        case "call": return call.apply(null, [n[1]].concat(n.slice(2).map(walk)));
+      }
+      return "";
+    }
+    return walk(node);
+  }
+  window.joinedupSurvey = { ev: ev, helper: helper, truthy: truthy };  // tests compare these with Python
+  if (!form) { return; }
 
   function update() {
     // in document order, so a hidden question does not count for those after it
