@@ -79,6 +79,25 @@ PRACTICES = Table(
     primary_key=("practice_code",),
 )
 
+PRACTICE_POPULATION = Table(
+    "practice_population",
+    "Patients registered at each GP practice by sex and five-year age band, at each extract date: the "
+    "denominators of practice-level programmes.",
+    "NHS Digital, Patients Registered at a GP Practice (quarterly files by five-year age band and sex: "
+    "EXTRACT_DATE, ORG_CODE, SEX, AGE_GROUP_5, NUMBER_OF_PATIENTS).",
+    (
+        C("practice_code", "string", "ODS practice code", pattern=PRACTICE_CODE_PATTERN,
+          references="practices.practice_code"),
+        C("extract_date", "date", "Date of the registration extract (EXTRACT_DATE)",
+          minimum=DATE_MIN, maximum=DATE_MAX),
+        SEX,
+        C("age_band", "string", "Five-year age band, 0-4 to 90+", allowed=codes.AGE_BANDS),
+        C("persons", "int64", "Registered patients", minimum=0),
+    ),
+    primary_key=("practice_code", "extract_date", "sex", "age_band"),
+    optional=True,
+)
+
 PERSONS = Table(
     "persons",
     "People registered with a practice in the period: the linkage spine of patient-level data.",
@@ -318,7 +337,7 @@ UNIT_COSTS = Table(
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
-        AREAS, POPULATION, PRACTICES, PERSONS, ADMISSIONS, AE_ATTENDANCES, SOCIAL_CARE_SERVICES,
+        AREAS, POPULATION, PRACTICES, PRACTICE_POPULATION, PERSONS, ADMISSIONS, AE_ATTENDANCES, SOCIAL_CARE_SERVICES,
         DELAYED_TRANSFERS, PROGRAMMES, SCHEMES, MDT_ENROLMENTS, EQ5D_RESPONSES, UNIT_COSTS,
     )
 }
