@@ -38,7 +38,7 @@ import pandas as pd
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-EXT = Path("/work/shared/data/external")
+EXT = Path(__file__).resolve().parents[1] / "tests" / "data" / "external"
 ADH_SPECIAL = [("lnincome", range(1980, 1989)), ("retprice", range(1980, 1989)),
                ("age15to24", range(1980, 1989)), ("beer", range(1984, 1989)),
                ("cigsale", [1975]), ("cigsale", [1980]), ("cigsale", [1988])]

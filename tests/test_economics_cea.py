@@ -1,7 +1,7 @@
 """Validation of the CEA layer against R BCEA 2.4.84 and of the CE bootstrap against references.
 
 Tolerances and why:
-- BCEA numbers (shared/data/external/README.md "Expected numbers") are asserted to the precision
+- BCEA numbers (tests/data/external/README.md "Expected numbers") are asserted to the precision
   printed there, by rounding to that many places: the inputs are the same CSV files, so any
   difference beyond rounding would be a real discrepancy.
 - The bootstrap draws the same indices as scipy.stats.bootstrap and as the plain loop below, so
@@ -20,7 +20,7 @@ from scipy.special import ndtr, ndtri
 
 from joinedup.economics.cea import bcea, bootstrap_ce, icer_quadrant, incremental_analysis
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "external"
+DATA = Path(__file__).resolve().parent / "data" / "external"
 SMOKING = ["No treatment", "Self-help", "Individual counselling", "Group counselling"]
 
 

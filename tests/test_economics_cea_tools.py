@@ -15,7 +15,7 @@ from scipy import integrate, stats
 from joinedup.economics.cea import (baseline_adjusted, bcea, discount, inflate, inflation_index, one_way, qaly_auc,
                                     scenarios, tornado_plot)
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "external"
+DATA = Path(__file__).resolve().parent / "data" / "external"
 
 
 def test_discount_nice_rate():

@@ -18,7 +18,7 @@ import pytest
 
 from joinedup.economics import att, matchit
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "external"
+DATA = Path(__file__).resolve().parent / "data" / "external"
 FORMULA = "treat ~ age + educ + race + married + nodegree + re74 + re75"
 
 # variable: (mean treated, mean control, std mean diff), after matching, from summary(m.out1)

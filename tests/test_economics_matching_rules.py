@@ -18,7 +18,7 @@ import pytest
 from joinedup.economics import entropy_balance, matchit
 from joinedup.economics.matching.nearest import match_on_score
 
-DATA = Path(__file__).parents[2] / "shared" / "data" / "external"
+DATA = Path(__file__).resolve().parent / "data" / "external"
 FORMULA = "treat ~ age + educ + race + married + nodegree + re74 + re75"
 
 

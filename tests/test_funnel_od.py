@@ -26,7 +26,7 @@ from joinedup.indicators.funnel_od import (
     winsorise,
 )
 
-REF = Path("/work/shared/data/external/spc_validation/funnel_poisson_limits_expected.csv")
+REF = Path(__file__).resolve().parent / "data" / "external" / "spc_validation" / "funnel_poisson_limits_expected.csv"
 Z998 = NormalDist().inv_cdf(0.999)
 
 

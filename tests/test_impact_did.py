@@ -21,7 +21,7 @@ import pytest
 from joinedup.impact import AggteResult, AttGtResult, att_gt
 from joinedup.report.charts import Figure
 
-EXT = Path("/work/shared/data/external")
+EXT = Path(__file__).resolve().parent / "data" / "external"
 KEYS = dict(yname="lemp", tname="year", idname="countyreal", gname="first.treat")
 KINDS = ["simple", "group", "dynamic", "calendar"]
 
@@ -78,8 +78,8 @@ def test_wald_pretest_matches_r(fits):
 
 
 def test_scenarios_in_reference_files(ref_attgt):
-    # the shared files hold mpdta (dr, ipw) and R's simulated panel, whose data is not shared here
-    # (test_impact_did_rref.py runs it when sim_data.csv is present)
+    # the reference files hold mpdta (dr, ipw) and R's simulated panel, whose data (sim_data.csv)
+    # is not in tests/data/external, so only the mpdta scenarios are compared
     assert set(ref_attgt.scenario) == {"mpdta_nev_dr", "mpdta_nev_ipw", "sim_nev_dr"}
 
 

@@ -22,7 +22,7 @@ from joinedup.impact.synthetic import _synthdid as sd
 from joinedup.impact.synthetic.sdid import panel_matrices
 from joinedup.report.charts import Figure
 
-EXT = Path("/work/shared/data/external")
+EXT = Path(__file__).resolve().parent / "data" / "external"
 ARGS = ("State", "Year", "PacksPerCapita", "treated")
 
 

@@ -29,7 +29,7 @@ from joinedup.impact import leave_one_out, placebo_in_space, synth
 from joinedup.impact.synthetic._qp import _nnls_cold, simplex_min_norm
 from joinedup.report.charts import Figure
 
-EXT = Path("/work/shared/data/external")
+EXT = Path(__file__).resolve().parent / "data" / "external"
 ADH_SPECIAL = [("lnincome", range(1980, 1989)), ("retprice", range(1980, 1989)),
                ("age15to24", range(1980, 1989)), ("beer", range(1984, 1989)),
                ("cigsale", 1975), ("cigsale", 1980), ("cigsale", 1988)]

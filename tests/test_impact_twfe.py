@@ -22,9 +22,7 @@ from joinedup.impact.event_study import event_study
 from joinedup.impact.twfe import twfe_did, wild_cluster_bootstrap
 from joinedup.impact.wild_bootstrap import draw_weights
 
-EXT = Path("/work/shared/data/external")
-if not EXT.exists():
-    EXT = Path(__file__).resolve().parents[2] / "shared" / "data" / "external"
+EXT = Path(__file__).resolve().parent / "data" / "external"
 
 
 @pytest.fixture(scope="module")

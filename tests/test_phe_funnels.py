@@ -8,12 +8,12 @@ in the limit for one event), so matching at 1e-6 requires reproducing PHE's bise
 its series truncation at 1e-10: a looser tolerance would hide a differently solved funnel.
 Significance labels and grid points must match exactly.
 
-Reference data (GPL-3, test-only) is read where it is shared, never copied into the package.
+Reference data (GPL-3, test-only): tests/data/external/phe_indicatormethods_tests, never in the package
+(provenance in tests/data/external/README.md).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -29,10 +29,8 @@ from joinedup.indicators.phe_funnels import (
 )
 
 RTOL = 1e-6
-EXTERNAL = Path(os.environ.get("JOINEDUP_EXTERNAL_DATA",
-                               Path(__file__).resolve().parents[2] / "shared/data/external"))
+EXTERNAL = Path(__file__).resolve().parent / "data" / "external"
 FUNNELS = EXTERNAL / "phe_indicatormethods_tests"
-pytestmark = pytest.mark.skipif(not FUNNELS.is_dir(), reason=f"reference data not at {FUNNELS}")
 
 
 def ref(name: str) -> pd.DataFrame:

@@ -7,14 +7,13 @@ so we see agreement to 1e-11 or better. 1e-6 is the bar set for this port: loose
 rounding, tight enough that any difference of method (a wrong quantile, the exact/Byar's switch at
 10, the < 10 suppression, the non-independent variance) fails by orders of magnitude.
 
-Reference data (GPL-3, test-only) is read where it is shared, never copied into the package:
-../shared/data/external/phe_indicatormethods_tests (see its README for provenance).
+Reference data (GPL-3, test-only, never in the package): tests/data/external/phe_indicatormethods_tests
+(provenance in tests/data/external/README.md).
 """
 
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
@@ -42,10 +41,8 @@ from joinedup.indicators.stats import (
 )
 
 RTOL = 1e-6
-EXTERNAL = Path(os.environ.get("JOINEDUP_EXTERNAL_DATA",
-                               Path(__file__).resolve().parents[2] / "shared/data/external"))
+EXTERNAL = Path(__file__).resolve().parent / "data" / "external"
 SHEETS = EXTERNAL / "phe_indicatormethods_tests" / "sheets_csv"
-pytestmark = pytest.mark.skipif(not SHEETS.is_dir(), reason=f"reference data not at {SHEETS}")
 
 TWO = (0.95, 0.998)
 LIMITS_2 = ["lower95_0cl", "upper95_0cl", "lower99_8cl", "upper99_8cl"]

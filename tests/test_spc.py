@@ -16,7 +16,7 @@ import pytest
 
 from joinedup.indicators.spc import SpcRules, xmr, xmr_by
 
-REF = Path("/work/shared/data/external/spc_validation")
+REF = Path(__file__).resolve().parent / "data" / "external" / "spc_validation"
 REL = 1e-6
 ALT = [1.0, -1.0] * 6  # 12 points: mean 0, every moving range 2, so AMR 2, limits -/+ 5.32
 
