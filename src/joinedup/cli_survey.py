@@ -31,12 +31,12 @@ def survey_add_user(
     """Create (or reset) a login for the web app."""
     from joinedup.survey.store import SurveyError, SurveyStore
 
-    s = SurveyStore(store)
-    s.create()
     try:
+        s = SurveyStore(store)
+        s.create()
         s.add_user(username, password, role, site)
     except SurveyError as exc:
-        console.print(f"error: {exc}", markup=False)
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     typer.echo(f"{role} {username!r} can sign in at /admin/login")
 
@@ -67,7 +67,14 @@ def survey_serve(
             if smtp_host else None)
     url = base_url or f"http://{host}:{port}"
     settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"), results=results)
-    uvicorn.run(create_app(settings), host=host, port=port)
+    from joinedup.survey.store import SurveyError
+
+    try:
+        web_app = create_app(settings)
+    except SurveyError as exc:  # the store cannot be reached: one line, no traceback
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    uvicorn.run(web_app, host=host, port=port)
 
 
 @survey_app.command("simulate")

@@ -137,8 +137,16 @@ def open_dataset(location: str | Path, engine: Engine = "duckdb", *, as_text: bo
     """
     location = str(location)
     if "://" in location:
-        backend = ibis.connect(location)
-        tables = {n: backend.table(n) for n in TABLES if n in set(backend.list_tables())}
+        try:
+            backend = ibis.connect(location)
+            present = set(backend.list_tables())
+        except Exception as exc:  # the driver's own class: psycopg, pyodbc, ... (no traceback for a URL)
+            from joinedup.connection import is_connection_failure, unreachable_message
+
+            if not is_connection_failure(exc):
+                raise
+            raise DataSourceError(unreachable_message("data source", location, exc)) from None
+        tables = {n: backend.table(n) for n in TABLES if n in present}
         return Dataset(backend, backend.name, location, {}, tables)
     files = find_table_files(location)
     backend = connect(engine)

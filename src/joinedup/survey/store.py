@@ -114,6 +114,19 @@ class SurveyStore:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.close()
+        self._check_reachable()
+
+    def _check_reachable(self) -> None:
+        # a store that is down, refuses the login or names a missing folder fails here, in one line
+        from joinedup.connection import is_connection_failure, unreachable_message
+
+        try:
+            with self.engine.connect():
+                pass
+        except sa.exc.DBAPIError as exc:
+            if not is_connection_failure(exc):
+                raise
+            raise SurveyError(unreachable_message("survey store", self.url, exc)) from None
 
     def create(self) -> None:
         """Create missing tables and bring an older database up to :data:`SCHEMA_VERSION` (migrations)."""
