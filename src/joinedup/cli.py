@@ -100,15 +100,13 @@ def demo(out: Path = typer.Option(Path("out/demo"), "--out", help="Output folder
 
 def _run(protocol_path: Path, out: Path | None) -> None:
     from joinedup.data import DataSourceError, DataValidationError
-    from joinedup.pipeline import run_protocol
+    from joinedup.pipeline import planned_steps, run_protocol
     from joinedup.protocol import ProtocolError, load_protocol
 
     try:
         protocol = load_protocol(protocol_path)
         with _bar() as bar:
-            optional = (protocol.indicators, protocol.impact, protocol.economics)
-            total = 3 + (protocol.data.source == "simulate") + sum(step is not None for step in optional)
-            steps = bar.add_task("Evaluation", total=total)  # validate, overview, report + the optional steps
+            steps = bar.add_task("Evaluation", total=len(planned_steps(protocol)))
             sim = bar.add_task("Simulating England", total=None, visible=False)
 
             def on_step(name: str) -> None:

@@ -61,6 +61,19 @@ class _Timer:
         self.timings[name] = round(time.perf_counter() - start, 3)
 
 
+def planned_steps(protocol: Protocol) -> list[str]:
+    """The steps :func:`run_protocol` will time, in order (a progress bar's total; the manifest's timings).
+
+    Example:
+        >>> from joinedup.protocol import example_protocol_path, load_protocol
+        >>> planned_steps(load_protocol(example_protocol_path()))[:3]
+        ['simulate', 'validate', 'overview']
+    """
+    optional = ("indicators", "impact", "synthesis", "survey", "economics")
+    return (["simulate"] * (protocol.data.source == "simulate") + ["validate", "overview"]
+            + [name for name in optional if getattr(protocol, name) is not None] + ["report"])
+
+
 def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Progress | None = None,
                  simulate_progress=None) -> RunResult:
     """Run every step the protocol names; outputs go to ``out`` or the protocol's output folder."""
