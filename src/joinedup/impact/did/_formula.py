@@ -104,7 +104,8 @@ def build_design(data: pd.DataFrame, xformla: str | None, rowname: str = "row", 
     cols = formula_columns(xformla, data)
     frame = _as_factor_frame(data, cols, rowname, ids)
     try:
-        mm = model_matrix(_rhs(xformla), frame, na_action="raise", output="pandas")
+        with np.errstate(all="ignore"):      # np.log(0) and the like are reported below, by row
+            mm = model_matrix(_rhs(xformla), frame, na_action="ignore", output="pandas")
     except Exception as err:
         raise ValueError(f"xformla: cannot build the design of {xformla!r}: {err}") from None
     names = [("(Intercept)" if c == "Intercept" else str(c)) for c in mm.columns]
