@@ -107,3 +107,19 @@ def test_cell_columns_moves_the_reference_when_it_is_absent():
     keep = cell_columns(d.matrix[[1, 2, 3]], d.factor_groups, d.level_cols)   # no "a" in the cell
     assert keep.tolist() == [0, 2]          # intercept and r[T.c]: "b" became the reference
     assert cell_columns(d.matrix, d.factor_groups, d.level_cols) is None
+
+
+def test_time_varying_covariates_are_reported_with_the_base_period_used():
+    df = _panel()
+    df["x"] = df.x + 0.1 * df.t            # now varies over time within every unit
+    with pytest.warns(UserWarning, match=r"Covariate\(s\) x vary over time for 240 unit\(s\).*base period"):
+        res = att_gt(df, **SMALL, xformla="~ x", base_period="universal")
+    assert "base_period='universal'" in res.design["covariates"]
+    # the base period's values are what is used: shifting x in non-base periods changes nothing
+    # for a cell whose base is period 2 (cohort 3, t = 4, universal base 2)
+    shifted = df.copy()
+    shifted.loc[shifted.t == 4, "x"] += 5.0
+    with pytest.warns(UserWarning):
+        res2 = att_gt(shifted, **SMALL, xformla="~ x", base_period="universal")
+    cell = (res.group == 3) & (res.t == 4)
+    np.testing.assert_allclose(res.att[cell], res2.att[cell], atol=1e-12)

@@ -83,6 +83,8 @@ class AttGtResult:
                 f"control group {p['control_group']}, estimator {p['est_method']}, base period "
                 f"{p['base_period']}, anticipation {p['anticipation']}")
         data_line = [f"Data: {self.design['treatment']}"] if self.design else []
+        if self.design.get("covariates"):
+            data_line.append(f"Covariates: {self.design['covariates']}")
         lines = [head, *data_line, f"{conf}% {band} confidence band; standard errors "
                        f"{'multiplier bootstrap (' + str(p['biters']) + ' draws)' if p['bstrap'] else 'analytic'}",
                  "", tab.to_string(index=False, float_format=lambda v: f"{v:.4f}"), ""]

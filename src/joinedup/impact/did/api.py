@@ -150,6 +150,17 @@ def _estimate(data, yname, tname, idname, gname, xformla, weightsname, clusterva
     design = {"data": "balanced panel", "units": len(p.ids), "rows": len(p.ids) * len(p.periods),
               "unbalanced_units": 0, "periods": len(p.periods),
               "treatment": "balanced panel: panel estimators; covariates from the base period of each comparison"}
+    if p.x is not None:
+        varying = (p.x != p.x[:, :1, :]).any(axis=1)            # (units, columns)
+        if varying.any():
+            cols = [p.xnames[j] for j in np.flatnonzero(varying.any(axis=0))]
+            note = (f"covariate(s) {', '.join(cols)} vary over time for {int(varying.any(axis=1).sum())} unit(s): "
+                    "each ATT(g,t) uses their values in its base period (the earlier of the two periods "
+                    "compared), as R did; choose the base with base_period: 'varying' (the period before, "
+                    "short differences before treatment) or 'universal' (g - 1 - anticipation for every "
+                    f"period, long differences); this run used base_period={base_period!r}")
+            warnings.warn(note[0].upper() + note[1:], stacklevel=3)
+            design["covariates"] = note
     return p, compute_att_gt(p, control_group, anticipation, base_period, est_method), design
 
 
