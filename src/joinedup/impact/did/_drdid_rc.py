@@ -29,6 +29,11 @@ from joinedup.impact.did._drdid import TRIM_LEVEL, logit_fit, rcond
 def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Weighted least squares on the rows in ``mask``; raise (as DRDID) on a singular design."""
     xm, wm = x[mask], w[mask]
+    if x.shape[1] == 1:                       # intercept only: a weighted mean (no LAPACK calls)
+        sw = np.dot(wm, xm[:, 0] * xm[:, 0])
+        if not sw > 0:
+            raise np.linalg.LinAlgError("no observations with positive weight in a treatment-period group")
+        return np.array([np.dot(wm * xm[:, 0], y[mask]) / sw])
     xtx = (xm * wm[:, None]).T @ xm
     if len(xm) == 0 or rcond(xtx) < np.finfo(float).eps:
         raise np.linalg.LinAlgError("the outcome regression design matrix is singular (too few observations "
@@ -39,6 +44,11 @@ def _wls(x: np.ndarray, y: np.ndarray, w: np.ndarray, mask: np.ndarray) -> np.nd
 def _ols_rep(x, y, w, mask, beta, n):
     """Asymptotic linear representation of the WLS coefficients fitted on ``mask`` (n x k)."""
     wm = w * mask
+    if x.shape[1] == 1:
+        xpx = np.dot(wm, x[:, 0] * x[:, 0]) / n
+        if not xpx > 0:
+            raise np.linalg.LinAlgError("The regression design matrix is singular")
+        return x * (wm * (y - x[:, 0] * beta[0]) / xpx)[:, None]
     xpx = (x * wm[:, None]).T @ x / n
     if rcond(xpx) < np.finfo(float).eps:
         raise np.linalg.LinAlgError("The regression design matrix is singular")
@@ -50,7 +60,10 @@ def _pscore(x, d, w, trim_level):
     n = len(d)
     ps = np.minimum(logit_fit(x, d, w), 1 - 1e-6)
     trim = np.where(d == 1, ps < 1.01, ps < trim_level)
-    hess = np.linalg.inv((x * (ps * (1 - ps) * w)[:, None]).T @ x) * n
+    if x.shape[1] == 1:
+        hess = np.array([[n / np.dot(ps * (1 - ps) * w, x[:, 0] * x[:, 0])]])
+    else:
+        hess = np.linalg.inv((x * (ps * (1 - ps) * w)[:, None]).T @ x) * n
     return ps, trim, (x * (w * (d - ps))[:, None]) @ hess
 
 

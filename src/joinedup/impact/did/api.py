@@ -17,6 +17,7 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.linalg import lu_factor, lu_solve
 from scipy.stats import chi2, norm
 
@@ -174,7 +175,11 @@ def _pretest(group, t, att, se, inf, cluster):
         return None, None
     n = inf.shape[0]
     s = cluster_sums(sub, cluster)
-    v = s.T @ s / n
+    if s.size and np.count_nonzero(s) < 0.1 * s.size:   # repeated cross-sections: each cell uses few rows
+        sp = sparse.csc_matrix(s)
+        v = (sp.T @ sp).toarray() / n
+    else:
+        v = s.T @ s / n
     if rcond(v) <= np.finfo(float).eps:       # R: no statistic for a singular covariance
         return None, None
     a = att[pre]
