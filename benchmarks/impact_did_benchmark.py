@@ -18,6 +18,14 @@ with joinedup's to 1e-8 -- checked on the analytic variant before any bootstrap 
 case is timed. The ratio is the fastest competitor's time over joinedup's.
 
     .venv/bin/python benchmarks/impact_did_benchmark.py --out benchmarks/results/impact_did.json
+
+Two more designs on the ``areas`` panel (joinedup against csdid only; ``differences`` has neither):
+``areas_rc`` reads every row as its own observation (``panel=False``, repeated cross-sections:
+DRDID's ``drdid_rc``), and ``areas_unbalanced`` drops every row with (area * 7 + quarter) % 10 == 0
+and estimates with ``allow_unbalanced_panel=True``:
+
+    .venv/bin/python benchmarks/impact_did_benchmark.py --cases areas_rc areas_unbalanced \
+        --out benchmarks/results/impact_did_rc.json
 """
 
 from __future__ import annotations
@@ -38,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-CASES = {"areas": (150, 40), "million": (25_000, 40)}
+CASES = {"areas": (150, 40), "million": (25_000, 40), "areas_rc": (150, 40), "areas_unbalanced": (150, 40)}
+DESIGN = {"areas_rc": "rc", "areas_unbalanced": "unbalanced"}     # the others: balanced panel
 VARIANTS = {"analytic": 0, "boot999": 999}
 CONTENDERS = ["joinedup", "csdid", "differences"]
 REPEAT_BUDGET_S = 60.0   # stop repeating a contender once its fits have taken this long
@@ -58,21 +67,33 @@ def simulate(units: int, periods: int, seed: int = 20240601) -> pd.DataFrame:
     return pd.DataFrame({"area": ids, "quarter": t, "first_treated": gg, "y": y})
 
 
-def runner(name: str, df: pd.DataFrame, biters: int):
+def simulate_case(case: str) -> pd.DataFrame:
+    """The case's long data: the simulated panel, read as cross-sections or with rows removed."""
+    df = simulate(*CASES[case])
+    design = DESIGN.get(case, "panel")
+    if design == "rc":
+        return df.assign(obs=np.arange(len(df)))
+    if design == "unbalanced":
+        return df[(df["area"] * 7 + df["quarter"]) % 10 != 0].reset_index(drop=True)
+    return df
+
+
+def runner(name: str, df: pd.DataFrame, biters: int, design: str = "panel"):
     """A zero-argument callable that fits one contender and returns its ATT(g,t) as (g, t, att)."""
     if name == "joinedup":
         from joinedup.impact import att_gt
 
         def run():
             r = att_gt(df, "y", "quarter", "area", "first_treated", bstrap=biters > 0, biters=max(biters, 1),
-                       cband=True, seed=1)
+                       cband=True, seed=1, panel=design != "rc", allow_unbalanced_panel=design == "unbalanced")
             return r.group, r.t, r.att
     elif name == "csdid":
         from csdid.att_gt import ATTgt
 
         def run():
-            m = ATTgt(yname="y", tname="quarter", idname="area", gname="first_treated", data=df,
-                      control_group="nevertreated", biters=max(biters, 1), cband=biters > 0)
+            m = ATTgt(yname="y", tname="quarter", idname="obs" if design == "rc" else "area",
+                      gname="first_treated", data=df, control_group="nevertreated", biters=max(biters, 1),
+                      cband=biters > 0, panel=design != "rc", allow_unbalanced_panel=design == "unbalanced")
             res = m.fit(est_method="dr", base_period="varying", bstrap=biters > 0).results
             return (np.asarray(res["group"], float), np.asarray(res["year"], float),
                     np.asarray(res["att"], float))
@@ -97,8 +118,8 @@ def runner(name: str, df: pd.DataFrame, biters: int):
 def contender_main(args) -> None:
     """Child process: simulate, import, then time ``--repeats`` fits; print JSON, save the ATTs."""
     warnings.simplefilter("ignore")
-    df = simulate(*CASES[args.case])
-    run = runner(args.contender, df, VARIANTS[args.variant])
+    df = simulate_case(args.case)
+    run = runner(args.contender, df, VARIANTS[args.variant], DESIGN.get(args.case, "panel"))
     times, out = [], None
     for _ in range(args.repeats):
         t0 = time.perf_counter()
@@ -144,7 +165,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "impact_did.json")
     ap.add_argument("--repeats", type=int, default=3, help="timed fits per contender (best reported)")
     ap.add_argument("--cap", type=float, default=300.0, help="seconds allowed per contender process")
-    ap.add_argument("--cases", nargs="+", default=list(CASES), choices=list(CASES))
+    ap.add_argument("--cases", nargs="+", default=["areas", "million"], choices=list(CASES))
     ap.add_argument("--blas-threads", type=int, default=1,
                     help="BLAS/OpenMP threads in every contender process (0: library default). On a shared "
                          "2-core machine, multi-threaded BLAS under load is erratic: a 25,000 x 136 Gram "
@@ -164,7 +185,8 @@ def main() -> None:
         for variant in VARIANTS:
             print(f"== {case} ({CASES[case][0]} x {CASES[case][1]}), {variant}", flush=True)
             results, atts = {}, {}
-            for who in CONTENDERS:
+            contenders = CONTENDERS if case not in DESIGN else ["joinedup", "csdid"]
+            for who in contenders:
                 # the timed process also saves its ATTs: the check compares the very runs that were timed
                 save = tmp / f"{case}-{variant}-{who}.npz"
                 res = spawn(who, case, variant, args.repeats, args.cap, save, args.blas_threads)
@@ -175,15 +197,17 @@ def main() -> None:
                 print(f"   {who:12s} {res['status']:>10s} {best}", flush=True)
             if "joinedup" not in atts:
                 sys.exit(f"joinedup did not run on {case}/{variant}: {results['joinedup']['status']}")
-            for who in CONTENDERS[1:]:
+            for who in contenders[1:]:
                 if who in atts:
                     diff = compare(atts["joinedup"], atts[who])
                     checks.append({"case": case, "variant": variant, "contender": who, "max_abs_att_diff": diff})
                     if not diff <= 1e-8:
                         sys.exit(f"ATT(g,t) of {who} differ from joinedup's on {case}/{variant}: {diff:g}")
             base = results["joinedup"]["best"]
-            others = [results[w]["best"] for w in CONTENDERS[1:] if results[w]["best"] is not None]
-            rows.append({"case": case, "rows": CASES[case][0] * CASES[case][1], "variant": variant,
+            others = [results[w]["best"] for w in contenders[1:] if results[w]["best"] is not None]
+            for w in CONTENDERS:
+                results.setdefault(w, {"best": None, "status": "not applicable"})
+            rows.append({"case": case, "rows": len(simulate_case(case)), "variant": variant,
                          "cells": results["joinedup"]["cells"],
                          **{f"{w}_s": results[w]["best"] for w in CONTENDERS},
                          **{f"{w}_fits": len(results[w].get("times", [])) for w in CONTENDERS},

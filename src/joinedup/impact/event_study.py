@@ -18,7 +18,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import altair as alt
 import numpy as np
@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from joinedup.impact.twfe import VCOV, check_panel
+from joinedup.impact.unbalanced import balance_panel
 from joinedup.impact.within import Design
 from joinedup.report.charts import Figure
 
@@ -39,13 +40,15 @@ class EventStudyResult:
     alpha: float
     n_clusters: int
     outcome: str
+    panel_balance: dict = field(default_factory=dict)   # unbalanced-panel report
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
 
     def summary(self) -> str:
         return (self.table.to_string(index=False) + f"\nReference period {self.ref}; SE {VCOV}; "
-                f"t({self.n_clusters - 1}) CIs at {1 - self.alpha:.0%}.")
+                f"t({self.n_clusters - 1}) CIs at {1 - self.alpha:.0%}."
+                + (f"\nPanel: {self.panel_balance['note']}." if self.panel_balance else ""))
 
     def plot(self, id: str = "event-study", title: str | None = None) -> Figure:
         """Estimates with their CIs by period relative to the start; a screen-reader summary."""
@@ -72,14 +75,18 @@ class EventStudyResult:
 def event_study(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: str = "t",
                 first_treated: str = "first_treated", weights: str | None = None,
                 cluster: str | None = None, window: tuple[int, int] | None = None, ref: int = -1,
-                alpha: float = 0.05) -> EventStudyResult:
+                alpha: float = 0.05, unbalanced: str = "available") -> EventStudyResult:
     """Event-study TWFE; ``first_treated`` holds the first treated period (0 = never treated).
+
+    ``unbalanced``: "available" (default, the rows that exist), "drop", "impute" or "error", as
+    :func:`joinedup.impact.twfe.twfe_did`; reported in ``result.panel_balance``.
 
     Example:
         >>> es = event_study(panel, window=(-4, 8))                           # doctest: +SKIP
     """
     check_panel(panel, {"y": y, "unit": unit, "time": time, "first_treated": first_treated,
                         "weights": weights, "cluster": cluster})
+    panel, report = balance_panel(panel, unit, time, unbalanced, interpolate=[y], design="event_study")
     g = panel[first_treated].to_numpy()
     if not (g > 0).any():
         raise ValueError(f"no treated units: column {first_treated!r} is 0 everywhere")
@@ -112,4 +119,4 @@ def event_study(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time
                             "ci_high": [0.0], "p_value": [np.nan], "reference": [True]})
     table = pd.concat([table, ref_row], ignore_index=True).sort_values("rel_time", ignore_index=True)
     table["n_treated_units"] = [int(panel.loc[treated & (rel == e), unit].nunique()) for e in table.rel_time]
-    return EventStudyResult(table, ref, alpha, fit.n_clusters, y)
+    return EventStudyResult(table, ref, alpha, fit.n_clusters, y, report.as_dict())

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from joinedup.impact.unbalanced import balance_panel
 from joinedup.impact.wild_bootstrap import BootstrapResult, bootstrap_design
 from joinedup.impact.within import Design
 
@@ -77,6 +78,7 @@ class TwfeResult:
     weighted: bool
     cluster: str
     design: Design = field(repr=False, compare=False)
+    panel_balance: dict = field(default_factory=dict, compare=False)   # unbalanced-panel report
 
     def tidy(self) -> pd.DataFrame:
         return pd.DataFrame([{
@@ -94,7 +96,8 @@ class TwfeResult:
         note = (f"TWFE DiD (unit and period fixed effects{', weighted' if self.weighted else ''}); "
                 f"SE {VCOV}, clustered by {self.cluster}; t({self.df}) CI at {1 - self.alpha:.0%}. "
                 + ("Percent change = 100*(exp(b)-1) (log scale)." if self.scale == "log" else
-                   f"Percent change relative to the treated units' pre-treatment mean {self.baseline:.4g}."))
+                   f"Percent change relative to the treated units' pre-treatment mean {self.baseline:.4g}.")
+                + (f" Panel: {self.panel_balance['note']}." if self.panel_balance else ""))
         return TwfeSummary(self.tidy()[cols], note)
 
     def __str__(self) -> str:
@@ -127,11 +130,14 @@ def check_panel(data: pd.DataFrame, columns: dict[str, str | None]) -> None:
 
 def twfe_did(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: str = "t",
              treat: str = "treated_post", weights: str | None = None, cluster: str | None = None,
-             alpha: float = 0.05, scale: str | None = None) -> TwfeResult:
+             alpha: float = 0.05, scale: str | None = None, unbalanced: str = "available") -> TwfeResult:
     """Two-way fixed-effects DiD of ``y`` on the 0/1 ``treat`` column, clustered by unit by default.
 
     ``scale`` ("log" or "rate") defaults to ``panel.attrs["scale"]`` (set by ``area_panel``), else
-    "rate"; it decides how the percentage change is computed.
+    "rate"; it decides how the percentage change is computed. ``unbalanced`` says what to do when
+    units miss periods: "available" (default: the within transformation is exact on the rows that
+    exist), "drop", "impute" (``y`` interpolated) or "error" (:mod:`joinedup.impact.unbalanced`);
+    ``result.panel_balance`` reports it.
 
     Example:
         >>> res = twfe_did(panel, weights="weight")                           # doctest: +SKIP
@@ -139,6 +145,7 @@ def twfe_did(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: s
     """
     check_panel(panel, {"y": y, "unit": unit, "time": time, "treat": treat, "weights": weights,
                         "cluster": cluster})
+    panel, report = balance_panel(panel, unit, time, unbalanced, interpolate=[y], design="twfe_did")
     d = panel[treat].astype(float)
     if not (d != 0).any():
         raise ValueError(f"no treated observations: column {treat!r} is 0 everywhere")
@@ -162,7 +169,8 @@ def twfe_did(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: s
     return TwfeResult(
         treat, b, se, b / se, float(2 * stats.t.sf(abs(b / se), df)), ci, alpha, df, fit.n_obs,
         fit.n_clusters, panel[unit].nunique(), panel[time].nunique(), fit.k, fit.ssc, scale, baseline,
-        float(pct(b)), (float(pct(ci[0])), float(pct(ci[1]))), weights is not None, cluster or unit, design)
+        float(pct(b)), (float(pct(ci[0])), float(pct(ci[1]))), weights is not None, cluster or unit, design,
+        report.as_dict())
 
 
 def wild_cluster_bootstrap(result: TwfeResult | pd.DataFrame, B: int = 9999, weights: str = "rademacher",

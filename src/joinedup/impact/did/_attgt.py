@@ -25,6 +25,7 @@ import numpy as np
 
 from joinedup.impact.did._drdid import ESTIMATORS, logit_fit, rcond
 from joinedup.impact.did._fast import intercept_only_cells
+from joinedup.impact.did._formula import cell_columns
 from joinedup.impact.did._prep import Panel
 
 BLOCK_ELEMENTS = 4_000_000   # units x cells per block on the fast path (~32 MB per matrix)
@@ -174,6 +175,8 @@ def _slow_cells(panel: Panel, cells: Cells, est_method: str, control_group: str,
         n1 = len(idx)
         cov_t = min(pret, tc)                       # covariates from the earlier of the two periods (R)
         x = panel.x[idx, cov_t, :]
+        keep = cell_columns(x, panel.factor_groups, panel.level_cols)   # R's droplevels in the cell
+        x = x if keep is None else x[:, keep]
         d = treat[idx].astype(float)
         label = f"(g, t) = ({g:g}, {panel.periods[tc]:g})"
         key = (g, cov_t) if control_group == "nevertreated" else None   # R caches these guards too

@@ -15,8 +15,10 @@ Example:
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
-from scipy.linalg import lapack, lu_factor
+from scipy.linalg import LinAlgWarning, lapack, lu_factor
 
 TRIM_LEVEL = 0.995  # DRDID's default: controls with pscore >= 0.995 get no weight
 
@@ -71,7 +73,9 @@ def rcond(a: np.ndarray) -> float:
         return 1.0 if a[0, 0] != 0 and np.isfinite(a[0, 0]) else 0.0
     if not np.isfinite(a).all():
         return 0.0
-    lu, _ = lu_factor(a, check_finite=False)
+    with warnings.catch_warnings():          # an exactly singular matrix is the answer 0, not a warning
+        warnings.simplefilter("ignore", LinAlgWarning)
+        lu, _ = lu_factor(a, check_finite=False)
     value, _ = lapack.dgecon(lu, np.abs(a).sum(axis=0).max(), norm="1")
     return float(value)
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from joinedup.impact.did._formula import build_design, formula_columns
+
 
 @dataclass(frozen=True)
 class Panel:
@@ -34,6 +36,8 @@ class Panel:
     xnames: tuple[str, ...]     # column names of the design, "(Intercept)" first
     cluster: np.ndarray | None  # (n,) cluster labels beyond the unit, or None
     groups: np.ndarray          # treated groups for which ATT(g,t) is computed, sorted
+    factor_groups: tuple = ()   # design columns of each factor (R's per-cell droplevels)
+    level_cols: tuple = ()      # design columns coding factor levels
 
 
 def parse_xformla(xformla: str | None) -> list[str]:
@@ -98,11 +102,10 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
     """Validate ``data`` and return a :class:`Panel`; raise ValueError naming column and an id."""
     if not isinstance(data, pd.DataFrame):
         raise ValueError("data must be a pandas DataFrame in long format (one row per unit and period)")
-    xvars = parse_xformla(xformla)
     clusters = _clustervars(clustervars, idname)
     _check_columns(data, {"yname": yname, "tname": tname, "idname": idname, "gname": gname,
-                          "weightsname": weightsname,
-                          **{f"xformla ({v})": v for v in xvars}, **{"clustervars": c for c in clusters}})
+                          "weightsname": weightsname, **{"clustervars": c for c in clusters}})
+    xvars = formula_columns(xformla, data)
     if len(data) == 0:
         raise ValueError("data has no rows")
     ids = data[idname]
@@ -116,8 +119,6 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
     _check_numeric(data, tname, "tname", idname)
     _check_numeric(data, gname, "gname", idname)
     _check_numeric(data, yname, "yname", idname)
-    for v in xvars:
-        _check_numeric(data, v, f"xformla ({v})", idname)
     if weightsname:
         _check_numeric(data, weightsname, "weightsname", idname)
 
@@ -138,7 +139,9 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
         gap = int(np.argmin(counts))
         raise ValueError(f"tname: the panel is unbalanced: {idname} {_show(uniq_ids[gap // T])!r} has no row for "
                          f"{tname} {periods[gap % T]:g} ({int((counts.reshape(n, T).sum(1) < T).sum())} "
-                         "unit(s) incomplete); repeated cross-sections and unbalanced panels are not supported")
+                         "unit(s) incomplete); pass allow_unbalanced_panel=True to estimate on the rows that exist "
+                         "(R did's repeated cross-section estimators, clustered on the unit), or panel=False if "
+                         "the rows are different people each period")
 
     def grid(col, values=None) -> np.ndarray:
         out = np.empty(n * T)
@@ -161,10 +164,11 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
         codes = grid(clusters[0], pd.factorize(data[clusters[0]])[0].astype(float))
         cluster = _unit_constant(codes, uniq_ids, clusters[0], idname, "cluster variables must be time-invariant")
     x = None
-    if xvars:
-        x = np.ones((n, T, len(xvars) + 1))
-        for j, v in enumerate(xvars):
-            x[:, :, j + 1] = grid(v)
+    design = build_design(data, xformla, rowname=idname, ids=ids.reset_index(drop=True))
+    if design.matrix.shape[1] > 1:
+        x = np.empty((n * T, design.matrix.shape[1]))
+        x[cell] = design.matrix
+        x = x.reshape(n, T, -1)
     y, g, w, x, cluster, ids_arr, periods, groups = _sample(
         y, g, w, x, cluster, np.asarray(uniq_ids), periods, gname, idname, tname, control_group,
         anticipation, len(xvars))
@@ -172,8 +176,9 @@ def prepare_panel(data: pd.DataFrame, yname: str, tname: str, idname: str, gname
     # are then a few contiguous blocks, which the bootstrap exploits
     order = np.argsort(g, kind="stable")
     return Panel(ids=ids_arr[order], periods=periods, y=y[order], g=g[order], w=w[order],
-                 x=None if x is None else x[order], xnames=("(Intercept)", *xvars),
-                 cluster=None if cluster is None else cluster[order], groups=groups)
+                 x=None if x is None else x[order], xnames=design.names,
+                 cluster=None if cluster is None else cluster[order], groups=groups,
+                 factor_groups=design.factor_groups, level_cols=design.level_cols)
 
 
 def _clustervars(clustervars, idname) -> list[str]:

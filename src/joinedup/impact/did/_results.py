@@ -64,6 +64,7 @@ class AttGtResult:
     W: float | None              # Wald pre-test of parallel trends (pre-treatment cells)
     Wpval: float | None
     params: dict = field(default_factory=dict)
+    design: dict = field(default_factory=dict)   # data structure, units, unbalanced units, what was done
 
     def tidy(self) -> pd.DataFrame:
         """One row per (group, t): ``group``, ``t``, ``att``, ``se``, ``lower``, ``upper``, ``post``."""
@@ -81,7 +82,10 @@ class AttGtResult:
         head = (f"Group-time ATT (Callaway & Sant'Anna 2021), outcome {p['yname']}; {self.n} units, "
                 f"control group {p['control_group']}, estimator {p['est_method']}, base period "
                 f"{p['base_period']}, anticipation {p['anticipation']}")
-        lines = [head, f"{conf}% {band} confidence band; standard errors "
+        data_line = [f"Data: {self.design['treatment']}"] if self.design else []
+        if self.design.get("covariates"):
+            data_line.append(f"Covariates: {self.design['covariates']}")
+        lines = [head, *data_line, f"{conf}% {band} confidence band; standard errors "
                        f"{'multiplier bootstrap (' + str(p['biters']) + ' draws)' if p['bstrap'] else 'analytic'}",
                  "", tab.to_string(index=False, float_format=lambda v: f"{v:.4f}"), ""]
         if self.W is not None:

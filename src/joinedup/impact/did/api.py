@@ -17,13 +17,15 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.linalg import lu_factor, lu_solve
 from scipy.stats import chi2, norm
 
 from joinedup.impact.did._attgt import compute_att_gt
 from joinedup.impact.did._boot import TINY, boot_se_crit, cluster_sums, multiplier_bootstrap
 from joinedup.impact.did._drdid import rcond
-from joinedup.impact.did._prep import prepare_panel
+from joinedup.impact.did._prep import Panel, prepare_panel
+from joinedup.impact.did._rc import compute_att_gt_rc, prepare_rc, unbalanced_units
 from joinedup.impact.did._results import AttGtResult
 
 ControlGroup = Literal["nevertreated", "notyettreated"]
@@ -43,7 +45,7 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str,
            est_method: EstMethod = "dr", anticipation: float = 0, base_period: BasePeriod = "varying",
            weightsname: str | None = None, alp: float = 0.05, bstrap: bool = True, biters: int = 1000,
            cband: bool = True, clustervars: list[str] | str | None = None, seed=None, panel: bool = True,
-           boot_weights: BootWeights = "rademacher") -> AttGtResult:
+           boot_weights: BootWeights = "rademacher", allow_unbalanced_panel: bool = False) -> AttGtResult:
     """Estimate every ATT(g,t) on a balanced long panel, with R ``did``'s arguments and defaults.
 
     ``gname`` holds the period a unit is first treated (0 if never treated); ``xformla`` a formula
@@ -53,14 +55,19 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str,
     uniform (sup-t) band, which needs the bootstrap. ``boot_weights`` picks the multipliers:
     Rademacher (R did's) or Mammen.
 
+    ``panel=False`` reads the rows as repeated cross-sections (different people each period; every
+    row its own unit; ``idname`` may be None) and uses DRDID's ``drdid_rc`` / ``std_ipw_did_rc`` /
+    ``reg_did_rc``, as R. ``allow_unbalanced_panel=True`` lets a panel miss rows: as R did, an
+    unbalanced panel is estimated with the repeated cross-section estimators on the rows that exist,
+    with influence functions summed within unit (inference clustered on the unit); a balanced panel
+    keeps the panel estimators. ``result.design`` reports which was done and how many units were
+    incomplete. Without the flag an unbalanced panel is refused, naming a unit and period.
+
     Example:
         >>> res = att_gt(mpdta, "lemp", "year", "countyreal", "first.treat",
         ...              xformla="~ lpop", control_group="notyettreated", bstrap=False)  # doctest: +SKIP
         >>> res.tidy()[["group", "t", "att", "se"]]                            # doctest: +SKIP
     """
-    if not panel:
-        raise ValueError("panel=False (repeated cross-sections) is not supported: att_gt needs a balanced "
-                         "panel with one row per unit and period (NotImplemented)")
     _check("control_group", control_group, ControlGroup)
     _check("est_method", est_method, EstMethod)
     _check("base_period", base_period, BasePeriod)
@@ -74,10 +81,10 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str,
     if seed is not None and not isinstance(seed, (int, np.integer, np.random.Generator)):
         raise ValueError(f"seed must be an int or numpy.random.Generator; got {type(seed).__name__}")
 
-    p = prepare_panel(data, yname, tname, idname, gname, xformla, weightsname, clustervars, control_group,
-                      anticipation)
-    est = compute_att_gt(p, control_group, anticipation, base_period, est_method)
-    inf, n = est.inffunc, len(p.g)
+    p, est, design = _estimate(data, yname, tname, idname, gname, xformla, weightsname, clustervars,
+                               control_group, anticipation, base_period, est_method, bool(panel),
+                               bool(allow_unbalanced_panel))
+    inf, n = est.inffunc, len(p.ids)
     cband = bool(cband) and len(p.periods) > 2      # R: with two periods the band is pointwise
 
     if p.cluster is not None and not bstrap:
@@ -106,11 +113,56 @@ def att_gt(data: pd.DataFrame, yname: str, tname: str, idname: str, gname: str,
                   control_group=control_group, est_method=est_method, anticipation=anticipation,
                   base_period=base_period, weightsname=weightsname, alp=alp, bstrap=bool(bstrap),
                   biters=int(biters), cband=bool(cband), clustervars=clustervars, boot_weights=boot_weights,
-                  seed=seed if isinstance(seed, (int, np.integer)) or seed is None else rng)
+                  seed=seed if isinstance(seed, (int, np.integer)) or seed is None else rng, panel=bool(panel),
+                  allow_unbalanced_panel=bool(allow_unbalanced_panel))
+    unit_g, unit_w = (p.g, p.w) if isinstance(p, Panel) else (p.unit_g, p.unit_w)
     return AttGtResult(group=est.group, t=est.t, att=est.att, se=se, post=est.post, crit_val=float(crit),
                        uniform=uniform, inffunc=inf, n=n, periods=p.periods, unit_ids=p.ids,
-                       unit_g=np.where(np.isinf(p.g), 0.0, p.g), unit_w=p.w, cluster=p.cluster,
-                       W=W, Wpval=Wpval, params=params)
+                       unit_g=np.where(np.isinf(unit_g), 0.0, unit_g), unit_w=unit_w, cluster=p.cluster,
+                       W=W, Wpval=Wpval, params=params, design=design)
+
+
+def _estimate(data, yname, tname, idname, gname, xformla, weightsname, clustervars, control_group,
+              anticipation, base_period, est_method, panel, allow_unbalanced_panel):
+    """Route to the panel or the repeated cross-section branch (as R) and describe what was done."""
+    if panel and allow_unbalanced_panel and isinstance(data, pd.DataFrame) and idname in data.columns \
+            and tname in data.columns:
+        n_units, n_unbal, n_t = unbalanced_units(data, idname, tname)
+        if n_unbal:
+            rc = prepare_rc(data, yname, tname, idname, gname, xformla, weightsname, clustervars, control_group,
+                            anticipation)
+            design = {"data": "unbalanced panel", "units": len(rc.ids), "rows": len(rc.y),
+                      "unbalanced_units": rc.n_unbalanced, "periods": len(rc.periods),
+                      "treatment": f"{rc.n_unbalanced} of {n_units} units miss at least one of the {n_t} periods: "
+                                   "estimated on the rows that exist with the repeated cross-section estimators "
+                                   "(R did's allow_unbalanced_panel), standard errors clustered on the unit; "
+                                   "covariates are each row's own (not the base period's)"}
+            return rc, compute_att_gt_rc(rc, control_group, anticipation, base_period, est_method), design
+    if not panel:
+        rc = prepare_rc(data, yname, tname, None, gname, xformla, weightsname, clustervars, control_group,
+                        anticipation)
+        design = {"data": "repeated cross-sections", "units": len(rc.ids), "rows": len(rc.y),
+                  "unbalanced_units": 0, "periods": len(rc.periods),
+                  "treatment": "every row is its own observation (panel=False): repeated cross-section "
+                               "estimators; covariates are each row's own"}
+        return rc, compute_att_gt_rc(rc, control_group, anticipation, base_period, est_method), design
+    p = prepare_panel(data, yname, tname, idname, gname, xformla, weightsname, clustervars, control_group,
+                      anticipation)
+    design = {"data": "balanced panel", "units": len(p.ids), "rows": len(p.ids) * len(p.periods),
+              "unbalanced_units": 0, "periods": len(p.periods),
+              "treatment": "balanced panel: panel estimators; covariates from the base period of each comparison"}
+    if p.x is not None:
+        varying = (p.x != p.x[:, :1, :]).any(axis=1)            # (units, columns)
+        if varying.any():
+            cols = [p.xnames[j] for j in np.flatnonzero(varying.any(axis=0))]
+            note = (f"covariate(s) {', '.join(cols)} vary over time for {int(varying.any(axis=1).sum())} unit(s): "
+                    "each ATT(g,t) uses their values in its base period (the earlier of the two periods "
+                    "compared), as R did; choose the base with base_period: 'varying' (the period before, "
+                    "short differences before treatment) or 'universal' (g - 1 - anticipation for every "
+                    f"period, long differences); this run used base_period={base_period!r}")
+            warnings.warn(note[0].upper() + note[1:], stacklevel=3)
+            design["covariates"] = note
+    return p, compute_att_gt(p, control_group, anticipation, base_period, est_method), design
 
 
 def _pretest(group, t, att, se, inf, cluster):
@@ -123,7 +175,11 @@ def _pretest(group, t, att, se, inf, cluster):
         return None, None
     n = inf.shape[0]
     s = cluster_sums(sub, cluster)
-    v = s.T @ s / n
+    if s.size and np.count_nonzero(s) < 0.1 * s.size:   # repeated cross-sections: each cell uses few rows
+        sp = sparse.csc_matrix(s)
+        v = (sp.T @ sp).toarray() / n
+    else:
+        v = s.T @ s / n
     if rcond(v) <= np.finfo(float).eps:       # R: no statistic for a singular covariance
         return None, None
     a = att[pre]

@@ -18,7 +18,7 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ import pandas as pd
 from joinedup.impact.synthetic import _charts
 from joinedup.impact.synthetic._outer import METHODS, STARTS, OuterFit, fit_v, fixed_v
 from joinedup.impact.synthetic._prep import Prepared, prepare
+from joinedup.impact.unbalanced import balance_panel
 
 V_OPTIONS = ("nested", "outcome")
 
@@ -160,8 +161,13 @@ def synth(data: pd.DataFrame, unit: str, time: str, outcome: str, treated_unit, 
           predictors_op: str = "mean", time_predictors_prior: Sequence | None = None,
           time_optimize_ssr: Sequence | None = None, v="nested", donors: Sequence | None = None,
           methods: Sequence[str] = METHODS, starts: Sequence[str] = STARTS, maxiter: int = 1000,
-          restarts: int = 10) -> SynthResult:
+          restarts: int = 10, unbalanced: str = "error") -> SynthResult:
     """Fit a synthetic control for ``treated_unit``, treated from ``treatment_time`` on.
+
+    Synthetic control needs every unit in every period: an unbalanced panel is refused unless
+    ``unbalanced`` is "drop" (complete donors only; an incomplete treated unit is refused) or
+    "impute" (outcome and predictors interpolated within unit); ``result.details["panel_balance"]``
+    reports what was done.
 
     ``v="nested"`` chooses V as Synth does (needs ``predictors`` and/or ``special_predictors``);
     ``v="outcome"`` matches every period of ``time_optimize_ssr`` (default: all pre periods) on the
@@ -177,10 +183,18 @@ def synth(data: pd.DataFrame, unit: str, time: str, outcome: str, treated_unit, 
         ({'b': 0.5, 'c': 0.5}, 2.0)
     """
     opts, outcome_only = _options(v, predictors, special_predictors, methods, starts, maxiter, restarts)
+    numeric = [outcome, *(predictors or []), *(sp[0] for sp in (special_predictors or []) if len(sp))]
+    data, report = balance_panel(data, unit, time, unbalanced,
+                                 interpolate=[c for c in dict.fromkeys(numeric) if c in data.columns],
+                                 allowed=("error", "drop", "impute"), design="synth")
+    if treated_unit in report.dropped_units:
+        raise ValueError(f"treated unit {treated_unit!r} misses periods, so unbalanced='drop' would drop it; "
+                         "use unbalanced='impute' or fill its missing periods first")
     prep = prepare(data, unit, time, outcome, treated_unit, treatment_time, donors, predictors,
                    special_predictors, predictors_op, time_predictors_prior, time_optimize_ssr,
                    scale=not outcome_only, outcome_only=outcome_only)
-    return fit_columns(prep, 0, np.arange(1, len(prep.units)), opts)
+    res = fit_columns(prep, 0, np.arange(1, len(prep.units)), opts)
+    return replace(res, details={**res.details, "panel_balance": report.as_dict()})
 
 
 def _options(v, predictors, special_predictors, methods, starts, maxiter, restarts):

@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from scipy import stats
 from joinedup.impact.synthetic import _charts
 from joinedup.impact.synthetic import _synthdid as sd
 from joinedup.impact.synthetic._panel import check_balanced, check_columns, wide_outcome
+from joinedup.impact.unbalanced import balance_panel
 
 ESTIMATORS = ("sdid", "sc", "did")
 SE_METHODS = ("placebo", "bootstrap", "jackknife")
@@ -56,6 +57,7 @@ class SdidResult:
     n_treated: int
     treatment_time: object
     outcome: str
+    panel_balance: dict = field(default_factory=dict)   # what was done with an unbalanced panel
 
     def conf_int(self, level: float = 0.95) -> tuple[float, float]:
         """Normal interval, estimate +/- z se (as synthdid's summary)."""
@@ -106,8 +108,12 @@ class SdidResult:
 
 def sdid(data: pd.DataFrame, unit: str, time: str, outcome: str, treated: str, *,
          estimator: str = "sdid", se: str | None = "placebo", replications: int = 200,
-         seed: int | np.random.Generator | None = 0) -> SdidResult:
+         seed: int | np.random.Generator | None = 0, unbalanced: str = "error") -> SdidResult:
     """Synthetic DiD (or synthdid's SC or DiD) with a standard error.
+
+    The estimator needs every unit in every period: an unbalanced panel is refused unless
+    ``unbalanced`` is "drop" (complete units only) or "impute" (the outcome interpolated within
+    unit, ``treated`` carried from the nearest period); ``result.panel_balance`` reports it.
 
     Example:
         >>> import pandas as pd
@@ -120,6 +126,9 @@ def sdid(data: pd.DataFrame, unit: str, time: str, outcome: str, treated: str, *
         raise ValueError(f"estimator must be one of {', '.join(map(repr, ESTIMATORS))}; got {estimator!r}")
     if se is not None and se not in SE_METHODS:
         raise ValueError(f"se must be one of {', '.join(map(repr, SE_METHODS))} or None; got {se!r}")
+    check_columns(data, [unit, time, outcome, treated])
+    data, report = balance_panel(data, unit, time, unbalanced, interpolate=[outcome],
+                                 allowed=("error", "drop", "impute"), design="sdid")
     Y, N0, T0 = panel_matrices(data, unit, time, outcome, treated)
     est = sd.estimate(Y.to_numpy(), N0, T0, estimator)
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -134,7 +143,7 @@ def sdid(data: pd.DataFrame, unit: str, time: str, outcome: str, treated: str, *
     return SdidResult(estimator, est.tau, value, se, replications if se in ("placebo", "bootstrap") else None,
                       pd.Series(est.omega, index=Y.index[:N0], name="omega"),
                       pd.Series(est.lambda_, index=Y.columns[:T0], name="lambda"),
-                      Y, Y.shape[0] - N0, Y.columns[T0], outcome)
+                      Y, Y.shape[0] - N0, Y.columns[T0], outcome, report.as_dict())
 
 
 def panel_matrices(data: pd.DataFrame, unit: str, time: str, outcome: str,
