@@ -104,6 +104,9 @@ def admissions_table(s: Spells, people: People, area: AreaPlan, part: int, perio
         pa.array(np.minimum(age, 120).astype(np.int32)),
         casemix.take_strings(SEX, people.sex[s.person].astype(np.int64)),
         pa.array(s.cost.astype(np.float64)),
+        # Simulated spells are never linked into longer CIPS (each is its own); ADMIMETH 81 is a transfer.
+        pa.array(event_ids(area.index, part, np.arange(s.n))),
+        pa.array(np.isin(H.ADMIMETH[s.admimeth], H.TRANSFER_ADMIMETH)),
     ])
 
 
