@@ -194,6 +194,11 @@ app.command("serve", help="Run the web app (as `joinedup survey serve`): survey 
             "admin at /admin, site dashboards at /sites.")(survey_serve)
 
 
+from joinedup.cli_import import import_app  # noqa: E402  (the `joinedup import ...` subcommands)
+
+app.add_typer(import_app, name="import")
+
+
 @app.command("protocol-example")
 def protocol_example() -> None:
     """Print the example protocol of the Pioneer evaluation (start your own from it)."""

@@ -24,7 +24,8 @@ def _belongs(code_col: str, group_col: str, groups: dict[str, tuple[str, ...]]):
         import ibis
 
         cases = [(t[group_col] == g, t[code_col].isin(list(cs))) for g, cs in groups.items()]
-        return ibis.cases(*cases, else_=False)
+        both_missing = t[code_col].isnull() & t[group_col].isnull()  # an open spell has neither
+        return ibis.cases(*cases, else_=both_missing)
 
     return rule
 
