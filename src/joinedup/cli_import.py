@@ -15,7 +15,9 @@ import_app = typer.Typer(help="Import NHS extracts (HES APC, HES A&E/ECDS, ONS p
                               "into canonical tables.", no_args_is_help=True)
 console = Console(stderr=True)
 
-IN = typer.Option(..., "--in", help="Extract file(s): CSV, pipe-delimited text or Parquet; repeat --in")
+IN = typer.Option(..., "--in", help="Extract file(s): CSV, pipe-delimited text or Parquet (`--in a b c` or "
+                  "`--in a --in b`)")
+MORE = typer.Argument(None, hidden=True, help="More extract files after --in (so `--in FILE...` works)")
 OUT = typer.Option(..., "--out", help="Dataset folder to write the canonical table (and rejects/) into")
 KEY = typer.Option(None, "--key-file", help="File holding the pseudonymisation key (default: the "
                    "JOINEDUP_PSEUDONYM_KEY environment variable); keep it outside the outputs")
@@ -43,6 +45,7 @@ def _finish(report, out: Path) -> None:
 @import_app.command("hes-apc")
 def hes_apc(
     files: list[Path] = IN,
+    more: list[Path] | None = MORE,
     out: Path = OUT,
     key_file: Path | None = KEY,
     memory_limit: str = typer.Option("2GB", help="DuckDB memory limit; beyond it work spills to disk"),
@@ -51,6 +54,7 @@ def hes_apc(
     """HES Admitted Patient Care episodes -> `admissions` (provider spells with their CIPS)."""
     from joinedup.data.importers import ImportError_, PseudonymKeyError, import_hes_apc, load_key
 
+    files = [*files, *(more or [])]
     try:
         key = load_key(key_file, out)
         console.print(f"Importing {len(files)} HES APC file(s) into {out}", markup=False)

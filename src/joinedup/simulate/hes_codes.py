@@ -48,7 +48,9 @@ _WITHIN = {
     "usual_residence": {"19": 1.0},
     "temporary_residence": {"29": 1.0},
     "care_home": {"54": 0.15, "65": 0.35, "85": 0.50},
-    "other_hospital": {"49": 0.30, "50": 0.10, "51": 0.50, "52": 0.05, "53": 0.05},
+    # Not 51-53 (NHS hospital providers): those would make the person's next spell a transfer within a
+    # continuous inpatient spell, and simulated spells are never chained into CIPS.
+    "other_hospital": {"49": 0.30, "50": 0.10, "87": 0.60},
     "other": {"84": 0.35, "99": 0.45, "66": 0.06, "37": 0.07, "38": 0.07},
 }
 _ALIVE_GROUPS = ("usual_residence", "temporary_residence", "other_hospital", "other")
