@@ -67,9 +67,10 @@ def detect_delimiter_line(line: str) -> str:
 
 
 def scratch_connection(memory_limit: str = "2GB", threads: int | None = None):
-    """A DuckDB database in a temporary folder, so joins and sorts spill to disk instead of growing."""
+    """An in-memory DuckDB capped at ``memory_limit`` that spills to a temporary folder beyond it (so
+    joins, sorts and stage tables never grow past the cap, and no write-ahead log is kept)."""
     folder = Path(tempfile.mkdtemp(prefix="joinedup-import-"))
-    con = duckdb.connect(str(folder / "scratch.duckdb"))
+    con = duckdb.connect(":memory:")
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET temp_directory = '{folder / 'spill'}'")
     if threads:
