@@ -62,3 +62,44 @@ def hes_apc(
     except (ImportError_, PseudonymKeyError) as exc:
         _fail(exc)
     _finish(report, out)
+
+
+@import_app.command("hes-ae")
+def hes_ae(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT, key_file: Path | None = KEY,
+           memory_limit: str = typer.Option("2GB", help="DuckDB memory limit")) -> None:
+    """HES A&E attendances (HES A&E field names) -> `ae_attendances`."""
+    from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
+    from joinedup.data.importers.hes_ae import import_hes_ae
+
+    try:
+        report = import_hes_ae([*files, *(more or [])], out, load_key(key_file, out), memory_limit=memory_limit,
+                               progress=_progress)
+    except (ImportError_, PseudonymKeyError) as exc:
+        _fail(exc)
+    _finish(report, out)
+
+
+@import_app.command("ons-population")
+def ons_population(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT) -> None:
+    """ONS mid-year estimates by local authority, single year of age and sex -> `population`."""
+    from joinedup.data.importers import ImportError_
+    from joinedup.data.importers.ons_population import import_ons_population
+
+    try:
+        report = import_ons_population([*files, *(more or [])], out, progress=_progress)
+    except ImportError_ as exc:
+        _fail(exc)
+    _finish(report, out)
+
+
+@import_app.command("gp-registrations")
+def gp_registrations(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT) -> None:
+    """NHS Digital "Patients Registered at a GP Practice" (five-year bands) -> `practice_population`."""
+    from joinedup.data.importers import ImportError_
+    from joinedup.data.importers.gp_registrations import import_gp_registrations
+
+    try:
+        report = import_gp_registrations([*files, *(more or [])], out, progress=_progress)
+    except ImportError_ as exc:
+        _fail(exc)
+    _finish(report, out)

@@ -183,8 +183,10 @@ AE_ATTENDANCES = Table(
         C("department_type", "int32", "A&E department type: 1 major, 2 single specialty, 3 other/UTC",
           minimum=1, maximum=3),
         C("disposal", "string", "What happened at the end of the attendance", allowed=codes.AE_DISPOSALS),
-        C("age", "int32", "Age at arrival in whole years", minimum=0, maximum=120),
-        SEX,
+        C("age", "int32", "Age at arrival in whole years (ARRIVALAGE; 7001-7007, under one year, is 0)",
+          minimum=0, maximum=120),
+        C("sex", "string", "Sex: `F` female, `M` male; empty when not known (kept)", required=False,
+          allowed=codes.SEXES),
     ),
     primary_key=("attendance_id",),
 )
