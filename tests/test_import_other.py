@@ -75,15 +75,17 @@ def test_gp_registrations_bands_totals_and_rejects(tmp_path):
 def test_hes_ae_attendances(tmp_path):
     head = ["HESID", "AEKEY", "ARRIVALDATE", "AEDEPTTYPE", "AEATTENDDISP", "ARRIVALAGE", "SEX", "RESLADST_ONS"]
     rows = [["P1", "1", "2015-01-01", "01", "01", "70", "2", "E06000001"],   # 1
-            ["P1", "2", "2015-01-01", "01", "01", "70", "2", "E06000001"],   # 2: same but AEKEY: de-duplicated
+            ["P1", "1", "2015-01-01", "01", "01", "70", "2", "E06000001"],   # 2: the same row again: de-duplicated
             ["P2", "3", "2015-01-02", "04", "03", "7002", "9", "E06000001"],  # 3: infant, sex not known, UTC
             ["P3", "4", "2015-01-03", "01", "99", "40", "1", "E06000001"],    # 4: disposal not known: rejected
             ["P4", "5", "2015-01-03", "01", "02", "40", "1", "S12000033"],    # 5: Scotland: excluded
-            ["P5", "6", "bad", "01", "02", "40", "1", "E06000001"]]           # 6: date: rejected
+            ["P5", "6", "bad", "01", "02", "40", "1", "E06000001"],           # 6: date: rejected
+            ["P6", "7", "2015-01-05", "01", "02", "40", "1", "E06000001"],    # 7 and 8: two attendances that
+            ["P6", "8", "2015-01-05", "01", "02", "40", "1", "E06000001"]]    # differ only in AEKEY: both kept
     path = _write(tmp_path / "hes_ae.txt", head, rows, "|")
     report = import_hes_ae([path], tmp_path / "ds", KEY)
     ae = pd.read_parquet(tmp_path / "ds" / "ae_attendances.parquet").set_index("person_id")
-    assert report.read == 6 and report.written == 2 and sum(report.deduplicated.values()) == 1
+    assert report.read == 8 and report.written == 4 and sum(report.deduplicated.values()) == 1
     p1, p2 = ae.loc[pseudonym(KEY, "P1")], ae.loc[pseudonym(KEY, "P2")]
     assert (p1.disposal, p1.department_type, p1.age, p1.sex) == ("admitted", 1, 70, "F")
     assert (p2.disposal, p2.department_type, p2.age) == ("discharged", 3, 0) and pd.isna(p2.sex)

@@ -8,6 +8,8 @@ import pytest
 
 from joinedup.data import validate_dataset
 from joinedup.data.importers import import_hes_apc, pseudonym
+from joinedup.data.importers.hes_ae import import_hes_ae
+from joinedup.data.importers.ons_population import import_ons_population
 from joinedup.simulate import simulate
 from joinedup.simulate.hes_layout import write_hes_layout
 
@@ -18,8 +20,11 @@ KEY = b"round trip key, long enough"
 def roundtrip(tmp_path_factory):
     base = tmp_path_factory.mktemp("roundtrip")
     simulate(base / "sim", scale=0.002, seed=5, years=(2013, 2014))
-    files = write_hes_layout(base / "sim", base / "hes")["hes_apc"]
+    written = write_hes_layout(base / "sim", base / "hes")
+    files = written["hes_apc"]
     report = import_hes_apc(files, base / "imported", KEY)
+    import_hes_ae(written["hes_ae"], base / "imported", KEY)
+    import_ons_population(written["ons_population"], base / "imported")
     sim = pd.read_parquet(base / "sim" / "admissions")
     imp = pd.read_parquet(base / "imported" / "admissions.parquet")
     return sim, imp, report, files, base
@@ -64,5 +69,24 @@ def test_continuous_inpatient_spells_are_the_simulators(roundtrip):
 
 def test_imported_admissions_validate(roundtrip):
     *_, base = roundtrip
-    report = validate_dataset(base / "imported", tables=["admissions"])
+    report = validate_dataset(base / "imported", tables=["admissions", "ae_attendances", "population"])
     assert report.ok, report.summary()
+
+
+def test_ae_and_population_come_back_too(roundtrip):
+    *_, base = roundtrip
+    sim = pd.read_parquet(base / "sim" / "ae_attendances")
+    imp = pd.read_parquet(base / "imported" / "ae_attendances.parquet")
+    ids = {p: pseudonym(KEY, str(p)) for p in sim["person_id"].unique()}
+    cols = ["person_id", "area_code", "arrival_date", "department_type", "disposal", "age", "sex"]
+
+    def canon(frame):
+        return frame[cols].astype({"arrival_date": "datetime64[ns]"}).sort_values(cols).reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(canon(sim.assign(person_id=sim["person_id"].map(ids))), canon(imp),
+                                  check_dtype=False)
+    pop_sim = pd.read_parquet(base / "sim" / "population.parquet")
+    pop_imp = pd.read_parquet(base / "imported" / "population.parquet")
+    key = ["area_code", "year", "sex", "age_band"]
+    pd.testing.assert_frame_equal(pop_sim.sort_values(key).reset_index(drop=True),
+                                  pop_imp.sort_values(key).reset_index(drop=True), check_dtype=False)

@@ -4,7 +4,9 @@ Reads HES A&E (to March 2019) with its standard field names: ``HESID`` or ``TOKE
 ``AEKEY``, ``ARRIVALDATE``, ``AEDEPTTYPE``, ``AEATTENDDISP``, ``ARRIVALAGE``, ``SEX``,
 ``RESLADST_ONS``. ECDS extracts (from April 2019) carry other names and SNOMED discharge codes: export
 them with these HES A&E names (mapping ECDS discharge status to the AEATTENDDISP groups below) first.
-Rows identical but for AEKEY are one attendance (as for HES APC). AEATTENDDISP (HES data dictionary):
+Rows identical in every field, AEKEY included (one attendance delivered twice, e.g. in two years' files),
+are one attendance. Unlike HES APC episodes, rows differing only in AEKEY are kept: without the arrival
+time, two attendances of one person on one day with the same outcome look the same. AEATTENDDISP (HES data dictionary):
 01 admitted; 02, 03 discharged; 04, 05, 06, 11 referred; 07 transferred; 10 died; 12, 13 left before
 or refusing treatment; 14 (other) and 99 (not known) have no canonical disposal and are rejected, so
 they are listed, never silently dropped. AEDEPTTYPE 01 major, 02 single specialty, 03 and 04 other/UTC.
@@ -29,7 +31,7 @@ SPEC = RowImport(
      "RESLADST_ONS"],
     [("HESID", "TOKEN_PERSON_ID"), "ARRIVALDATE", "AEDEPTTYPE", "AEATTENDDISP", "ARRIVALAGE", "SEX",
      "RESLADST_ONS"],
-    dedup_ignore=("AEKEY",),
+    dedup_ignore=(),
     person=True,
     typed="""
       SELECT __src, nullif(trim(coalesce(HESID, TOKEN_PERSON_ID)), '') AS person_raw,

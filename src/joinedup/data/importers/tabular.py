@@ -57,7 +57,8 @@ def run_import(spec: RowImport, files, out, key: bytes | None = None, *, memory_
             content = ", ".join(c for c in spec.fields if c not in spec.dedup_ignore)
             con.execute(f"CREATE TABLE dedup AS SELECT {content}, min(__src) AS __src FROM raw GROUP BY ALL")
             n = con.execute("SELECT count(*) FROM dedup").fetchone()[0]
-            report.deduplicated[f"identical rows (all fields but {', '.join(spec.dedup_ignore)})"] = report.read - n
+            but = f" but {', '.join(spec.dedup_ignore)}" if spec.dedup_ignore else ""
+            report.deduplicated[f"identical rows (all fields{but})"] = report.read - n
             source = "dedup"
         con.execute(f"CREATE TABLE typed AS {spec.typed.replace('{source}', source)}")
         rejects = " UNION ALL ".join(
