@@ -166,3 +166,26 @@ def test_cli_prints_counts_and_refuses_without_key(tmp_path, monkeypatch):
     monkeypatch.delenv("JOINEDUP_PSEUDONYM_KEY", raising=False)
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "no pseudonymisation key" in result.output
+
+
+def test_standardised_rates_count_events_without_sex(tmp_path):
+    """A spell whose sex is not known stays in the data; a DSR cannot place it in a stratum, so
+    monthly_counts reports it as not standardised (1 of the tiny dataset's 2 emergency spells)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tiny_dataset import ROWS, write_tiny_dataset
+    from joinedup.data.tables import TABLES
+    from joinedup.indicators.catalogue import CATALOGUE
+    from joinedup.indicators.compute import monthly_counts
+
+    folder = write_tiny_dataset(tmp_path / "tiny")
+    rows = [dict(r) for r in ROWS["admissions"]]
+    rows[0]["sex"] = None
+    pq.write_table(pa.Table.from_pylist(rows, schema=TABLES["admissions"].arrow_schema()),
+                   folder / "admissions.parquet")
+    assert validate_dataset(folder).ok
+    counts = monthly_counts(open_dataset(folder), CATALOGUE["emergency_admissions"])
+    assert counts.not_standardised == 1.0 and counts.events["numerator"].sum() == 1.0
+    crude = monthly_counts(open_dataset(folder), CATALOGUE["emergency_bed_days"])
+    assert crude.not_standardised == 0.0 and crude.events["numerator"].sum() == 4 + 9  # both spells' bed days
