@@ -119,14 +119,14 @@ def main() -> None:
     j, p = results["joinedup"], results["pandas"]
     assert j["read"] == p["read"] and j["spells"] == p["spells"], (j, p)
     lines = [
-        f"HES APC import, synthetic pipe-delimited extract: {j['read']:,} episodes ({size_mb:.0f} MB), "
-        f"{j['deduplicated']:,} duplicates, {j['spells']:,} spells (both readers agree)",
-        f"joinedup import hes-apc (DuckDB, 1GB memory limit): {j['seconds']:7.2f} s  "
-        f"{j['read'] / j['seconds']:>10,.0f} episodes/s  peak RSS {j['peak_rss_mb']:,.0f} MB",
-        f"pandas reader (core steps only):                  {p['seconds']:7.2f} s  "
-        f"{p['read'] / p['seconds']:>10,.0f} episodes/s  peak RSS {p['peak_rss_mb']:,.0f} MB",
-        f"ratio pandas / joinedup time: {p['seconds'] / j['seconds']:.2f}x; "
-        f"peak memory ratio: {p['peak_rss_mb'] / j['peak_rss_mb']:.2f}x",
+        (f"HES APC import, synthetic pipe-delimited extract: {j['read']:,} episodes ({size_mb:.0f} MB), "
+        f"{j['deduplicated']:,} duplicates, {j['spells']:,} spells (both readers agree)"),
+        (f"joinedup import hes-apc (DuckDB, 1GB memory limit): {j['seconds']:7.2f} s  "
+        f"{j['read'] / j['seconds']:>10,.0f} episodes/s  peak RSS {j['peak_rss_mb']:,.0f} MB"),
+        (f"pandas reader (core steps only):                  {p['seconds']:7.2f} s  "
+        f"{p['read'] / p['seconds']:>10,.0f} episodes/s  peak RSS {p['peak_rss_mb']:,.0f} MB"),
+        (f"ratio pandas / joinedup time: {p['seconds'] / j['seconds']:.2f}x; "
+        f"peak memory ratio: {p['peak_rss_mb'] / j['peak_rss_mb']:.2f}x"),
         f"machine: {platform.platform()}, {os.cpu_count()} cpus, load at end {os.getloadavg()[0]:.2f}",
     ]
     print("\n".join(lines))

@@ -10,7 +10,13 @@ import pytest
 
 from hes_extracts import ep, write
 from joinedup.data import open_dataset, validate_dataset
-from joinedup.data.importers import ImportError_, PseudonymKeyError, import_hes_apc, load_key, pseudonym
+from joinedup.data.importers import (
+    ImportError_,
+    PseudonymKeyError,
+    import_hes_apc,
+    load_key,
+    pseudonym,
+)
 from joinedup.indicators import events
 
 KEY = b"test key: sixteen bytes or more"
@@ -75,7 +81,7 @@ def test_counts_read_written_deduplicated_excluded_rejected(imported):
 
 
 def test_rejects_file_names_source_row_field_and_reason(imported):
-    _, _, out, files = imported
+    _, _, out, _files = imported
     with open(out / "rejects" / "admissions.csv", newline="") as fh:
         rows = [(r["source_file"].split("/")[-1], int(r["row"]), r["field"]) for r in csv.DictReader(fh)]
     assert rows == [("hes_apc_1314.txt", 5, "HESID/TOKEN_PERSON_ID"), ("hes_apc_1415.csv", 14, "EPISTART"),
@@ -174,10 +180,10 @@ def test_standardised_rates_count_events_without_sex(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from tiny_dataset import ROWS, write_tiny_dataset
     from joinedup.data.tables import TABLES
     from joinedup.indicators.catalogue import CATALOGUE
     from joinedup.indicators.compute import monthly_counts
+    from tiny_dataset import ROWS, write_tiny_dataset
 
     folder = write_tiny_dataset(tmp_path / "tiny")
     rows = [dict(r) for r in ROWS["admissions"]]

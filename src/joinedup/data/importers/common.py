@@ -48,8 +48,8 @@ class ImportReport:
 
     def summary(self) -> str:
         """Plain text for the console, one count a line."""
-        lines = [f"{self.table}: read {self.read:,} records, wrote {self.written:,} rows in "
-                 f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} records/s)"]
+        lines = [(f"{self.table}: read {self.read:,} records, wrote {self.written:,} rows in "
+                 f"{self.seconds:.1f} s ({self.rows_per_second:,.0f} records/s)")]
         for title, counts in (("de-duplicated", self.deduplicated), ("excluded", self.excluded),
                               ("rejected", self.rejected), ("cleaned", self.cleaned)):
             lines.append(f"  {title}: {sum(counts.values()):,}")

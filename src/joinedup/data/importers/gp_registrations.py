@@ -34,9 +34,9 @@ SPEC = RowImport(
     rejects=[("EXTRACT_DATE", "date_text", "extract date does not parse", "extract_date IS NULL"),
              ("SEX", "sex_text", "sex is not MALE, FEMALE or ALL", "sex_text IS NULL OR sex_text NOT IN ('MALE', 'FEMALE', 'ALL')"),
              ("AGE_GROUP_5", "age_text", "age group is not a five-year band, 95+ or ALL",
-              "age_text IS DISTINCT FROM 'ALL' AND (age_band IS NULL OR age_band NOT IN "
+              ("age_text IS DISTINCT FROM 'ALL' AND (age_band IS NULL OR age_band NOT IN "
               "('0-4','5-9','10-14','15-19','20-24','25-29','30-34','35-39','40-44','45-49','50-54','55-59',"
-              "'60-64','65-69','70-74','75-79','80-84','85-89','90+'))"),
+              "'60-64','65-69','70-74','75-79','80-84','85-89','90+'))")),
              ("NUMBER_OF_PATIENTS", "n_text", "number of patients is not a whole number >= 0",
               "persons IS NULL OR persons < 0"),
              ("ORG_CODE", "practice_code", "not an ODS practice code",

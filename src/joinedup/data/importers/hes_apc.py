@@ -18,8 +18,14 @@ import time
 from pathlib import Path
 
 from joinedup.data.importers import hes_apc_sql as Q
-from joinedup.data.importers.common import (ImportReport, Progress, copy_parquet, read_extracts,
-                                            scratch_connection, write_rejects)
+from joinedup.data.importers.common import (
+    ImportReport,
+    Progress,
+    copy_parquet,
+    read_extracts,
+    scratch_connection,
+    write_rejects,
+)
 from joinedup.data.importers.pseudonym import build_person_map
 
 
@@ -50,7 +56,7 @@ def import_hes_apc(files: list[str | Path], out: str | Path, key: bytes, *, memo
         n_dedup = stage("dedup", Q.dedup_sql())
         report.deduplicated["identical episodes (all fields but EPIKEY), across all files"] = report.read - n_dedup
         stage("ep_all", Q.typed_sql())
-        stage("superseded", Q.superseded_sql().replace("FROM ep u JOIN ep f", "FROM ep_all u JOIN ep_all f"))
+        stage("superseded", Q.superseded_sql())
         stage("ep", "SELECT * FROM ep_all ANTI JOIN superseded USING (__src)")
         report.deduplicated["unfinished episodes (EPISTAT 1) held finished in a later extract"] = one(
             "SELECT count(*) FROM superseded")

@@ -75,7 +75,7 @@ def superseded_sql() -> str:
     """An unfinished episode (EPISTAT 1) that a later extract holds finished (EPISTAT 3; same person,
     provider, start and order) is the same episode seen before it ended: the finished copy is kept."""
     return """
-    SELECT u.__src FROM ep u JOIN ep f ON u.person_raw = f.person_raw AND u.procode = f.procode
+    SELECT u.__src FROM ep_all u JOIN ep_all f ON u.person_raw = f.person_raw AND u.procode = f.procode
       AND u.epistart = f.epistart AND u.epiorder = f.epiorder AND f.epistat = '3'
     WHERE u.epistat = '1'"""
 
@@ -119,8 +119,8 @@ def spell_keys_sql() -> str:
 def spells_sql() -> str:
     """One row per provider spell: admission facts from its first episode, discharge facts from the
     episode with SPELEND = 'Y' (DISDATE, else that episode's EPIEND); no such episode: an open spell."""
-    first = lambda c: f"max(CASE WHEN ep_rank = 1 THEN {c} END)"  # noqa: E731
-    last = lambda c: f"max(CASE WHEN spelend THEN {c} END)"  # noqa: E731
+    first = lambda c: f"max(CASE WHEN ep_rank = 1 THEN {c} END)"
+    last = lambda c: f"max(CASE WHEN spelend THEN {c} END)"
     return f"""
     SELECT person_raw, procode, spell_seq, min(admission_date) AS admission_date,
       {first('__src')} AS __src, {first('admimeth')} AS admimeth, {first('admisorc')} AS admisorc,

@@ -16,8 +16,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from joinedup.data.importers.common import (ImportReport, Progress, copy_parquet, read_extracts,
-                                            scratch_connection, write_rejects)
+from joinedup.data.importers.common import (
+    ImportReport,
+    Progress,
+    copy_parquet,
+    read_extracts,
+    scratch_connection,
+    write_rejects,
+)
 from joinedup.data.importers.hes_apc_sql import MACROS
 
 
