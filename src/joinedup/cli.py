@@ -47,9 +47,18 @@ def simulate(
     scenario: ScenarioName = typer.Option("default", help="True effects: default or null"),
     first_year: int = typer.Option(2010, help="First calendar year"),
     last_year: int = typer.Option(2019, help="Last calendar year"),
+    format: str = typer.Option("canonical", "--format", help="canonical, or hes: also write the data as NHS "
+                               "extracts (HES APC pipe-delimited, by financial year) into OUT/hes"),
 ) -> None:
     """Simulate England: every canonical table plus truth.json with the programmed effects."""
+    if format not in ("canonical", "hes"):
+        raise typer.BadParameter(f"--format must be canonical or hes, not {format!r}")
     summary = _simulate_with_bar(out, scale, seed, scenario, (first_year, last_year))
+    if format == "hes":
+        from joinedup.simulate.hes_layout import write_hes_layout
+
+        for extract, files in write_hes_layout(out, out / "hes").items():
+            console.print(f"Wrote {extract} as {len(files)} file(s) in {out / 'hes'}")
     total = sum(summary.rows.values())
     console.print(f"Wrote {total:,} rows to {out} in {summary.seconds:.1f} s "
                   f"({summary.rows_per_second:,.0f} rows/s)")
@@ -190,6 +199,11 @@ from joinedup.cli_survey import survey_app, survey_serve  # noqa: E402  (the sur
 app.add_typer(survey_app, name="survey")
 app.command("serve", help="Run the web app (as `joinedup survey serve`): survey pages at /s/<token>, "
             "admin at /admin, site dashboards at /sites.")(survey_serve)
+
+
+from joinedup.cli_import import import_app  # noqa: E402  (the `joinedup import ...` subcommands)
+
+app.add_typer(import_app, name="import")
 
 
 @app.command("protocol-example")

@@ -43,6 +43,14 @@ ADMIMETH_BY_METHOD: dict[str, tuple[str, ...]] = {
     "other": ("81", "82", "83", "99"),
 }
 ADMIMETH_CODES: tuple[str, ...] = tuple(c for codes in ADMIMETH_BY_METHOD.values() for c in codes)
+# Transfers between providers (HES guidance on continuous inpatient spells): ADMIMETH 2B (emergency
+# transfer of an admitted patient) and 81 (other transfer), ADMISORC and DISDEST 51-53 (NHS hospital
+# providers: general, maternity, mental health wards).
+TRANSFER_ADMIMETH: tuple[str, ...] = ("2B", "81")
+TRANSFER_SOURCES: tuple[str, ...] = ("51", "52", "53")
+# Emergency admissions as counted (CIPS starts): ADMIMETH 21-28, 2A, 2C, 2D; 2B is a transfer.
+EMERGENCY_ADMISSION_ADMIMETH: tuple[str, ...] = tuple(
+    c for c in ADMIMETH_BY_METHOD["emergency"] if c not in TRANSFER_ADMIMETH)
 
 # HES DISDEST grouped into the categories the indicators use.
 DISDEST_BY_DESTINATION: dict[str, tuple[str, ...]] = {

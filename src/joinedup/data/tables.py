@@ -24,7 +24,8 @@ def _belongs(code_col: str, group_col: str, groups: dict[str, tuple[str, ...]]):
         import ibis
 
         cases = [(t[group_col] == g, t[code_col].isin(list(cs))) for g, cs in groups.items()]
-        return ibis.cases(*cases, else_=False)
+        both_missing = t[code_col].isnull() & t[group_col].isnull()  # an open spell has neither
+        return ibis.cases(*cases, else_=both_missing)
 
     return rule
 
@@ -127,10 +128,12 @@ ADMISSIONS = Table(
         C("spell_id", "int64", "Hospital provider spell identifier", minimum=0, unique=True),
         PERSON,
         AREA,
-        C("practice_code", "string", "Registered practice at admission", pattern=PRACTICE_CODE_PATTERN,
+        C("practice_code", "string", "Registered practice at admission (empty when none is recorded: GPPRAC "
+          "V81997-V81999)", required=False, pattern=PRACTICE_CODE_PATTERN,
           references="practices.practice_code"),
         C("admission_date", "date", "Date of admission (ADMIDATE)", minimum=DATE_MIN, maximum=DATE_MAX),
-        C("discharge_date", "date", "Date of discharge (DISDATE)", minimum=DATE_MIN, maximum=DATE_MAX),
+        C("discharge_date", "date", "Date of discharge (DISDATE); empty while the spell is open (unfinished "
+          "episode at the end of the extract)", required=False, minimum=DATE_MIN, maximum=DATE_MAX),
         C("admission_method", "string", "Grouped admission method", allowed=codes.ADMISSION_METHODS),
         C("admimeth", "string", "HES admission method code (ADMIMETH)", allowed=codes.ADMIMETH_CODES),
         C("primary_diagnosis", "string", "Primary ICD-10 diagnosis, 4 characters, no dot (DIAG_4_01)",
@@ -140,13 +143,20 @@ ADMISSIONS = Table(
           pattern=r"^[A-Z][0-9]{2}[0-9X]?(;[A-Z][0-9]{2}[0-9X]?)*$"),
         C("procedure", "string", "Main OPCS-4 procedure (OPERTN_4_01), if any", required=False,
           pattern=codes.OPCS4_PATTERN),
-        C("discharge_destination", "string", "Grouped discharge destination",
-          allowed=codes.DISCHARGE_DESTINATIONS),
-        C("disdest", "string", "HES discharge destination code (DISDEST)", allowed=codes.DISDEST_CODES),
-        C("age", "int32", "Age at admission in whole years (STARTAGE)", minimum=0, maximum=120),
-        SEX,
-        C("cost", "float64", "Cost of the spell in pounds at the price year of the unit-cost table",
-          minimum=0),
+        C("discharge_destination", "string", "Grouped discharge destination (empty while the spell is open)",
+          required=False, allowed=codes.DISCHARGE_DESTINATIONS),
+        C("disdest", "string", "HES discharge destination code (DISDEST; empty while the spell is open)",
+          required=False, allowed=codes.DISDEST_CODES),
+        C("age", "int32", "Age at admission in whole years (STARTAGE; 7001-7007, under one year, is 0)",
+          minimum=0, maximum=120),
+        C("sex", "string", "Sex: `F` female, `M` male; empty when not known (kept, never dropped: counted in "
+          "crude measures, left out of standardised ones)", required=False, allowed=codes.SEXES),
+        C("cost", "float64", "Cost of the spell in pounds at the price year of the unit-cost table (empty "
+          "when imported from HES, which carries no cost)", required=False, minimum=0),
+        C("cips_id", "int64", "Continuous inpatient spell (CIPS): provider spells of one person joined by "
+          "transfers between providers share it (HES: ADMISORC/DISDEST 51-53, ADMIMETH 2B, 81)", minimum=0),
+        C("transfer_in", "bool", "The spell began as a transfer from another hospital (linked to an earlier "
+          "spell of its CIPS, or ADMIMETH 2B/81, ADMISORC 51-53): never a new admission or a readmission"),
     ),
     primary_key=("spell_id",),
     checks=(
@@ -173,8 +183,10 @@ AE_ATTENDANCES = Table(
         C("department_type", "int32", "A&E department type: 1 major, 2 single specialty, 3 other/UTC",
           minimum=1, maximum=3),
         C("disposal", "string", "What happened at the end of the attendance", allowed=codes.AE_DISPOSALS),
-        C("age", "int32", "Age at arrival in whole years", minimum=0, maximum=120),
-        SEX,
+        C("age", "int32", "Age at arrival in whole years (ARRIVALAGE; 7001-7007, under one year, is 0)",
+          minimum=0, maximum=120),
+        C("sex", "string", "Sex: `F` female, `M` male; empty when not known (kept)", required=False,
+          allowed=codes.SEXES),
     ),
     primary_key=("attendance_id",),
 )

@@ -68,6 +68,9 @@ class MonthlyCounts:
     population: pd.DataFrame | None
     first: dt.date
     last: dt.date
+    # Directly standardised rates need a sex: events whose sex is not known (kept by the importers)
+    # are counted here instead of being lost silently from the strata.
+    not_standardised: float = 0.0
 
 
 def _strata(indicator: Indicator) -> list[str]:
@@ -115,6 +118,11 @@ def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None)
     if counts.empty:
         raise ValueError(f"indicator {indicator.id!r}: no events in the dataset at {ds.location}")
     counts["month"] = pd.to_datetime(counts["month"])
+    not_standardised = 0.0
+    if indicator.method == "dsr":
+        unknown = counts["sex"].isna()
+        not_standardised = float(counts.loc[unknown, "numerator"].sum())
+        counts = counts[~unknown]
     first, last = counts["month"].min(), counts["month"].max() + pd.offsets.MonthEnd(0)
     if indicator.followup_days:  # only events whose follow-up lies inside the data
         last_admission = _cached(cache, ("last_admission",), lambda: _last_admission(ds))
@@ -127,7 +135,7 @@ def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None)
     if indicator.method not in ("proportion", "percentile"):
         key = ("population", indicator.method == "dsr", indicator.min_age, indicator.adult_population)
         population = _cached(cache, key, lambda: _population(ds, indicator))
-    return MonthlyCounts(indicator, counts, population, first.date(), last.date())
+    return MonthlyCounts(indicator, counts, population, first.date(), last.date(), not_standardised)
 
 
 def _periods(first: dt.date, last: dt.date, period: str) -> pd.DataFrame:

@@ -37,14 +37,27 @@ def _los(t):
 
 
 def _emergency_spells(ds: Dataset, min_age: int = 0):
+    """Emergency provider spells, transfers between hospitals included (for bed days and stays)."""
     adm = ds.table("admissions")
     keep = adm.admission_method == "emergency"
     return adm.filter(keep & (adm.age >= min_age)) if min_age else adm.filter(keep)
 
 
-def emergency(ds: Dataset, min_age: int = 0):
-    """Emergency admissions (spells) by date of admission."""
+def _emergency_admissions(ds: Dataset, min_age: int = 0):
+    """Emergency admissions as counted: starts of continuous inpatient spells (NHS Outcomes Framework
+    2.3.i; HES guidance), so a spell that began as a transfer from another hospital is not one."""
     adm = _emergency_spells(ds, min_age)
+    return adm.filter(~adm.transfer_in)
+
+
+def _discharged(adm):
+    """Spells with a discharge: open spells (unfinished episodes) have no length of stay yet."""
+    return adm.filter(adm.discharge_date.notnull())
+
+
+def emergency(ds: Dataset, min_age: int = 0):
+    """Emergency admissions (CIPS starts, transfers excluded) by date of admission."""
+    adm = _emergency_admissions(ds, min_age)
     return _shape(adm, adm.admission_date)
 
 
@@ -56,7 +69,7 @@ def _code_in(column, codes: tuple[str, ...]):
 
 def acsc_chronic(ds: Dataset):
     """Emergency admissions for chronic ambulatory-care-sensitive conditions (NHS OF 2.3.i)."""
-    adm = _emergency_spells(ds)
+    adm = _emergency_admissions(ds)
     dx = adm.primary_diagnosis
     all_codes = tuple(c for codes in cl.ACSC_CHRONIC.values() for c in codes)
     bronchitis = _code_in(dx, cl.ACSC_BRONCHITIS) & adm.secondary_diagnoses.fill_null("").re_search(
@@ -69,21 +82,21 @@ def acsc_chronic(ds: Dataset):
 
 def falls_65plus(ds: Dataset):
     """Emergency admissions of people 65+ for an injury caused by a fall (W00-W19)."""
-    adm = _emergency_spells(ds, 65)
+    adm = _emergency_admissions(ds, 65)
     adm = adm.filter(adm.primary_diagnosis.re_search(cl.INJURY_PRIMARY_PATTERN)
                      & adm.secondary_diagnoses.fill_null("").re_search(cl.FALL_EXTERNAL_PATTERN))
     return _shape(adm, adm.admission_date)
 
 
 def emergency_bed_days(ds: Dataset):
-    """Bed days of emergency spells (zero-day stays count 0), by date of discharge."""
-    adm = _emergency_spells(ds)
+    """Bed days of emergency spells (zero-day stays count 0), by date of discharge; open spells wait."""
+    adm = _discharged(_emergency_spells(ds))
     return _shape(adm, adm.discharge_date, amount=_los(adm))
 
 
 def emergency_los_65plus(ds: Dataset):
-    """Length of stay of each emergency spell of a person 65+, by date of discharge."""
-    adm = _emergency_spells(ds, 65)
+    """Length of stay of each emergency spell of a person 65+, by date of discharge; open spells wait."""
+    adm = _discharged(_emergency_spells(ds, 65))
     return _shape(adm, adm.discharge_date, amount=_los(adm))
 
 
@@ -94,24 +107,45 @@ def ae_attendances(ds: Dataset):
 
 
 def _discharged_alive(ds: Dataset):
-    """Spells ending alive, maternity excluded (the denominator of discharge measures)."""
-    adm = ds.table("admissions")
+    """Spells ending alive, maternity excluded (the denominator of discharge measures); open spells
+    have not ended."""
+    adm = _discharged(ds.table("admissions"))
     return adm.filter((adm.discharge_destination != "died") & (adm.admission_method != "maternity"))
 
 
 def readmissions_30d(ds: Dataset):
     """Discharges alive (emergency or elective) and whether an emergency admission followed within
-    30 days (0-29 days after discharge), by date of discharge."""
+    30 days (0-29 days after discharge), by date of discharge.
+
+    Transfers follow the HES continuous inpatient spell (CIPS): a spell that ends in a transfer to
+    another hospital is not a discharge (its CIPS goes on), and a spell that began as a transfer is
+    never a readmission, so a transfer can never be a day-0 readmission.
+    """
     index = _discharged_alive(ds)
     index = index.filter(index.admission_method.isin(["emergency", "elective"]))
+    index = index.filter(~index.spell_id.isin(_transferred_out(ds)))
     em = ds.table("admissions")
-    em = em.filter(em.admission_method == "emergency").select(
-        r_person=em.person_id, r_date=em.admission_date, r_spell=em.spell_id)
+    em = em.filter((em.admission_method == "emergency") & ~em.transfer_in).select(
+        r_person=em.person_id, r_date=em.admission_date, r_spell=em.spell_id, r_cips=em.cips_id)
     window = [index.person_id == em.r_person, em.r_date >= index.discharge_date,
-              em.r_date < index.discharge_date + 30 * DAY, em.r_spell != index.spell_id]
+              em.r_date < index.discharge_date + 30 * DAY, em.r_spell != index.spell_id,
+              em.r_cips != index.cips_id]
     # A membership test on the matched spell ids: cheaper than a semi-join joined back.
     readmitted = index.inner_join(em, window).select("spell_id")
     return _shape(index, index.discharge_date, hit=index.spell_id.isin(readmitted.spell_id))
+
+
+def _transferred_out(ds: Dataset):
+    """Ids of spells followed, in their CIPS, by a transfer in: admitted on or after this spell's
+    discharge, and later than this spell (same-day ties broken by spell id)."""
+    adm = ds.table("admissions")
+    nxt = adm.filter(adm.transfer_in).select(n_cips=adm.cips_id, n_spell=adm.spell_id,
+                                             n_date=adm.admission_date)
+    later = (nxt.n_date > adm.admission_date) | ((nxt.n_date == adm.admission_date)
+                                                 & (nxt.n_spell > adm.spell_id))
+    pairs = adm.inner_join(nxt, [adm.cips_id == nxt.n_cips, nxt.n_spell != adm.spell_id,
+                                 nxt.n_date >= adm.discharge_date, later])
+    return pairs.select("spell_id").spell_id
 
 
 def discharges_usual_residence(ds: Dataset):

@@ -52,12 +52,26 @@ def _counts(frame: pd.DataFrame, date: str, value: str | None = None, hit: str |
     return frame.groupby(keys)[column].sum().rename("numerator").reset_index()
 
 
+def _followed_by_transfer(adm: pd.DataFrame) -> pd.Series:
+    """Spells whose CIPS goes on: a later spell of the CIPS began as a transfer on or after discharge."""
+    nxt = adm.loc[adm["transfer_in"].astype(bool), ["cips_id", "spell_id", "admission_date"]]
+    pairs = adm[["cips_id", "spell_id", "admission_date", "discharge_date"]].merge(
+        nxt, on="cips_id", suffixes=("", "_n"))
+    later = (pairs["admission_date_n"] > pairs["admission_date"]) | (
+        (pairs["admission_date_n"] == pairs["admission_date"]) & (pairs["spell_id_n"] > pairs["spell_id"]))
+    keep = later & (pairs["spell_id_n"] != pairs["spell_id"]) & (pairs["admission_date_n"] >= pairs["discharge_date"])
+    return pairs.loc[keep, "spell_id"]
+
+
 def oracle_monthly(t: dict[str, pd.DataFrame], indicator_id: str) -> pd.DataFrame:
     """Counts by area and month (and sex and band for standardised rates), like monthly_counts."""
     adm = t["admissions"]
-    em = adm[adm["admission_method"] == "emergency"]
-    em = em.assign(los=(em["discharge_date"] - em["admission_date"]).dt.days.astype(float))
-    alive = adm[(adm["discharge_destination"] != "died") & (adm["admission_method"] != "maternity")]
+    spells = adm[adm["admission_method"] == "emergency"]  # transfers in included: bed days
+    spells = spells[spells["discharge_date"].notna()]
+    spells = spells.assign(los=(spells["discharge_date"] - spells["admission_date"]).dt.days.astype(float))
+    em = adm[(adm["admission_method"] == "emergency") & ~adm["transfer_in"].astype(bool)]  # CIPS starts
+    ended = adm[adm["discharge_date"].notna()]
+    alive = ended[(ended["discharge_destination"] != "died") & (ended["admission_method"] != "maternity")]
     if indicator_id == "emergency_admissions":
         return _counts(em, "admission_date", strata=True)
     if indicator_id == "emergency_admissions_65plus":
@@ -79,19 +93,21 @@ def oracle_monthly(t: dict[str, pd.DataFrame], indicator_id: str) -> pd.DataFram
         fall = old["secondary_diagnoses"].fillna("").str.contains(cl.FALL_EXTERNAL_PATTERN)
         return _counts(old[injury & fall], "admission_date", strata=True)
     if indicator_id == "emergency_bed_days":
-        return _counts(em, "discharge_date", value="los")
+        return _counts(spells, "discharge_date", value="los")
     if indicator_id == "los_p90_emergency_65plus":
-        old = em[em["age"] >= 65].assign(month=lambda f: f["discharge_date"].dt.to_period("M").dt.start_time)
+        old = spells[spells["age"] >= 65].assign(month=lambda f: f["discharge_date"].dt.to_period("M").dt.start_time)
         return old.groupby(["area_code", "month", "los"]).size().rename("n").reset_index().rename(
             columns={"los": "amount"})
     if indicator_id == "ae_attendances":
         return _counts(t["ae_attendances"], "arrival_date")
     if indicator_id == "readmissions_30d":
         index = alive[alive["admission_method"].isin(["emergency", "elective"])]
-        pairs = index[["spell_id", "person_id", "discharge_date"]].merge(
-            em[["person_id", "admission_date", "spell_id"]], on="person_id", suffixes=("", "_r"))
+        index = index[~index["spell_id"].isin(_followed_by_transfer(adm))]
+        pairs = index[["spell_id", "person_id", "discharge_date", "cips_id"]].merge(
+            em[["person_id", "admission_date", "spell_id", "cips_id"]], on="person_id", suffixes=("", "_r"))
         gap = (pairs["admission_date"] - pairs["discharge_date"]).dt.days
-        hit_ids = pairs.loc[(gap >= 0) & (gap < 30) & (pairs["spell_id_r"] != pairs["spell_id"]), "spell_id"]
+        hit_ids = pairs.loc[(gap >= 0) & (gap < 30) & (pairs["spell_id_r"] != pairs["spell_id"])
+                            & (pairs["cips_id_r"] != pairs["cips_id"]), "spell_id"]
         return _counts(index.assign(hit=index["spell_id"].isin(hit_ids)), "discharge_date", hit="hit")
     if indicator_id == "discharges_usual_residence":
         return _counts(alive.assign(hit=alive["discharge_destination"] == "usual_residence"), "discharge_date", hit="hit")

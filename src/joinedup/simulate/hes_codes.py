@@ -23,6 +23,7 @@ METHOD_OF_KIND = np.array([0, 0, 0, 1, 2, 2, 2, 3, 3])  # index into codes.ADMIS
 EMERGENCY_KINDS = (EM_INDEX, EM_READMIT, EM_DEATH)
 
 ADMIMETH = np.array(codes.ADMIMETH_CODES)
+TRANSFER_ADMIMETH = np.array(codes.TRANSFER_ADMIMETH)
 DISDEST = np.array(codes.DISDEST_CODES)
 DESTINATIONS = np.array(codes.DISCHARGE_DESTINATIONS)
 _DEST_OF_CODE = np.array([codes.DISCHARGE_DESTINATIONS.index(g)
@@ -32,8 +33,10 @@ _METHOD_OF_CODE = np.array([codes.ADMISSION_METHODS.index(m)
 
 # ADMIMETH distribution by kind: most emergency admissions come through A&E (21).
 _ADMIMETH_P = {
-    EM_INDEX: {"21": 0.72, "22": 0.12, "23": 0.01, "24": 0.04, "25": 0.01, "28": 0.04, "2A": 0.02,
-               "2B": 0.02, "2D": 0.02},
+    # No 2B (transfer from another hospital's bed): a transfer is never a new emergency admission, and
+    # simulated spells are not chained into continuous inpatient spells.
+    EM_INDEX: {"21": 0.74, "22": 0.12, "23": 0.01, "24": 0.04, "25": 0.01, "28": 0.04, "2A": 0.02,
+               "2D": 0.02},
     ELECTIVE: {"11": 0.60, "12": 0.25, "13": 0.15},
     DELIVERY: {"31": 1.0}, ANTENATAL: {"31": 1.0}, POSTNATAL: {"32": 1.0},
     BABY: {"82": 0.9, "83": 0.1}, TRANSFER: {"81": 0.7, "99": 0.3},
@@ -45,7 +48,9 @@ _WITHIN = {
     "usual_residence": {"19": 1.0},
     "temporary_residence": {"29": 1.0},
     "care_home": {"54": 0.15, "65": 0.35, "85": 0.50},
-    "other_hospital": {"49": 0.30, "50": 0.10, "51": 0.50, "52": 0.05, "53": 0.05},
+    # Not 51-53 (NHS hospital providers): those would make the person's next spell a transfer within a
+    # continuous inpatient spell, and simulated spells are never chained into CIPS.
+    "other_hospital": {"49": 0.30, "50": 0.10, "87": 0.60},
     "other": {"84": 0.35, "99": 0.45, "66": 0.06, "37": 0.07, "38": 0.07},
 }
 _ALIVE_GROUPS = ("usual_residence", "temporary_residence", "other_hospital", "other")

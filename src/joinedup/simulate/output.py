@@ -104,7 +104,26 @@ def admissions_table(s: Spells, people: People, area: AreaPlan, part: int, perio
         pa.array(np.minimum(age, 120).astype(np.int32)),
         casemix.take_strings(SEX, people.sex[s.person].astype(np.int64)),
         pa.array(s.cost.astype(np.float64)),
+        pa.array(event_ids(area.index, part, cips_start(s))),
+        pa.array(np.isin(H.ADMIMETH[s.admimeth], H.TRANSFER_ADMIMETH)),
     ])
+
+
+def cips_start(s: Spells) -> np.ndarray:
+    """Local index of the first spell of each spell's continuous inpatient spell, by the HES rule the
+    importer applies: a person's next spell (by admission, then discharge) joins the previous one when
+    admitted 0-2 days after its discharge as a transfer (ADMIMETH 2B/81; the simulator discharges to no
+    NHS hospital, DISDEST 51-53, and admits from none, ADMISORC 51-53)."""
+    order = np.lexsort((s.disc, s.adm, s.person))
+    person, adm, disc = s.person[order], s.adm[order], s.disc[order]
+    transfer = np.isin(H.ADMIMETH[s.admimeth[order]], H.TRANSFER_ADMIMETH)
+    linked = np.zeros(s.n, dtype=bool)
+    gap = adm[1:] - disc[:-1]
+    linked[1:] = (person[1:] == person[:-1]) & (gap >= 0) & (gap <= 2) & transfer[1:]
+    starts = np.maximum.accumulate(np.where(linked, 0, np.arange(s.n)))
+    out = np.empty(s.n, dtype=np.int64)
+    out[order] = order[starts]
+    return out
 
 
 def _catalogue(kind: int) -> str:
