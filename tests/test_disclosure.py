@@ -48,3 +48,34 @@ def test_written_files_carry_controlled_counts_only(tmp_path):
 def test_unknown_count_column_is_an_error():
     with pytest.raises(KeyError, match="count column"):
         control_counts(pd.DataFrame({"n": [1]}), ["m"])
+
+
+def test_a_rate_with_a_small_numerator_is_suppressed_with_it():
+    """HES guidance: a sub-national rate whose numerator is 1-7 goes with it (a published denominator
+    would give the count back); a mean over 1-7 people likewise; national rows stay."""
+    from joinedup.disclosure import control_rates
+
+    frame = pd.DataFrame({"admissions": [0, 1, 7, 8], "persons": [1000, 1000, 1000, 1000],
+                          "rate": [0.0, 1.0, 7.0, 8.0], "mean_age": [np.nan, 70.0, 71.0, 72.0]})
+    out = control_rates(frame, {"rate": "admissions", "mean_age": "admissions"})
+    assert out["rate"].isna().tolist() == [False, True, True, False]
+    assert out["mean_age"].isna().tolist() == [True, True, True, False]
+    assert out["suppressed"].tolist() == [False, True, True, False]
+    assert control_rates(frame, {"rate": "admissions"}, national=True)["rate"].tolist() == [0.0, 1.0, 7.0, 8.0]
+    with pytest.raises(KeyError, match="rate/numerator"):
+        control_rates(frame, {"rate": "events"})
+
+
+def test_write_table_controls_rates_and_counts_together(tmp_path):
+    frame = pd.DataFrame({"k": [3, 12, 20], "n": [1000, 5, 40], "pct": [0.3, 240.0, 50.0]})
+    out = write_table(frame, tmp_path, "t", ["k", "n"], rates={"pct": "k"})
+    # the suppressed numerator 3 cannot come back as pct * n / 100 = 0.3 * 1000 / 100
+    assert np.isnan(out["k"].iloc[0]) and out["n"].iloc[0] == 1000
+    assert out["pct"].isna().tolist() == [True, False, False] and out["suppressed"].tolist() == [True, True, False]
+
+
+def test_survey_percentages_need_a_base_of_eleven():
+    from joinedup.disclosure import SURVEY_MIN_BASE, require_base
+
+    out = require_base(pd.DataFrame({"n": [0, 10, 11, 40], "pct": [np.nan, 50.0, 45.5, 20.0]}), ["pct"], "n")
+    assert SURVEY_MIN_BASE == 11 and out["pct"].isna().tolist() == [True, True, False, False]

@@ -165,5 +165,5 @@ def test_autosave_after_submission_changes_nothing(client):
 
     r = client.post(f"/s/{token}/autosave", data={"csrf": token_csrf(client.app.state.ctx.settings.secret, token),
                                                   "org_type": "la"})
-    assert r.status_code == 204 and r.headers["X-Ignored"] == "already submitted"
+    assert r.status_code == 409 and r.headers["X-Refused"] == "already submitted"  # refused, and the page told
     assert store.answers("p1", 1)["org_type"] == "ccg" and csrf

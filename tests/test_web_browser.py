@@ -78,6 +78,10 @@ def test_skip_logic_autosave_resume_and_errors(served, browser):
     page.locator("#achievements").fill("A shared care record")
     page.locator("#achievements").dispatch_event("change")
     page.wait_for_function("document.getElementById('save-status').textContent.includes('saved')")
+    # saves go one at a time (the page queues a change made while one is in flight): wait for the last
+    deadline = time.monotonic() + 15
+    while store.answers("p1", 1).get("achievements") != "A shared care record" and time.monotonic() < deadline:
+        time.sleep(0.1)
     saved = store.answers("p1", 1)
     assert saved["org_type"] == "la" and saved["bar_workforce"] == "significant"
     assert saved["bar_significant_detail"] == "Recruiting home care staff"

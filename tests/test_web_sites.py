@@ -94,3 +94,27 @@ def test_one_page_pdf(client):
     pdf = PdfReader(io.BytesIO(r.content))
     text = re.sub(r"\s+", " ", pdf.pages[0].extract_text())
     assert len(pdf.pages) == 1 and "Barnsley" in text and "barnsley-01" in text
+
+
+def test_site_pages_and_pdf_show_no_small_counts_or_small_base_percentages(client, tmp_path):
+    """Issue 15: respondent counts of 1-7 per site were shown (Barnsley n = 1). The same rule as the
+    report: 1-7 suppressed, others rounded to 5; a survey percentage needs a base of 11."""
+    from pypdf import PdfReader
+
+    t = tmp_path / "run" / "tables"
+    pd.DataFrame({"wave": [1, 2, 3, 1], "pioneer": ["Barnsley", "Barnsley", "Barnsley", "Leeds"],
+                  "n": [1, 7, 13, 6]}).to_parquet(t / "survey_respondents_by_pioneer.parquet")
+    pd.DataFrame({"wave": [1, 1], "group": ["all", "all"], "item": ["joint_working", "shared_records"],
+                  "n": [10, 11], "pct_substantial_or_some": [30.0, 72.7]}).to_parquet(t / "survey_progress.parquet")
+    _login(client, "barnsley")
+    page = client.get("/sites/Barnsley").text
+    respondents = page.split("Respondents from Barnsley by wave")[1].split("</table>")[0]
+    cells = [int(float(c)) for c in re.findall(r"<td>([\d.]+)</td>", respondents)]
+    assert cells == [1, 2, 3, 15]  # the waves, then 13 shown rounded to 15; 1 and 7 are blank
+    progress = page.split("Progress reported")[1].split("</table>")[0]
+    assert "30.000" not in progress and "72.700" in progress  # base 10 not shown, base 11 shown
+    text = PdfReader(io.BytesIO(client.get("/sites/Barnsley/summary.pdf").content)).pages[0].extract_text()
+    rows = {r[0]: r[2:] for r in (line.split() for line in text.splitlines()) if r[:2] in (["1", "Barnsley"],
+                                                                                         ["2", "Barnsley"],
+                                                                                         ["3", "Barnsley"])}
+    assert rows == {"1": ["True"], "2": ["True"], "3": ["15.000", "False"]}  # n: blank, blank, 15

@@ -1,8 +1,11 @@
 """Statistical disclosure control, applied once where results leave the program.
 
 The rule NHS Digital applies to HES: sub-national counts from 1 to 7 are suppressed and other counts
-rounded to the nearest 5; zero stays zero; totals are computed from unrounded values before control;
-rates, standardised rates and model estimates are exempt (they are not counts).
+rounded to the nearest 5; zero stays zero; totals are computed from unrounded values before control.
+A sub-national rate or percentage whose numerator is 1-7, and a mean over 1-7 people, is suppressed
+with it (:func:`control_rates`), or the published denominator would give the count back; standardised
+rates and model estimates are otherwise exempt. Survey percentages shown per site need a base of
+:data:`SURVEY_MIN_BASE` respondents (:func:`require_base`, the NHS Staff Survey's threshold).
 
 Example:
     >>> import pandas as pd
@@ -18,6 +21,7 @@ import pandas as pd
 
 SUPPRESS_MAX = 7
 ROUND_TO = 5
+SURVEY_MIN_BASE = 11  # NHS Staff Survey: no result is published for fewer than 11 respondents
 
 
 def control_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -48,4 +52,46 @@ def control_counts(frame: pd.DataFrame, count_columns: list[str],
         out[col] = np.where(national_rows, counts, controlled)
         any_suppressed |= suppressed & ~national_rows
     out["suppressed"] = any_suppressed
+    return out
+
+
+def control_rates(frame: pd.DataFrame, rates: dict[str, str], national: bool | np.ndarray = False) -> pd.DataFrame:
+    """Suppress each rate, percentage or mean whose numerator (or number of people) is 1-7.
+
+    ``rates`` maps each rate column to its numerator column: the count a rate or percentage is of,
+    or the number of people a mean is over. Apply it before :func:`control_counts` (it needs the
+    unrounded numerators). Rows marked ``national`` are left as they are; ``suppressed`` is set
+    (or extended) on rows where a rate was suppressed.
+
+    Example:
+        >>> out = control_rates(pd.DataFrame({"k": [0, 3, 8], "pct": [0.0, 30.0, 80.0]}), {"pct": "k"})
+        >>> out["pct"].tolist(), out["suppressed"].tolist()
+        ([0.0, nan, 80.0], [False, True, False])
+    """
+    missing = [c for pair in rates.items() for c in pair if c not in frame.columns]
+    if missing:
+        raise KeyError(f"disclosure control: rate/numerator column(s) {missing} not in table {list(frame.columns)}")
+    out = frame.copy()
+    national_rows = np.broadcast_to(np.asarray(national, dtype=bool), (len(out),))
+    any_suppressed = out["suppressed"].to_numpy(dtype=bool) if "suppressed" in out else np.zeros(len(out), bool)
+    for rate, numerator in rates.items():
+        _, small = control_values(out[numerator].to_numpy(dtype="float64"))
+        small &= ~national_rows
+        out[rate] = out[rate].where(~small)
+        any_suppressed |= small
+    out["suppressed"] = any_suppressed
+    return out
+
+
+def require_base(frame: pd.DataFrame, columns: list[str], base: str, minimum: int = SURVEY_MIN_BASE) -> pd.DataFrame:
+    """Blank the ``columns`` (percentages) of rows whose ``base`` (respondents) is under ``minimum``.
+
+    Example:
+        >>> require_base(pd.DataFrame({"n": [10, 11], "pct": [50.0, 45.5]}), ["pct"], "n")["pct"].tolist()
+        [nan, 45.5]
+    """
+    out = frame.copy()
+    small = out[base].astype("float64").fillna(0) < minimum
+    for col in columns:
+        out[col] = out[col].where(~small)
     return out

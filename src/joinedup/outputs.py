@@ -14,16 +14,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from joinedup.disclosure import control_counts
+from joinedup.disclosure import control_counts, control_rates
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, name: str, count_columns: list[str],
-                national=False, disclosure_control: bool = True) -> pd.DataFrame:
+                national=False, disclosure_control: bool = True, rates: dict[str, str] | None = None) -> pd.DataFrame:
     """Write ``tables/{name}.parquet`` and ``.csv`` after disclosure control; return what was written.
 
-    ``national``: True if every row is for England as a whole, or a boolean per row.
+    ``national``: True if every row is for England as a whole, or a boolean per row. ``rates`` maps
+    rate, percentage or mean columns to their numerator (or number of people): suppressed with a
+    numerator of 1-7 (see :func:`joinedup.disclosure.control_rates`).
     """
-    controlled = control_counts(frame, count_columns, national) if disclosure_control else frame.copy()
+    controlled = frame.copy()
+    if disclosure_control:
+        rate_suppressed = False
+        if rates:  # before the counts are controlled: it needs the unrounded numerators
+            controlled = control_rates(controlled, rates, national)
+            rate_suppressed = controlled.pop("suppressed").to_numpy()
+        controlled = control_counts(controlled, count_columns, national)
+        controlled["suppressed"] |= rate_suppressed
     folder = Path(out_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     controlled.to_parquet(folder / f"{name}.parquet", index=False)

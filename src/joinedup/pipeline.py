@@ -321,9 +321,9 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
         inv, resp, codes, book = sim["invitations"], sim["responses"], sim["codes"], sim["codebook"]
         source = f"a simulated key-informant panel (seed {spec.seed})"
     tables = analyse(inv, resp, codes, book)
-    for name, frame in tables.items():
-        # counts of staff respondents, published by Pioneer in the original evaluation: not patient data
-        write_table(frame, out_dir, f"survey_{name}", [], disclosure_control=protocol.output.disclosure_control)
+    from joinedup.survey.analysis.run import write_survey_tables
+
+    write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
     section = survey_section(tables, "Key-informant survey (WP1)")
     body = f"<p>Source: {source}.</p>" + section.body_html
     figures = list(section.figures)

@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -91,6 +92,10 @@ def token_hash(token: str) -> str:
 
 class SurveyError(ValueError):
     """A request the store refuses (unknown token, closed wave, ...), with the reason."""
+
+
+class AlreadySubmitted(SurveyError):
+    """A save of a response that was submitted: the submission is final, the save is refused."""
 
 
 class SurveyStore:
@@ -266,12 +271,18 @@ class SurveyStore:
     def invitation(self, token: str) -> dict:
         """The invitation of a token with its panelist and wave; SurveyError says why it cannot be used."""
         with self.engine.connect() as c:
-            row = c.execute(sa.select(INVITATIONS, PANELISTS.c.name, PANELISTS.c.email, PANELISTS.c.pioneer,
-                                      PANELISTS.c.org_type, PANELISTS.c.is_lead, WAVES.c.instrument, WAVES.c.status,
-                                      WAVES.c.closes_on)
-                            .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
-                            .join(WAVES, WAVES.c.wave == INVITATIONS.c.wave)
-                            .where(INVITATIONS.c.token_hash == token_hash(token))).mappings().first()
+            return self._invitation(c, token)
+
+    @staticmethod
+    def _invitation(c, token: str, lock: bool = False) -> dict:
+        q = (sa.select(INVITATIONS, PANELISTS.c.name, PANELISTS.c.email, PANELISTS.c.pioneer, PANELISTS.c.org_type,
+                       PANELISTS.c.is_lead, WAVES.c.instrument, WAVES.c.status, WAVES.c.closes_on)
+             .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
+             .join(WAVES, WAVES.c.wave == INVITATIONS.c.wave)
+             .where(INVITATIONS.c.token_hash == token_hash(token)))
+        if lock:  # PostgreSQL: the invitation row stays locked until this transaction ends
+            q = q.with_for_update(of=INVITATIONS)
+        row = c.execute(q).mappings().first()
         if row is None:
             raise SurveyError("this link is not valid (it may have been replaced by a newer e-mail)")
         return dict(row)
@@ -284,25 +295,36 @@ class SurveyStore:
 
     def save_response(self, token: str, answers: dict, final: bool) -> dict:
         """Save answers (merged over those saved before); ``final`` submits. Refused when the wave is
-        not open or the response was already submitted."""
-        inv = self.invitation(token)
+        not open or the response was already submitted (:class:`AlreadySubmitted`).
+
+        One transaction reads the invitation and the stored answers, merges and writes, holding the
+        write lock from before the first read (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE``
+        of the invitation row on PostgreSQL): two saves of one respondent run one after the other, so
+        neither loses the other's fields, only one inserts the response, and a submission is final.
+
+        Example:
+            >>> store = SurveyStore("sqlite:///:memory:"); store.create()             # doctest: +SKIP
+            >>> store.save_response(token, {"org_type": "la"}, final=False)           # doctest: +SKIP
+            {'org_type': 'la'}
+        """
         too_long = [k for k, v in answers.items() if isinstance(v, str) and len(v) > MAX_ANSWER_CHARS]
         if too_long:
             raise SurveyError(f"answer(s) to {', '.join(too_long)} are longer than {MAX_ANSWER_CHARS:,} characters")
-        if inv["disposition"] == "complete":
-            if final and self.answers(inv["panelist_id"], inv["wave"]) == json.loads(json.dumps(answers)):
-                return answers  # the same submission again (a double click, a retried request): nothing to do
-            raise SurveyError("this response was already submitted")
-        if inv["status"] != "open":
-            raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
-        if inv["disposition"] in ("refusal", "ineligible"):
-            raise SurveyError(f"this invitation is closed ({inv['disposition']})")
-        key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
-        rkey = (RESPONSES.c.panelist_id == inv["panelist_id"]) & (RESPONSES.c.wave == inv["wave"])
-        t = now()
-        with self.engine.begin() as c:
+        with self.write_transaction() as c:
+            inv = self._invitation(c, token, lock=True)
+            rkey = (RESPONSES.c.panelist_id == inv["panelist_id"]) & (RESPONSES.c.wave == inv["wave"])
             row = c.execute(sa.select(RESPONSES.c.answers).where(rkey)).first()
-            merged = (answers if final else {**(json.loads(row[0]) if row else {}), **answers})
+            old = json.loads(row[0]) if row else {}
+            if inv["disposition"] == "complete":
+                if final and old == json.loads(json.dumps(answers)):
+                    return answers  # the same submission again (a double click, a retried request): nothing to do
+                raise AlreadySubmitted("this response was already submitted")
+            if inv["status"] != "open":
+                raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
+            if inv["disposition"] in ("refusal", "ineligible"):
+                raise SurveyError(f"this invitation is closed ({inv['disposition']})")
+            t = now()
+            merged = answers if final else {**old, **answers}
             status = "complete" if final else "partial"
             values = {"answers": json.dumps(merged, sort_keys=True), "status": status, "updated_at": t,
                       "submitted_at": t if final else None}
@@ -311,13 +333,30 @@ class SurveyStore:
                                                       started_at=t, **values))
             else:
                 c.execute(sa.update(RESPONSES).where(rkey).values(**values))
+            key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
             c.execute(sa.update(INVITATIONS).where(key).values(disposition=status,
                                                                completed_at=t if final else None))
-            old = json.loads(row[0]) if row else {}
             changed = sorted(k for k in merged if old.get(k) != merged.get(k))
             self.audit(f"respondent {inv['panelist_id']}", "submit" if final else "save",
                        f"wave {inv['wave']}: {', '.join(changed) or 'no change'}", conn=c)
         return merged
+
+    @contextlib.contextmanager
+    def write_transaction(self):
+        """A transaction that holds the database's write lock before its first read and commits at the
+        end (rolls back on an exception). On SQLite ``BEGIN IMMEDIATE`` takes the lock (a deferred
+        transaction would read a snapshot, then fail or overwrite when it writes); on PostgreSQL the
+        caller locks the rows it reads (``with_for_update``), which SQLite ignores."""
+        with self.engine.connect() as c:
+            if self.engine.dialect.name == "sqlite":
+                # pysqlite opens no transaction before a SELECT, so this is the transaction's start
+                c.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield c
+            except BaseException:
+                c.rollback()
+                raise
+            c.commit()
 
     def import_responses(self, frame: pd.DataFrame, wave: int) -> int:
         """Store complete responses imported from another tool (wide: panelist_id, wave, questions).

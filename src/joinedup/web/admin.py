@@ -216,7 +216,10 @@ def data_page(request: Request):
 
 
 def _csv(frame: pd.DataFrame, name: str) -> Response:
-    return Response(frame.to_csv(index=False), media_type="text/csv",
+    """Every export leaves through here, with formula injection neutralised (see csv_safe)."""
+    from joinedup.web.csv_safe import neutralise
+
+    return Response(neutralise(frame).to_csv(index=False), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -78,6 +78,12 @@ def create_app(settings: WebSettings) -> FastAPI:
         response.headers.setdefault("Content-Security-Policy",
                                     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                     "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+        # pages carry answers, tokens and names: no browser or proxy keeps a copy (static files may)
+        if not request.url.path.startswith(("/static/", "/survey-static/")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        # HSTS only when served over HTTPS (the public address, or the request itself behind TLS)
+        if request.url.scheme == "https" or request.app.state.ctx.settings.base_url.startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         return response
 
     return app

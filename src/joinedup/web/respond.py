@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.survey.instrument import render_form, validate_answers
-from joinedup.survey.store import SurveyError
+from joinedup.survey.store import AlreadySubmitted, SurveyError
 from joinedup.web.security import same, token_csrf
 
 router = APIRouter()
@@ -63,47 +63,57 @@ async def survey_post(request: Request, token: str):
     raw, meta = await _raw_answers(request)
     if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
         return _message(request, "Survey link", "This form has expired; please reload the page.", status_code=403)
-    try:
+    final = meta.get("action") == "submit"
+
+    def work():
         inv = ctx.store.invitation(token)
-        form = ctx.form(inv["instrument"])
-        final = meta.get("action") == "submit"
-        clean, errors = validate_answers(form, raw, final=final)
+        clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=final)
         if final and errors:
-            merged = {**ctx.store.answers(inv["panelist_id"], inv["wave"]), **clean}
-            return _page(request, inv, token, {**merged, **{k: raw[k] for k in errors if k in raw}}, errors,
-                         status_code=422)
-        ctx.store.save_response(token, clean, final=final)
+            return inv, {**ctx.store.answers(inv["panelist_id"], inv["wave"]), **clean}, errors, False
+        ctx.store.save_response(token, clean, final=final)  # one atomic read-merge-write
+        return inv, None if final else ctx.store.answers(inv["panelist_id"], inv["wave"]), errors, True
+
+    try:
+        # database work off the event loop, so other requests are read and parsed meanwhile
+        inv, answers, errors, saved = await run_in_threadpool(work)
+    except AlreadySubmitted:
+        return _message(request, "Already submitted", "Your answers had already been submitted, so these changes "
+                        "were not saved. Thank you for taking part.", status_code=409)
     except SurveyError as exc:
         return _message(request, "Survey", str(exc), status_code=409)
+    if not saved:
+        return _page(request, inv, token, {**answers, **{k: raw[k] for k in errors if k in raw}}, errors,
+                     status_code=422)
     if final:
         return RedirectResponse(f"/s/{token}", status_code=303)
     note = "Your answers are saved. You can close this page and come back to it from the link in your e-mail."
     if errors:
         note += f" {len(errors)} answer(s) were not saved because they need correcting."
-    return _page(request, inv, token, ctx.store.answers(inv["panelist_id"], inv["wave"]), errors, note)
+    return _page(request, inv, token, answers, errors, note)
 
 
 @router.post("/s/{token}/autosave")
 async def autosave(request: Request, token: str):
+    """204 when saved (``X-Invalid-Answers`` counts answers left out as invalid); 409 when refused,
+    with ``X-Refused: already submitted`` once the response is submitted (the page then stops
+    autosaving and says so): a submission is final, a late autosave is never merged into it."""
     ctx = request.app.state.ctx
     raw, meta = await _raw_answers(request)
     if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
         return Response(status_code=403)
+
     def work():
         inv = ctx.store.invitation(token)
-        if inv["disposition"] == "complete":
-            return None  # an autosave that raced the final submission: the submitted answers stand
         clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
-        ctx.store.save_response(token, clean, final=False)
+        ctx.store.save_response(token, clean, final=False)  # refuses a submitted response under its lock
         return errors
 
     try:
-        # database work off the event loop, so other requests are read and parsed meanwhile
         errors = await run_in_threadpool(work)
+    except AlreadySubmitted:
+        return Response(status_code=409, headers={"X-Refused": "already submitted"})
     except SurveyError:
         return Response(status_code=409)
-    if errors is None:
-        return Response(status_code=204, headers={"X-Ignored": "already submitted"})
     return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
 
 

@@ -7,6 +7,10 @@ latest funnel (outliers against all areas), the survey's respondents from the si
 programme-wide results (per-site percentages are not shown: 1-9 respondents per site would identify
 people), the site's schemes and typology cluster, and the evaluation's estimates for the site.
 
+Disclosure control is applied here again, whatever the run's settings were (:func:`survey_controlled`):
+respondent counts of 1-7 are suppressed and others rounded to 5, as in the report, and a survey
+percentage needs a base of :data:`~joinedup.disclosure.SURVEY_MIN_BASE` respondents or is not shown.
+
 Example:
     >>> data = SiteData("out/demo")                                              # doctest: +SKIP
     >>> data.dashboard("Barnsley")["indicators"].head()                          # doctest: +SKIP
@@ -19,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from joinedup.disclosure import SURVEY_MIN_BASE, control_counts, require_base
 from joinedup.indicators.catalogue import CATALOGUE
 from joinedup.indicators.spc import xmr
 
@@ -38,10 +43,18 @@ class SiteData:
         self.folder = Path(run_folder) / "tables"
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder} does not exist: give the output folder of a joinedup run")
+        self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
 
     def table(self, name: str) -> pd.DataFrame | None:
+        """The run's table, read once (again only when the file changes), not on every request."""
         path = self.folder / f"{name}.parquet"
-        return pd.read_parquet(path) if path.is_file() else None
+        if not path.is_file():
+            return None
+        stamp = path.stat().st_mtime_ns
+        cached = self._cache.get(name)
+        if cached is None or cached[0] != stamp:
+            cached = self._cache[name] = (stamp, pd.read_parquet(path))
+        return cached[1]
 
     @cached_property
     def sites(self) -> list[str]:
@@ -95,12 +108,13 @@ class SiteData:
         out = {"indicators": self._indicators(site), "funnel": self._funnel(site)}
         resp = self.table("survey_respondents_by_pioneer")
         if resp is not None:
-            out["survey_respondents"] = resp[resp["pioneer"] == site].reset_index(drop=True)
+            out["survey_respondents"] = survey_controlled(resp[resp["pioneer"] == site].reset_index(drop=True))
         for name in ("survey_progress", "survey_barriers"):
             t = self.table(name)
             if t is not None:
                 latest = t[t["wave"] == t["wave"].max()]
-                out[name] = latest[latest["group"] == "all"] if "group" in latest.columns else latest
+                latest = latest[latest["group"] == "all"] if "group" in latest.columns else latest
+                out[name] = survey_controlled(latest.reset_index(drop=True))
         reg = self.table("typology_registry")
         if reg is not None:
             out["schemes"] = reg[reg["site"] == site].reset_index(drop=True)
@@ -112,3 +126,16 @@ class SiteData:
             if t is not None:
                 out[name] = t[t["site"] == site].reset_index(drop=True)
         return out
+
+
+def survey_controlled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A survey table as a dashboard may show it: the respondent count ``n`` controlled as in the
+    report (1-7 suppressed, others rounded to 5) and every ``pct_*`` column blanked where its base
+    ``n`` is under :data:`~joinedup.disclosure.SURVEY_MIN_BASE` (the base is judged before rounding).
+
+    Example:
+        >>> survey_controlled(pd.DataFrame({"n": [4, 10, 12], "pct_x": [50.0, 40.0, 25.0]})).to_dict("list")
+        {'n': [nan, 10.0, 10.0], 'pct_x': [nan, nan, 25.0], 'suppressed': [True, False, False]}
+    """
+    pcts = [c for c in frame.columns if c.startswith("pct_")]
+    return control_counts(require_base(frame, pcts, "n", SURVEY_MIN_BASE), ["n"])

@@ -25,6 +25,41 @@ from joinedup.survey.analysis.tables import (
 )
 
 
+# Disclosure control of each table, declared once next to the tables (DESIGN.md: the boundary cannot be
+# bypassed by forgetting): (count columns, national). Only respondents by Pioneer are sub-national; the
+# other tables cover the whole programme's panel, which the HES rule leaves as they are (as the
+# original evaluation published them). A table missing here is refused by write_survey_tables.
+OUTPUT_CONTROL: dict[str, tuple[list[str], bool]] = {
+    "respondents_by_pioneer": (["n"], False),
+    "response_rates": (["invited", "eligible", "complete", "partial"], True),
+    "respondents_by_org": (["n"], True),
+    "panel_participation": (["panelists"], True),
+    "progress": (["n"], True),
+    "barriers": (["n"], True),
+    "helpfulness": (["n"], True),
+    "involvement": (["n"], True),
+    "codes_by_org": ([], True),
+    "change": ([], True),
+}
+
+
+def write_survey_tables(tables: dict[str, pd.DataFrame], out_dir, disclosure_control: bool = True) -> dict:
+    """Write each table as ``tables/survey_<name>`` through the output boundary with its declared
+    control (:data:`OUTPUT_CONTROL`); return what was written.
+
+    Example:
+        >>> # write_survey_tables(analyse(inv, resp), "out")["respondents_by_pioneer"]
+    """
+    from joinedup.outputs import write_table
+
+    unknown = sorted(set(tables) - set(OUTPUT_CONTROL))
+    if unknown:
+        raise KeyError(f"survey table(s) {unknown} have no disclosure control declared in OUTPUT_CONTROL")
+    return {name: write_table(frame, out_dir, f"survey_{name}", OUTPUT_CONTROL[name][0], OUTPUT_CONTROL[name][1],
+                              disclosure_control=disclosure_control)
+            for name, frame in tables.items()}
+
+
 def analyse(invitations, responses, codes=None, codebook=None, out_dir: str | Path | None = None,
             change: bool = True) -> dict[str, pd.DataFrame]:
     """Validate the inputs (paths or DataFrames) and build every table; write ``<name>.csv`` into

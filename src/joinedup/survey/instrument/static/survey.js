@@ -117,14 +117,27 @@
     if (input) { input.setAttribute("aria-invalid", ok ? "false" : "true"); }
   }
 
+  // Autosave, one request at a time: a change made while a save is in flight is sent when that save
+  // has been answered (never two at once, so the server never has to order them), and a button press
+  // waits for the save in flight before the form is sent, so no autosave ever overlaps the submission.
   var dirty = false, url = form.getAttribute("data-autosave-url"), status = document.getElementById("save-status");
+  var inflight = null;
+  function say(text) { if (status) { status.textContent = text; } }
   function autosave() {
-    if (!url || !dirty) { return; }
+    if (!url || !dirty || inflight) { return; }
     dirty = false;
     var data = new FormData(form);
-    fetch(url, { method: "POST", body: data, credentials: "same-origin" }).then(function (r) {
-      if (status) { status.textContent = r.ok ? "Your answers were saved at " + new Date().toLocaleTimeString() + "." : "Your answers could not be saved just now; they will be saved when you press a button."; }
-    }).catch(function () { if (status) { status.textContent = "Not saved: no connection."; } });
+    inflight = fetch(url, { method: "POST", body: data, credentials: "same-origin" }).then(function (r) {
+      if (r.status === 409 && r.headers.get("X-Refused") === "already submitted") {
+        url = null;  // a submitted response is final: stop autosaving and say so
+        say("These answers were already submitted, so changes made here are not saved.");
+      } else {
+        say(r.ok ? "Your answers were saved at " + new Date().toLocaleTimeString() + "." : "Your answers could not be saved just now; they will be saved when you press a button.");
+      }
+    }).catch(function () { say("Not saved: no connection."); }).then(function () {
+      inflight = null;
+      if (dirty) { autosave(); }
+    });
   }
   form.addEventListener("change", function (e) {
     update();
@@ -136,7 +149,14 @@
   form.addEventListener("input", function () { dirty = true; });
   var timer = setInterval(autosave, 10000);
   // once the respondent presses a button, the form itself carries the answers: no autosave may race it
-  form.addEventListener("submit", function () { clearInterval(timer); url = null; });
+  form.addEventListener("submit", function (e) {
+    clearInterval(timer); url = null; dirty = false;
+    if (inflight) {
+      e.preventDefault();  // send the form once the save in flight has been answered
+      var button = e.submitter;
+      inflight.then(function () { if (form.requestSubmit) { form.requestSubmit(button); } else { form.submit(); } });
+    }
+  });
   update();
   var summary = document.getElementById("error-summary");
   if (summary) { summary.focus(); }
