@@ -116,7 +116,7 @@ def simulate(out_dir: str | Path, scale: float = 0.02, seed: int = 2013, years: 
     for name, table in small.items():
         write_table(out / f"{name}.parquet", table)
         rows[name] = table.num_rows
-    rows = {name: rows[name] for name in TABLES}
+    rows = {name: rows[name] for name in TABLES if name in rows}  # optional tables the simulator does not write
     truth = build_truth(world, rows, enrolled, eq5d_summary(small["eq5d_responses"], *eq5d_effect))
     (out / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     seconds = time.perf_counter() - t0
