@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 NUMERIC = ("age", "ltc_count", "imd_decile", "risk_score")
 HISTORY = ("emergency_admissions", "bed_days", "ae_attendances")
@@ -117,12 +118,31 @@ def _check_value(where, field, op, value):
     return float(value)
 
 
-def _compare(x: np.ndarray, op: str, value) -> np.ndarray:
+class Codes:
+    """A text column factorized once (codes and labels), so membership tests on a million rows are integer lookups.
+
+    Example:
+        >>> Codes(np.array(["A", "B", "A"])).isin(["A"]).tolist()
+        [True, False, True]
+    """
+
+    def __init__(self, values):
+        self.codes, self.labels = pd.factorize(np.asarray(values).astype(str))
+
+    def isin(self, values) -> np.ndarray:
+        return np.isin(self.labels, np.asarray(list(values), dtype=str))[self.codes]
+
+
+def _isin(x, values) -> np.ndarray:
+    return x.isin(values) if isinstance(x, Codes) else np.isin(np.asarray(x).astype(str), np.asarray(list(values), dtype=str))
+
+
+def _compare(x, op: str, value) -> np.ndarray:
     if op == "between":
         return (x >= value[0]) & (x <= value[1])
-    if op in ("in", "not_in"):
-        inside = np.isin(x.astype(str), np.array(value))
-        return inside if op == "in" else ~inside
+    if op in ("in", "not_in", "==", "!=") and (isinstance(x, Codes) or isinstance(value, (str, tuple))):
+        inside = _isin(x, value if isinstance(value, tuple) else (value,))
+        return inside if op in ("in", "==") else ~inside
     return {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less, "==": np.equal,
             "!=": np.not_equal}[op](x, value)
 
@@ -155,7 +175,7 @@ def eligible(conditions: list[Condition], features, scheme_practices=frozenset()
         if c.op == "top_share":
             ok &= top_share_mask(x, ok, c.value)
         elif c.op in ("in_scheme", "not_in_scheme"):
-            inside = np.isin(x.astype(str), np.array(sorted(scheme_practices), dtype=str))
+            inside = _isin(x, sorted(scheme_practices))
             ok &= inside if c.op == "in_scheme" else ~inside
         else:
             ok &= _compare(x, c.op, c.value)

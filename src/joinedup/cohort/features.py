@@ -28,6 +28,7 @@ class MonthFeatures:
         self.params = None if risk_params is None else np.array([float(risk_params[t]) for t in RISK_TERMS])
         self.risk_scores = risk_scores  # people x months, given directly (benchmarks, external scores)
         self._cum: dict[str, np.ndarray] = {}
+        self._codes: dict = {}
         p = panel.persons
         self.birth_year = p["birth_year"].to_numpy(dtype=np.int64)
         self.male = (p["sex"].to_numpy() == "M").astype(float)
@@ -35,12 +36,21 @@ class MonthFeatures:
         self.imd = p["imd_decile"].to_numpy(dtype=float)
         self.death_month = p["death_month"].to_numpy(dtype=np.int64)
 
+    def codes(self, field: str):
+        """A text column of persons (sex, practice_code, area_code) factorized once."""
+        from joinedup.cohort.eligibility import Codes
+
+        if field not in self._codes:
+            self._codes[field] = Codes(self.panel.persons[field].to_numpy())
+        return self._codes[field]
+
     def cumulative(self, name: str) -> np.ndarray:
         if name not in self._cum:
             values = {"emergency_admissions": self.panel.admissions, "bed_days": self.panel.bed_days,
                       "ae_attendances": self.panel.ae, "cost": self.panel.cost}[name]
             dtype = np.float64 if name == "cost" else np.int32
-            cum = np.zeros((values.shape[0], values.shape[1] + 1), dtype=dtype)
+            # column-major: a risk set reads one month's column for many people, contiguous this way
+            cum = np.zeros((values.shape[0], values.shape[1] + 1), dtype=dtype, order="F")
             np.cumsum(values, axis=1, dtype=dtype, out=cum[:, 1:])
             self._cum[name] = cum
         return self._cum[name]
@@ -77,7 +87,6 @@ class MonthFeatures:
             key = (field, months)
             if key in cache:
                 return cache[key]
-            p = self.panel.persons
             if field == "alive":
                 out = self.death_month >= m
             elif field == "age":
@@ -91,7 +100,7 @@ class MonthFeatures:
             elif field in ("emergency_admissions", "bed_days", "ae_attendances"):
                 out = self.window(field, m - months, m)
             else:
-                out = p[field].to_numpy()
+                out = self.codes(field)
             cache[key] = out
             return out
 

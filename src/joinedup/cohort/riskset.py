@@ -102,11 +102,11 @@ def risk_set_match(panel: Panel, enrolled: pd.DataFrame, spec: RiskSetSpec, feat
     if (rows < 0).any():
         raise ValueError(f"person_id {enrolled['person_id'].iloc[int(np.argmax(rows < 0))]} is not in the panel")
     month = month_index(enrolled["enrolment_date"], panel.first_month)
-    practice = panel.persons["practice_code"].to_numpy().astype(str)
-    scheme = frozenset(practice[rows]) if scheme_practices is None else frozenset(scheme_practices)
+    practice = feat.codes("practice_code")
+    scheme = frozenset(practice.labels[practice.codes[rows]]) if scheme_practices is None else frozenset(scheme_practices)
     enrol_month = np.full(len(panel.person_id), np.iinfo(np.int64).max)
     enrol_month[rows] = month
-    in_scheme = np.isin(practice, np.array(sorted(scheme), dtype=str))
+    in_scheme = practice.isin(scheme)
     source = ~in_scheme if spec.controls == "other_practices" else in_scheme
     control_rule = without_practice_rule(spec.conditions) if spec.controls == "other_practices" else spec.conditions
     used = np.zeros(len(panel.person_id), bool)
