@@ -197,6 +197,10 @@ def economics(
 from joinedup.cli_survey import survey_app, survey_serve  # noqa: E402  (the survey subcommands)
 
 app.add_typer(survey_app, name="survey")
+
+from joinedup.cli_cohort import cohort_app  # noqa: E402  (the cohort subcommands)
+
+app.add_typer(cohort_app, name="cohort")
 app.command("serve", help="Run the web app (as `joinedup survey serve`): survey pages at /s/<token>, "
             "admin at /admin, site dashboards at /sites.")(survey_serve)
 

@@ -137,6 +137,13 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             sections.append(_economics_step(ds, protocol, out_dir, location))
             seeds["economics"] = protocol.economics.seed
 
+    if protocol.cohort is not None:
+        from joinedup.cohort.evaluate import cohort_step
+
+        with timer.step("cohort"):
+            sections.append(cohort_step(ds, protocol, out_dir, location))
+            seeds["cohort"] = protocol.cohort.seed
+
     with timer.step("report"):
         from joinedup.report.summary import read_tables, summary_section
 

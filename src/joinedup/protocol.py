@@ -163,6 +163,52 @@ class Economics(_Strict):
                                       "`joinedup survey typology --write-selection`); omit for every MDT")
 
 
+class CohortCondition(_Strict):
+    field: str = Field(description="age, sex, ltc_count, imd_decile, risk_score, emergency_admissions, bed_days, "
+                       "ae_attendances, practice_code or area_code")
+    op: str = Field(description=">=, >, <=, <, ==, !=, between, in, not_in, top_share (risk_score), in_scheme / "
+                    "not_in_scheme (practice_code)")
+    value: float | str | list[float] | list[str] | None = Field(None, description="The number, text or list compared with")
+    months: int | None = Field(None, description="Look-back months of a history field (1 = the month before)")
+
+
+class Cohort(_Strict):
+    enrolments: str = Field(description="enrolled.csv: person_id (as in persons), enrolment_date, scheme, site "
+                            "(relative to the protocol)")
+    eligibility: list[CohortCondition] = Field(
+        default_factory=lambda: [CohortCondition(field="age", op=">=", value=65)],
+        description="The scheme's eligibility rule as conditions checked each month on the history before it, "
+                    "e.g. [{field = 'age', op = '>=', value = 65}, {field = 'emergency_admissions', months = 1, "
+                    "op = '>=', value = 1}, {field = 'practice_code', op = 'in_scheme'}]")
+    controls: Literal["other_practices", "not_yet_enrolled"] = Field(
+        "other_practices", description="Controls from practices where the scheme enrolled nobody, or from the "
+                                       "scheme's practices among people not (yet) enrolled")
+    followup_months: int = Field(12, ge=1, le=36, description="Months of follow-up from the enrolment month")
+    history_months: int = Field(12, ge=1, le=24, description="Months of admissions matched on one by one")
+    lookback_months: int = Field(24, ge=12, le=36, description="Months of history in the totals matched on "
+                                 "(bed days, A&E, older admissions)")
+    outcomes: list[Literal["emergency_admissions", "bed_days", "ae_attendances", "died", "cost"]] = Field(
+        ["emergency_admissions", "bed_days", "ae_attendances", "died", "cost"], description="Outcomes estimated")
+    ratio: int = Field(1, ge=1, le=10, description="Controls per enrolled person in each risk set")
+    replace: bool = Field(False, description="A control may match several enrolled people in one risk set")
+    reuse_controls: bool = Field(True, description="A person may be a control in several risk sets")
+    caliper: float | None = Field(0.2, gt=0, description="Caliper in SDs of the propensity score (omit for none)")
+    risk_reference_date: str | None = Field(None, description="Date the risk model is fitted at (default one year "
+                                            "into the data)")
+    alpha: float = Field(0.05, gt=0, lt=0.5, description="Two-sided test level of the MDE")
+    power: float = Field(0.8, gt=0.5, lt=1, description="Power of the MDE")
+    bootstrap: int = Field(1000, ge=0, description="Bootstrap replicates of matched sets (0: none)")
+    seed: int = Field(2013, ge=0, description="Seed of matching ties and the bootstrap")
+
+    @field_validator("eligibility")
+    @classmethod
+    def _rule(cls, conditions):
+        from joinedup.cohort.eligibility import parse_conditions
+
+        parse_conditions([c.model_dump() for c in conditions])
+        return conditions
+
+
 class Survey(_Strict):
     invitations: str | None = Field(None, description="invitations.csv of the key-informant survey (relative to "
                                     "the protocol); omit all four files to use a simulated panel")
@@ -195,6 +241,8 @@ class Protocol(_Strict):
                                   "(omit the table to skip)")
     economics: Economics | None = Field(None, description="Cost-effectiveness of community MDTs on patient-level "
                                         "data (omit the table to skip)")
+    cohort: Cohort | None = Field(None, description="Person-level evaluation of a scheme that enrols people: "
+                                  "risk-set matching on monthly histories (omit the table to skip)")
     synthesis: Synthesis | None = Field(None, description="Site effects pooled by meta-analysis and related to "
                                         "the sites' schemes (needs [impact]; omit the table to skip)")
     output: Output = Field(default_factory=Output)

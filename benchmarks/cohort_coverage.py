@@ -1,0 +1,121 @@
+"""Null checks of the cohort design over seeds: coverage and false positives of the matched estimate.
+
+For each seed: simulate England (small scale), then
+1. pseudo-enrol the top 2% by risk in half of the areas in two months a year apart, where no scheme runs;
+   match by risk sets (rule: 65+, top 2% by risk) and by the pseudo-index design;
+2. add an admission-triggered scheme with no effect (the null scenario) and match by risk sets;
+3. the same scheme with a programmed -25% effect: coverage of the realised effect.
+Records each estimate, whether its 95% interval holds the truth, and the naive before/after.
+
+    .venv/bin/python benchmarks/cohort_coverage.py --seeds 4 --scale 0.003   # results/cohort_coverage.*
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "src"))
+
+from joinedup.cohort.eligibility import parse_conditions  # noqa: E402
+from joinedup.cohort.estimate import did, naive_before_after  # noqa: E402
+from joinedup.cohort.features import MonthFeatures  # noqa: E402
+from joinedup.cohort.panel import monthly_panel  # noqa: E402
+from joinedup.cohort.pseudo import pseudo_enrol_top_risk, pseudo_index_match  # noqa: E402
+from joinedup.cohort.riskset import RiskSetSpec, risk_set_match  # noqa: E402
+from joinedup.data import open_dataset  # noqa: E402
+from joinedup.economics.risk import risk_model  # noqa: E402
+from joinedup.simulate import simulate  # noqa: E402
+from joinedup.simulate.cohort_scheme import add_triggered_scheme  # noqa: E402
+
+TOP = [{"field": "age", "op": ">=", "value": 65}, {"field": "risk_score", "op": "top_share", "value": 0.02}]
+ADMITTED = [{"field": "age", "op": ">=", "value": 65},
+            {"field": "emergency_admissions", "months": 1, "op": ">=", "value": 1},
+            {"field": "practice_code", "op": "in_scheme"}]
+
+
+def _row(seed, check, design, est, truth, naive=None):
+    return {"seed": seed, "check": check, "design": design, "estimate": est.estimate, "se": est.se,
+            "ci_low": est.ci_low, "ci_high": est.ci_high, "truth": truth, "enrolled": est.enrolled,
+            "covers": bool(est.ci_low <= truth <= est.ci_high),
+            "false_positive": bool(truth == 0 and not (est.ci_low <= 0 <= est.ci_high)),
+            "naive_relative_change": None if naive is None else naive["relative_change"]}
+
+
+def _loaded(folder):
+    ds = open_dataset(folder)
+    panel = monthly_panel(ds)
+    return panel, MonthFeatures(panel, risk_model(ds, "2013-01-01").params)
+
+
+def one_seed(seed: int, scale: float, work: Path) -> list[dict]:
+    base = work / f"s{seed}"
+    simulate(base, scale=scale, seed=seed, years=(2012, 2016))
+    panel, feat = _loaded(base)
+    areas = sorted(panel.persons["area_code"].unique())
+    fake = pseudo_enrol_top_risk(panel, feat, months=[30, 42], areas=areas[: len(areas) // 2])
+    spec = RiskSetSpec(conditions=parse_conditions(TOP))
+    m = risk_set_match(panel, fake, spec, feat)
+    rows = [_row(seed, "top 2% pseudo-enrolled, no scheme", "risk-set", did(m.pairs, "emergency_admissions"), 0.0,
+                 naive_before_after(m.pairs)),
+            _row(seed, "top 2% pseudo-enrolled, no scheme", "pseudo-index",
+                 did(pseudo_index_match(panel, feat, fake, spec).pairs, "emergency_admissions"), 0.0)]
+    for effect in (0.0, -0.25):
+        folder = work / f"s{seed}_{effect}"
+        shutil.copytree(base, folder)
+        enrolled = add_triggered_scheme(folder, trigger="admission", effect=effect, seed=seed + 100)
+        p2, f2 = _loaded(folder)
+        spec2 = RiskSetSpec(conditions=parse_conditions(ADMITTED))
+        m2 = risk_set_match(p2, enrolled, spec2, f2)
+        t = m2.pairs[m2.pairs["treated"] == 1]
+        r, mi = t["row"].to_numpy(), t["month_index"].to_numpy()
+        realised = float((f2.window("emergency_admissions", mi, mi + 12, r)
+                          - feat.window("emergency_admissions", mi, mi + 12, r)).mean())
+        rows.append(_row(seed, f"admission-triggered scheme, effect {effect}", "risk-set",
+                         did(m2.pairs, "emergency_admissions"), realised, naive_before_after(m2.pairs)))
+        shutil.rmtree(folder)
+    shutil.rmtree(base)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=4)
+    ap.add_argument("--first-seed", type=int, default=1)
+    ap.add_argument("--scale", type=float, default=0.003)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "cohort_coverage")
+    args = ap.parse_args()
+    warnings.simplefilter("ignore", RuntimeWarning)
+    t0 = time.perf_counter()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
+            rows += one_seed(seed, args.scale, Path(tmp))
+            print(f"seed {seed} done ({time.perf_counter() - t0:.0f} s)", flush=True)
+    frame = pd.DataFrame(rows)
+    summary = frame.groupby(["check", "design"]).agg(
+        runs=("seed", "size"), mean_estimate=("estimate", "mean"), mean_truth=("truth", "mean"),
+        coverage=("covers", "mean"), false_positive_rate=("false_positive", "mean"),
+        mean_naive_relative_change=("naive_relative_change", "mean")).reset_index()
+    text = (f"Cohort design null checks: {args.seeds} seeds from {args.first_seed}, scale {args.scale}, "
+            f"{time.perf_counter() - t0:.0f} s\n" + summary.to_string(index=False))
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(args.out.with_suffix(".csv"), index=False)
+    args.out.with_suffix(".txt").write_text(text + "\n")
+    args.out.with_suffix(".json").write_text(json.dumps(
+        {"seeds": args.seeds, "first_seed": args.first_seed, "scale": args.scale,
+         "summary": json.loads(summary.to_json(orient="records"))}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
