@@ -79,6 +79,9 @@ def outcome_panel(ds, indicators: pd.DataFrame | None, spec, exclude: tuple[str,
     ``exclude`` overrides the programme's choice of co-intervention programmes to drop;
     ``programme`` (a :class:`joinedup.programme.Programme`) defaults to the built-in Pioneers."""
     programme = _programme(ds, spec, programme)
+    if programme.unit == "practice":  # events by registered practice over list sizes
+        from joinedup.impact.practice_panel import practice_indicator_table
+        indicators = practice_indicator_table(ds, spec.outcome, spec.period)
     have = indicators is not None and ((indicators["indicator"] == spec.outcome)
                                        & (indicators["period"] == spec.period)).any()
     if not have:
@@ -100,7 +103,11 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     ``programme`` (a :class:`joinedup.programme.Programme`; default the built-in Pioneers)."""
     programme = _programme(ds, spec, programme)
     out = ImpactResult(programme=programme)
-    if indicators is None or not ((indicators["indicator"] == spec.outcome)
+    if programme.unit == "practice":
+        from joinedup.impact.practice_panel import practice_truth
+        indicators = None  # outcome_panel builds the practice table
+        truth = practice_truth(truth, ds)
+    elif indicators is None or not ((indicators["indicator"] == spec.outcome)
                                   & (indicators["period"] == spec.period)).any():
         from joinedup.indicators import compute_indicators
         indicators = compute_indicators(ds, [spec.outcome], [spec.period])
@@ -116,7 +123,11 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     out.notes.append(f"{treated['site'].nunique()} {programme.name} sites ({treated['area_code'].nunique()} {unit}s) "
                      f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison {unit}s"
                      + (f"; {unit}s also in {excluded} are left out." if excluded else "."))
-    covs = area_covariates(ds, panel)
+    if programme.unit == "practice":
+        from joinedup.impact.practice_panel import practice_covariates
+        covs = practice_covariates(ds, panel)
+    else:
+        covs = area_covariates(ds, panel)
     if spec.matched_controls:
         matching = match_areas(covs, "treated", COVARIATES, n_controls=spec.matched_controls)
         balance = matching.balance()
