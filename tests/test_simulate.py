@@ -147,7 +147,7 @@ def test_truth_json_is_complete(main):
     assert truth["seed"] == 2013 and truth["scale"] == 0.005 and truth["years"] == [2010, 2019]
     assert truth["scenario"]["pioneer_effect"] == {"1": -0.04, "2": -0.03}
     effects = {e["name"]: e for e in truth["effects"]}
-    assert set(effects) == {"pioneer_wave_1", "pioneer_wave_2", "vanguard", "mdt", "mdt_utility"}
+    assert set(effects) == {"pioneer_wave_1", "pioneer_wave_2", "vanguard", "practice_programme", "mdt", "mdt_utility"}
     assert effects["mdt_utility"]["absolute_change"] == truth["mdt"]["effect_utility"] == 0.02
     assert effects["pioneer_wave_1"]["relative_change"] == -0.04
     assert effects["pioneer_wave_1"]["log_rate_ratio"] == pytest.approx(-0.040822, abs=1e-6)

@@ -42,7 +42,8 @@ def test_regression_to_the_mean_without_any_intervention(null):
 def test_null_scenario_truth_has_zero_effects(null):
     truth = json.loads((null / "truth.json").read_text())
     assert {e["name"]: e.get("relative_change", e.get("absolute_change")) for e in truth["effects"]} == {
-        "pioneer_wave_1": 0.0, "pioneer_wave_2": 0.0, "vanguard": 0.0, "mdt": 0.0, "mdt_utility": 0.0}
+        "pioneer_wave_1": 0.0, "pioneer_wave_2": 0.0, "vanguard": 0.0, "practice_programme": 0.0, "mdt": 0.0,
+        "mdt_utility": 0.0}
 
 
 def _pioneer_ratio(folder) -> float:

@@ -55,7 +55,7 @@ def sql(folder: Path, query: str) -> list[tuple]:
     for table in ("persons", "admissions", "ae_attendances", "social_care_services"):
         names[table] = f"read_parquet('{folder}/{table}/*.parquet')"
     for table in ("areas", "population", "practices", "programmes", "schemes", "mdt_enrolments",
-                  "eq5d_responses", "unit_costs", "delayed_transfers"):
+                  "eq5d_responses", "unit_costs", "delayed_transfers", "practice_population"):
         names[table] = f"read_parquet('{folder}/{table}.parquet')"
     with duckdb.connect() as con:
         return con.execute(query.format(**names)).fetchall()

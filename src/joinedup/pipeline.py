@@ -199,12 +199,13 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
 
     spec = protocol.indicators
     ids = None if spec.ids == "all" else spec.ids
-    table = compute_indicators(ds, ids, spec.periods)
+    from joinedup.programme import programme_of
+    programme = programme_of(protocol, ds)
+    table = compute_indicators(ds, ids, spec.periods, programme=programme)
     controlled = write_table(table, out_dir, "indicators", ["numerator", "denominator"],
                              national=(table["level"] == "england").to_numpy(),
                              disclosure_control=protocol.output.disclosure_control)
-    prog = ds.execute(ds.table("programmes"))
-    site_areas = prog.loc[prog["programme"] == "pioneer", ["site", "area_code"]].drop_duplicates()
+    site_areas = programme.sites[["site", "area_code"]].drop_duplicates()
     write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
@@ -223,7 +224,8 @@ def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, locatio
     from joinedup.report.impact_section import impact_section
 
     truth = load_truth(location) if "://" not in location else None
-    result = run_impact(ds, indicator_table, protocol.impact, truth)
+    from joinedup.programme import programme_of
+    result = run_impact(ds, indicator_table, protocol.impact, truth, programme_of(protocol, ds))
     for name, frame in result.tables.items():
         write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
     return impact_section(result, protocol.impact)
@@ -285,7 +287,9 @@ def _synthesis_step(ds, indicator_table, protocol: Protocol, out_dir: Path, loca
 
     spec = protocol.synthesis
     truth = load_truth(location) if "://" not in location else None
-    panel = outcome_panel(ds, indicator_table, protocol.impact)
+    from joinedup.programme import programme_of
+    programme = programme_of(protocol, ds)
+    panel = outcome_panel(ds, indicator_table, protocol.impact, programme=programme)
     schemes = ds.execute(ds.table("schemes"))
     result = synthesise_sites(panel, schemes, truth, spec.method, spec.knha, B=spec.placebo_draws, seed=spec.seed)
     tables = {"synthesis_sites": result.sites, "synthesis_pooled": _pooled_table(result.meta)}
@@ -295,7 +299,7 @@ def _synthesis_step(ds, indicator_table, protocol: Protocol, out_dir: Path, loca
             r2=result.regression.r2)
     for name, frame in tables.items():
         write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
-    return synthesis_section(result, tables, protocol.impact)
+    return synthesis_section(result, tables, protocol.impact, programme)
 
 
 def _pooled_table(meta):

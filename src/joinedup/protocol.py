@@ -80,14 +80,26 @@ class Indicators(_Strict):
         return headline
 
 
+class ProgrammeSpec(_Strict):
+    name: str = Field(description="Name of the programme, used in the report's wording")
+    sites: str = Field(description="Sites file (CSV, relative to the protocol): columns site, unit_code, "
+                       "start_date[, wave]; see docs/programme.md")
+    unit: Literal["area", "practice"] = Field("area", description="Unit of the sites: 'area' (local authority "
+                                              "of residence) or 'practice' (registered GP practice)")
+    exclude: list[str] = Field([], description="Files of units in other programmes (same columns), kept out of "
+                               "the comparisons; the first is the four-group design's other programme")
+
+
 class Impact(_Strict):
     outcome: str = Field("emergency_admissions",
                          description="Indicator id compared between programme and comparison areas (a rate)")
     period: Period = Field("quarter", description="Period of the area x period panel")
     scale: Literal["rate", "log"] = Field("log", description="Outcome scale: the rate or its log "
                                           "(effects then read as percentage change)")
-    programme: Literal["pioneer"] = Field("pioneer", description="Programme whose areas are treated")
-    exclude_vanguards: bool = Field(True, description="Drop Vanguard areas (a co-intervention) from the comparison areas")
+    programme: Literal["pioneer"] = Field("pioneer", description="Built-in programme whose areas are treated "
+                                          "(used only without [programme])")
+    exclude_vanguards: bool = Field(True, description="Drop Vanguard areas (a co-intervention) from the comparison "
+                                    "areas (built-in programme only; with [programme] its exclude files decide)")
     matched_controls: int | None = Field(None, ge=1, description="Comparison areas matched to each treated area on "
                                          "baseline deprivation, age structure, outcome level and trend "
                                          "(omit to keep every eligible area)")
@@ -235,6 +247,8 @@ class Output(_Strict):
 class Protocol(_Strict):
     evaluation: Evaluation
     data: Data = Field(default_factory=Data)
+    programme: ProgrammeSpec | None = Field(None, description="The programme from files (omit the table for "
+                                            "the built-in Pioneers, Vanguards excluded)")
     indicators: Indicators | None = Field(None, description="Compute indicators (omit the table to skip)")
     impact: Impact | None = Field(None, description="Compare programme areas with comparison areas (omit the table to skip)")
     survey: Survey | None = Field(None, description="Key-informant survey analysis and the typology of sites "

@@ -47,6 +47,7 @@ class ImpactResult:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    programme: object = None  # the joinedup.programme.Programme evaluated: its name and unit for the report
 
 
 def _pct(value: float, scale: str, baseline: float) -> float:
@@ -64,42 +65,69 @@ def _row(design, estimator, estimand, est, se, lo, hi, p, scale, baseline, n_t, 
     return row
 
 
-def outcome_panel(ds, indicators: pd.DataFrame | None, spec, exclude: tuple[str, ...] | None = None) -> pd.DataFrame:
+def _programme(ds, spec, programme):
+    """The programme evaluated: the one given, else the built-in Pioneers (Vanguards per the protocol)."""
+    if programme is not None:
+        return programme
+    from joinedup.programme import builtin_programme
+    return builtin_programme(ds.execute(ds.table("programmes")), spec.exclude_vanguards)
+
+
+def outcome_panel(ds, indicators: pd.DataFrame | None, spec, exclude: tuple[str, ...] | None = None,
+                  programme=None) -> pd.DataFrame:
     """The area x period panel of the protocol's outcome (computed here if the table lacks it).
-    ``exclude`` overrides the protocol's choice of co-intervention programmes to drop."""
+    ``exclude`` overrides the programme's choice of co-intervention programmes to drop;
+    ``programme`` (a :class:`joinedup.programme.Programme`) defaults to the built-in Pioneers."""
+    programme = _programme(ds, spec, programme)
+    if programme.unit == "practice":  # events by registered practice over list sizes
+        from joinedup.impact.practice_panel import practice_indicator_table
+        indicators = practice_indicator_table(ds, spec.outcome, spec.period)
     have = indicators is not None and ((indicators["indicator"] == spec.outcome)
                                        & (indicators["period"] == spec.period)).any()
     if not have:
         from joinedup.indicators import compute_indicators
         indicators = compute_indicators(ds, [spec.outcome], [spec.period])
     if exclude is None:
-        exclude = ("vanguard",) if spec.exclude_vanguards else ()
+        exclude = programme.exclude
     with warnings.catch_warnings():  # dropped areas are reported in the result's notes instead
         warnings.simplefilter("ignore", UserWarning)
-        panel = area_panel(indicators, ds, spec.outcome, spec.period, programme=spec.programme,
+        panel = area_panel(indicators, programme.table, spec.outcome, spec.period, programme=programme.key,
                            exclude=exclude, scale=spec.scale, zeros="drop_area")
     # A programme area starting after the data is neither treated nor a fair comparison.
     return panel[~panel["programme_area"] | panel["treated"]]
 
 
-def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = None) -> ImpactResult:
-    """Run every design the protocol's ``[impact]`` section asks for (see the module docstring)."""
-    out = ImpactResult()
-    if indicators is None or not ((indicators["indicator"] == spec.outcome)
+def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = None,
+               programme=None) -> ImpactResult:
+    """Run every design the protocol's ``[impact]`` section asks for (see the module docstring) on
+    ``programme`` (a :class:`joinedup.programme.Programme`; default the built-in Pioneers)."""
+    programme = _programme(ds, spec, programme)
+    out = ImpactResult(programme=programme)
+    if programme.unit == "practice":
+        from joinedup.impact.practice_panel import practice_truth
+        indicators = None  # outcome_panel builds the practice table
+        truth = practice_truth(truth, ds)
+    elif indicators is None or not ((indicators["indicator"] == spec.outcome)
                                   & (indicators["period"] == spec.period)).any():
         from joinedup.indicators import compute_indicators
         indicators = compute_indicators(ds, [spec.outcome], [spec.period])
-    four = four_groups(ds, indicators, spec, truth) if spec.four_groups else []
-    panel = outcome_panel(ds, indicators, spec)
+    four = four_groups(ds, indicators, spec, truth, programme, out) if spec.four_groups else []
+    panel = outcome_panel(ds, indicators, spec, programme=programme)
     dropped = panel.attrs.get("dropped_areas") or []
     if dropped:
         out.notes.append(f"{len(dropped)} area(s) with a period without events were dropped on the log scale: "
                          + ", ".join(map(str, dropped)))
     treated = panel[panel["treated"]]
-    out.notes.append(f"{treated['site'].nunique()} Pioneer sites ({treated['area_code'].nunique()} areas) "
-                     f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison areas"
-                     + ("; Pioneer areas that are also Vanguard areas are left out." if spec.exclude_vanguards else "."))
-    covs = area_covariates(ds, panel)
+    unit = programme.unit_word
+    excluded = " and ".join(programme.exclude_names.get(e, e) for e in programme.exclude)
+    out.notes.append(f"{treated['site'].nunique()} {programme.name} sites ({treated['area_code'].nunique()} {unit}s) "
+                     f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison {unit}s"
+                     + (f"; {unit}s also in {excluded} are left out." if excluded else "."))
+    if programme.unit == "practice":
+        from joinedup.impact.practice_panel import practice_covariates
+        covs = practice_covariates(ds, panel)
+    else:
+        covs = area_covariates(ds, panel)
     if spec.matched_controls:
         matching = match_areas(covs, "treated", COVARIATES, n_controls=spec.matched_controls)
         balance = matching.balance()
@@ -181,14 +209,20 @@ def staggered_did(panel, spec, truth, out) -> list[dict]:
     return rows
 
 
-def four_groups(ds, indicators, spec, truth) -> list[dict]:
-    """Pioneer only, Vanguard only and both, each against areas in neither programme (every area kept)."""
+def four_groups(ds, indicators, spec, truth, programme=None, out=None) -> list[dict]:
+    """The programme only, the other programme (the first exclusion) only and both, each against
+    units in neither programme (every unit kept)."""
     from joinedup.impact.four_groups import four_group_did, group_and_post
 
-    panel = outcome_panel(ds, indicators, spec, exclude=())
-    programmes = ds.execute(ds.table("programmes"))
-    result = four_group_did(panel, programmes)
-    group, post = group_and_post(panel, programmes)
+    programme = _programme(ds, spec, programme)
+    if programme.other is None:
+        if out is not None:
+            out.notes.append("The four-group design needs a second programme (an exclude file): not run.")
+        return []
+    panel = outcome_panel(ds, indicators, spec, exclude=(), programme=programme)
+    programmes = programme.table
+    result = four_group_did(panel, programmes, programme=programme.key, other=programme.other)
+    group, post = group_and_post(panel, programmes, programme.key, programme.other)
     base = float(panel.loc[group == "neither", "y"].mean())
     rows = []
     for r in result.itertuples():

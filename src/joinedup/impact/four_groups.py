@@ -32,13 +32,20 @@ def _first_start(programmes: pd.DataFrame, programme: str) -> pd.Series:
     return pd.to_datetime(rows["start_date"]).groupby(rows["area_code"]).min()
 
 
-def group_and_post(panel: pd.DataFrame, programmes: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
-    """Each row's programme group (``GROUPS`` or "neither") and whether it is after the group's start."""
-    pioneer, vanguard = _first_start(programmes, "pioneer"), _first_start(programmes, "vanguard")
+def _groups(programme: str, other: str) -> tuple[str, str, str]:
+    """The three programme groups' names: ``GROUPS`` for the Pioneers and Vanguards."""
+    return (f"{programme}_only", f"{other}_only", "both")
+
+
+def group_and_post(panel: pd.DataFrame, programmes: pd.DataFrame, programme: str = "pioneer",
+                   other: str = "vanguard") -> tuple[np.ndarray, pd.Series]:
+    """Each row's programme group (``GROUPS`` or "neither") and whether it is after the group's start.
+    ``programme`` and ``other`` name the two programmes in the ``programme`` column."""
+    pioneer, vanguard = _first_start(programmes, programme), _first_start(programmes, other)
     code = panel["area_code"]
     p_start, v_start = code.map(pioneer), code.map(vanguard)
     in_p, in_v = p_start.notna(), v_start.notna()
-    group = np.select([in_p & ~in_v, ~in_p & in_v, in_p & in_v], list(GROUPS), "neither")
+    group = np.select([in_p & ~in_v, ~in_p & in_v, in_p & in_v], list(_groups(programme, other)), "neither")
     start = pd.concat([p_start, v_start], axis=1).min(axis=1)
     # the period containing the start is the first treated one: its end is after the start
     period_len = panel.groupby("t")["period_start"].first().sort_index().diff().median()
@@ -47,7 +54,7 @@ def group_and_post(panel: pd.DataFrame, programmes: pd.DataFrame) -> tuple[np.nd
 
 
 def four_group_did(panel: pd.DataFrame, programmes: pd.DataFrame, y: str = "y", weights: str | None = "weight",
-                   alpha: float = 0.05) -> pd.DataFrame:
+                   alpha: float = 0.05, programme: str = "pioneer", other: str = "vanguard") -> pd.DataFrame:
     """One effect per programme group against areas in neither (see the module docstring).
 
     ``panel``: an area panel with every area kept (``area_panel(..., exclude=())``): columns
@@ -59,12 +66,13 @@ def four_group_did(panel: pd.DataFrame, programmes: pd.DataFrame, y: str = "y", 
     if need:
         raise ValueError(f"the panel lacks column(s) {need} (it has: {list(panel.columns)})")
     data = panel.copy()
-    group, post = group_and_post(data, programmes)
-    for g in GROUPS:
+    group, post = group_and_post(data, programmes, programme, other)
+    groups = _groups(programme, other)
+    for g in groups:
         data[f"{g}_post"] = ((group == g) & post).astype(float)
     if not (group == "neither").any():
         raise ValueError("no areas in neither programme to compare with")
-    present = [g for g in GROUPS if data[f"{g}_post"].any()]
+    present = [g for g in groups if data[f"{g}_post"].any()]
     if not present:
         raise ValueError("no area of any programme group is observed after its start")
     design = Design.build(data, y, [f"{g}_post" for g in present], "area_code", "t", weights)

@@ -47,7 +47,7 @@ def _area_effects(truth: dict) -> dict[str, list[tuple[pd.Timestamp, float, floa
     out: dict[str, list] = {}
     for effect in truth.get("effects", []):
         name = str(effect.get("name", ""))
-        if not (name.startswith("pioneer") or name == "vanguard"):
+        if not (name.startswith("pioneer") or name in ("vanguard", "practice_programme")):
             continue  # MDT effects act on patients; the utility effect is not on admissions
         change, ramp = float(effect["relative_change"]), float(effect.get("ramp_months", 0))
         if name.startswith("pioneer"):
@@ -56,7 +56,7 @@ def _area_effects(truth: dict) -> dict[str, list[tuple[pd.Timestamp, float, floa
                 raise ValueError(f"truth.json: {name} has sites starting on different days {starts}")
             for area in effect.get("areas", []):
                 out.setdefault(area, []).append((pd.Timestamp(starts[0]), change, ramp))
-        elif name == "vanguard":
+        elif name in ("vanguard", "practice_programme"):  # start dates by area (practice) code
             for area, start in effect.get("start_dates", {}).items():
                 out.setdefault(area, []).append((pd.Timestamp(start), change, ramp))
     return out

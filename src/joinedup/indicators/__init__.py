@@ -25,9 +25,10 @@ COLUMNS = ["indicator", "period", "level", "unit", "unit_name", "area_code", "pe
 
 def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
                        periods: Sequence[Period] = ("quarter",),
-                       progress: Callable[[str], None] | None = None) -> pd.DataFrame:
+                       progress: Callable[[str], None] | None = None, programme=None) -> pd.DataFrame:
     """The long tidy table of every indicator for every reporting unit and period (no disclosure
-    control yet: apply it where the table leaves the program, :func:`joinedup.outputs.write_table`)."""
+    control yet: apply it where the table leaves the program, :func:`joinedup.outputs.write_table`).
+    Site levels follow ``programme`` (default: the built-in Pioneers)."""
     from joinedup.indicators.compute import monthly_counts, period_counts, reporting_units
     from joinedup.indicators.methods import indicator_values
 
@@ -37,7 +38,7 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
         raise ValueError(f"unknown indicator id(s) {unknown}; known: {', '.join(CATALOGUE)}")
     for period in periods:
         check_option("period", period)
-    units = reporting_units(ds)
+    units = reporting_units(ds, programme)
     cache: dict = {}  # population and time span, queried once for the whole catalogue
     parts = []
     for iid in ids:

@@ -37,18 +37,28 @@ def period_end(starts: pd.Series, period: str) -> pd.Series:
     return pd.to_datetime(starts) + pd.DateOffset(months=months) - pd.Timedelta(days=1)
 
 
-def reporting_units(ds: Dataset) -> pd.DataFrame:
-    """Which reporting units each area belongs to: ``area_code, level, unit, unit_name``."""
+def reporting_units(ds: Dataset, programme=None) -> pd.DataFrame:
+    """Which reporting units each area belongs to: ``area_code, level, unit, unit_name``.
+
+    The site levels (codes ``pioneer_site``, ``pioneer_wave``, ``programme``, kept for the readers of
+    the table) follow ``programme`` (a :class:`joinedup.programme.Programme`, default the built-in
+    Pioneers); a practice-level programme's sites are not sums of areas, so it adds no site levels."""
     areas = ds.execute(ds.table("areas").select("area_code", "area_name"))
-    prog = ds.execute(ds.table("programmes").filter(ibis._.programme == "pioneer").select("site", "area_code", "wave"))
+    if programme is None:
+        prog = ds.execute(ds.table("programmes").filter(ibis._.programme == "pioneer").select("site", "area_code", "wave"))
+        wave_word, all_word = "Pioneer wave ", "All Pioneers"
+    else:
+        prog = programme.sites[["site", "area_code", "wave"]] if programme.unit == "area" else \
+            pd.DataFrame(columns=["site", "area_code", "wave"])
+        wave_word, all_word = f"{programme.name} wave ", f"All {programme.name}"
     rows = [areas.assign(level="area", unit=areas.area_code, unit_name=areas.area_name)]
     rows.append(prog.assign(level="pioneer_site", unit=prog.site, unit_name=prog.site))
     waves = prog.drop_duplicates("area_code")
     rows.append(waves.assign(level="pioneer_wave", unit="wave_" + waves.wave.astype(str),
-                             unit_name="Pioneer wave " + waves.wave.astype(str)))
+                             unit_name=wave_word + waves.wave.astype(str)))
     pioneer = areas.area_code.isin(prog.area_code)
     rows.append(areas.assign(level="programme", unit=np.where(pioneer, "pioneers", "rest_of_england"),
-                             unit_name=np.where(pioneer, "All Pioneers", "Rest of England")))
+                             unit_name=np.where(pioneer, all_word, "Rest of England")))
     rows.append(areas.assign(level="england", unit="england", unit_name="England"))
     cols = ["area_code", "level", "unit", "unit_name"]
     return pd.concat([r[cols] for r in rows], ignore_index=True).sort_values(cols).reset_index(drop=True)

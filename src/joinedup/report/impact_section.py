@@ -41,7 +41,7 @@ def _estimates_table(est: pd.DataFrame, scale: str) -> str:
     return table_html(shown, f"Estimated effect of the programme on the outcome ({scale} scale)")
 
 
-def _sites_table(sites: pd.DataFrame) -> str:
+def _sites_table(sites: pd.DataFrame, name: str = "Pioneer") -> str:
     shown = pd.DataFrame({
         "Site": sites["site"], "Wave": sites["wave"], "Effect": sites["att"].map(_num),
         "% change": sites["pct_change"].map(lambda v: _num(v, 1)),
@@ -52,10 +52,10 @@ def _sites_table(sites: pd.DataFrame) -> str:
     })
     if sites["programmed"].notna().any():
         shown["Programmed effect"] = sites["programmed"].map(_num)
-    return table_html(shown, "Synthetic control for each Pioneer site, with placebo-in-space inference")
+    return table_html(shown, f"Synthetic control for each {name} site, with placebo-in-space inference")
 
 
-def _gap_figure(gaps: pd.DataFrame, outcome_title: str) -> Figure:
+def _gap_figure(gaps: pd.DataFrame, outcome_title: str, name: str = "Pioneer") -> Figure:
     data = gaps[["site", "time", "gap", "post"]].copy()
     chart = alt.Chart(data).mark_line().encode(
         x=alt.X("time:Q", title="Period"), y=alt.Y("gap:Q", title="Site minus synthetic"),
@@ -63,10 +63,10 @@ def _gap_figure(gaps: pd.DataFrame, outcome_title: str) -> Figure:
     ).properties(width=150, height=90).facet(facet=alt.Facet("site:N", title=None), columns=4)
     post = data[data["post"]]
     means = post.groupby("site")["gap"].mean()
-    alt_text = (f"Gap between each Pioneer site's {outcome_title.lower()} and its synthetic control, by "
+    alt_text = (f"Gap between each {name} site's {outcome_title.lower()} and its synthetic control, by "
                 f"period, {len(means)} sites. Mean gap after the start ranges from {means.min():.3f} "
                 f"({means.idxmin()}) to {means.max():.3f} ({means.idxmax()}).")
-    return Figure.from_chart("impact-synth-gaps", "Synthetic control gaps by Pioneer site", alt_text,
+    return Figure.from_chart("impact-synth-gaps", f"Synthetic control gaps by {name} site", alt_text,
                              chart, data, width=None, height=None)
 
 
@@ -74,22 +74,28 @@ def impact_section(result, spec) -> ReportSection:
     """Build the section from :func:`joinedup.impact.evaluate.run_impact`'s result."""
     title = CATALOGUE[spec.outcome].title
     est = result.tables["impact_estimates"]
+    prog = getattr(result, "programme", None)
+    name = "Pioneer" if prog is None or prog.key == "pioneer" else prog.name
+    unit = "area" if prog is None else prog.unit_word
+    excluded = ("Vanguard" if prog is None or prog.key == "pioneer" else
+                " and ".join(prog.exclude_names.get(e, e) for e in prog.exclude))
+    excluded = excluded if (prog.exclude if prog is not None else spec.exclude_vanguards) else ""
     parts = [
         f"<p>Outcome: <strong>{html.escape(title)}</strong> by {spec.period.replace('_', ' ')}, on the "
         f"{'log-rate' if spec.scale == 'log' else 'rate'} scale (effects also shown as percentage change). "
-        f"Treated: Pioneer areas from the period containing their start date. Comparison: areas in neither "
-        f"programme{' (Vanguard areas excluded)' if spec.exclude_vanguards else ''}"
-        f"{f', {spec.matched_controls} matched to each Pioneer area' if spec.matched_controls else ''}. "
+        f"Treated: {html.escape(name)} {unit}s from the period containing their start date. Comparison: "
+        f"{unit}s in neither programme{f' ({html.escape(excluded)} {unit}s excluded)' if excluded else ''}"
+        f"{f', {spec.matched_controls} matched to each {html.escape(name)} {unit}' if spec.matched_controls else ''}. "
         f"Bootstrap and placebo draws are seeded ({spec.seed}).</p>",
     ]
     parts += [f"<p>{html.escape(note)}</p>" for note in result.notes]
     parts.append(_estimates_table(est, spec.scale))
     if "impact_synth_sites" in result.tables:
-        parts.append(_sites_table(result.tables["impact_synth_sites"]))
+        parts.append(_sites_table(result.tables["impact_synth_sites"], name))
     balance = result.tables["impact_balance"]
-    parts.append(table_html(balance, "Balance of Pioneer and comparison areas at baseline"))
+    parts.append(table_html(balance, f"Balance of {name} and comparison {unit}s at baseline"))
     figures = list(result.figures)
     if "impact_synth_gaps" in result.tables:
-        figures.append(_gap_figure(result.tables["impact_synth_gaps"], title))
-    return ReportSection("impact", "Impact: Pioneer areas against comparison areas", "\n".join(parts),
+        figures.append(_gap_figure(result.tables["impact_synth_gaps"], title, name))
+    return ReportSection("impact", f"Impact: {name} {unit}s against comparison {unit}s", "\n".join(parts),
                          tuple(figures))

@@ -15,13 +15,16 @@ from joinedup.report.html import ReportSection, table_html
 from joinedup.report.summary import direction
 
 
-def synthesis_section(result, tables: dict, impact_spec) -> ReportSection:
+def synthesis_section(result, tables: dict, impact_spec, programme=None) -> ReportSection:
+    """The section; ``programme`` (a :class:`joinedup.programme.Programme`) names the sites."""
+    name = "Pioneer" if programme is None or programme.key == "pioneer" else html.escape(programme.name)
+    unit = "area" if programme is None else programme.unit_word
     m = result.meta
     pct = [100 * np.expm1(v) for v in (m.estimate, m.ci_lower, m.ci_upper)]
     words = direction(m.estimate, m.ci_lower, m.ci_upper, "emergency admissions")
-    body = [f"<p>Each Pioneer site's effect on {html.escape(impact_spec.outcome.replace('_', ' '))} "
-            f"(log rate; TWFE DiD against areas in no programme, variance from placebo groups of comparison "
-            f"areas), pooled by random-effects meta-analysis ({m.method}"
+    body = [f"<p>Each {name} site's effect on {html.escape(impact_spec.outcome.replace('_', ' '))} "
+            f"(log rate; TWFE DiD against {unit}s in no programme, variance from placebo groups of comparison "
+            f"{unit}s), pooled by random-effects meta-analysis ({m.method}"
             f"{', Knapp-Hartung' if m.knha else ''}). Across {m.k} sites the programme {words}: "
             f"{pct[0]:+.1f}% (95% CI {pct[1]:+.1f}% to {pct[2]:+.1f}%); between-site variance tau² {m.tau2:.4f}, "
             f"I² {m.i2:.1f}%, Q({m.k - 1}) = {m.q:.2f} (p = {m.q_p:.3f}); prediction interval for a new site "

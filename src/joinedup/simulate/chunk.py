@@ -26,6 +26,7 @@ from joinedup.simulate.activity import build_spells
 from joinedup.simulate.ae import build_attendances
 from joinedup.simulate.casemix import person_comorbidities
 from joinedup.simulate.emergency import DAYS_PER_MONTH, index_emergencies, programme_multiplier
+from joinedup.simulate.practice_programme import practice_multiplier, practice_starts
 from joinedup.simulate.geography import World
 from joinedup.simulate.mdt import apply_effect, enrol, enrolment_multiplier
 from joinedup.simulate.population import population_counts, simulate_people
@@ -59,13 +60,17 @@ def simulate_chunk(world: World, area_index: int, part: int) -> ChunkResult:
     area, period, scenario = world.areas[area_index], world.period, world.scenario
     rng = streams(world.seed, area_index, part)
     people = simulate_people(world, area, part, rng["people"])
-    who, when = index_emergencies(people, area, period, scenario, rng["emergency"], rng["thin_programme"])
+    p_start = practice_starts(world.seed, area, period.first_year, period.last_year, scenario)
+    who, when = index_emergencies(people, area, period, scenario, rng["emergency"], rng["thin_programme"],
+                                  p_start)
     enrolments = enrol(people, area, part, period, who, when, rng["mdt"])
     effect = scenario.mdt_effect_admissions
     who, when = apply_effect(enrolments, people.n, who, when, effect, period, rng["mdt_extra"], rng["thin_mdt"])
     everyone = np.arange(people.n)
     death_mult = (programme_multiplier(people.death, area.pioneer_wave, area.pioneer_start, area.vanguard_start,
                                        scenario, scenario.ramp_months * DAYS_PER_MONTH)
+                  * practice_multiplier(people.death, p_start[people.practice], scenario.practice_effect,
+                                        scenario.ramp_months * DAYS_PER_MONTH)
                   * enrolment_multiplier(enrolments, people.n, everyone, people.death, effect, period))
     spells = build_spells(people, period, who, when, death_mult, rng["spells"])
     services = build_services(people, spells, period, rng["social_care"])

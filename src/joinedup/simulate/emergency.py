@@ -71,13 +71,23 @@ def emergency_profile(period: Period) -> np.ndarray:
 
 
 def index_emergencies(people: People, area: AreaPlan, period: Period, scenario: Scenario,
-                      rng: np.random.Generator, thin_rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Index emergency admissions (person, day) after the programme effects, sorted by person, day."""
+                      rng: np.random.Generator, thin_rng: np.random.Generator,
+                      practice_start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Index emergency admissions (person, day) after the programme effects, sorted by person, day.
+    ``practice_start``: start day of each of the area's practices in a practice-level programme (-1: none)."""
+    from joinedup.simulate.practice_programme import practice_multiplier
+
     bound = area_multiplier_bound(area, scenario)
+    in_practice_programme = practice_start is not None and (practice_start >= 0).any()
+    if in_practice_programme:
+        bound *= max(1.0, 1.0 + scenario.practice_effect)
     rate = emergency_rates(people, area, period) * bound
     who, when = yearly_events(rate, people.exposure(period), emergency_profile(period), rng)
     keep_u = thin_rng.random(len(who))  # drawn for every candidate: common random numbers
     mult = programme_multiplier(when, area.pioneer_wave, area.pioneer_start, area.vanguard_start, scenario,
                                 scenario.ramp_months * DAYS_PER_MONTH)
+    if in_practice_programme:
+        mult = mult * practice_multiplier(when, practice_start[people.practice[who]], scenario.practice_effect,
+                                          scenario.ramp_months * DAYS_PER_MONTH)
     keep = keep_u < mult / bound
     return who[keep], when[keep]

@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from joinedup.data import codes
 from joinedup.data.tables import TABLES
+from joinedup.simulate.practice_population import practice_population_table
 from joinedup.simulate.chunk import ChunkResult, simulate_chunk
 from joinedup.simulate.costs import unit_costs_table
 from joinedup.simulate.dates import Period
@@ -112,6 +113,7 @@ def simulate(out_dir: str | Path, scale: float = 0.02, seed: int = 2013, years: 
         **{name: _concat(name, parts) for name, parts in small_parts.items()},
         "unit_costs": unit_costs_table(sc.mdt_cost_per_patient_year),
         "delayed_transfers": delayed_transfers_table(world.seed, [a.code for a in world.areas], adults, period),
+        "practice_population": practice_population_table(out / "persons", (first, last)),
     }
     for name, table in small.items():
         write_table(out / f"{name}.parquet", table)

@@ -37,6 +37,9 @@ class Scenario(BaseModel):
     # Absolute change of EQ-5D-5L utility of enrolled patients at follow-up (not a rate: no -1 bound).
     mdt_effect_utility: float = Field(default=0.02, ge=-0.5, le=0.5)
     mdt_cost_per_patient_year: float = Field(default=950.0, ge=0)
+    # A practice-level programme (joinedup.simulate.practice_programme): off in the named scenarios.
+    practice_effect: float = 0.0
+    practice_share: float = Field(default=0.25, ge=0, le=1)
 
     @field_validator("pioneer_effect")
     @classmethod
@@ -47,7 +50,7 @@ class Scenario(BaseModel):
             _check_effect(f"pioneer_effect[{wave}]", effect)
         return {1: value.get(1, 0.0), 2: value.get(2, 0.0)}
 
-    @field_validator("vanguard_effect", "mdt_effect_admissions")
+    @field_validator("vanguard_effect", "mdt_effect_admissions", "practice_effect")
     @classmethod
     def _check_effect_field(cls, value: float, info) -> float:
         return _check_effect(info.field_name, value)

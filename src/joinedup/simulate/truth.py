@@ -103,6 +103,14 @@ def build_truth(world: World, rows: dict[str, int], enrolled: dict[int, np.ndarr
     effects.append(_effect("vanguard", sc.vanguard_effect,
                            "all residents of areas with a Vanguard, from the area's first Vanguard start "
                            "(start_dates are by area code)", v_starts, sc.ramp_months, vanguard))
+    from joinedup.simulate.practice_programme import practice_programme_table
+    p_sites = practice_programme_table(world)
+    effects.append(_effect("practice_programme", sc.practice_effect,
+                           "registered patients of the practices in the practice-level programme (areas in neither "
+                           "area programme), from the practice's start date (start_dates are by practice code)",
+                           dict(zip(p_sites["unit_code"], p_sites["start_date"])), sc.ramp_months,
+                           sorted(p_sites["unit_code"])))
+    effects[-1]["sites"] = {s: sorted(g["unit_code"]) for s, g in p_sites.groupby("site")}
     mdt = _effect("mdt", sc.mdt_effect_admissions,
                   "patients enrolled in MDT case management, from enrolment_date to end_date (or the end of "
                   "the period); no ramp", {}, 0, sorted({a.code for a in world.areas if a.mdt_site}))
