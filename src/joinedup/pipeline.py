@@ -125,10 +125,13 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             seeds["economics"] = protocol.economics.seed
 
     with timer.step("report"):
-        from joinedup.report.summary import read_tables, summary_section
+        from joinedup.report.key_messages import key_messages_section
+        from joinedup.report.summary import DEFAULT_OUTCOME, read_tables, summary_section
 
         # written from the controlled tables on disk, so the text's numbers are the tables' numbers
-        sections.insert(0, summary_section(read_tables(out_dir / "tables")))
+        written = read_tables(out_dir / "tables")
+        outcome = protocol.impact.outcome if protocol.impact is not None else DEFAULT_OUTCOME
+        sections[:0] = [key_messages_section(written, outcome), summary_section(written, outcome)]
         for section in sections:
             for figure in section.figures:
                 figure.write(out_dir / "figures")
