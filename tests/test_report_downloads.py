@@ -17,7 +17,7 @@ def test_workbook_has_contents_and_one_sheet_per_table(tmp_path, monkeypatch):
     path = write_workbook(tmp_path / "tables", tmp_path / "tables.xlsx", {"small_counts": "People by area"})
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "Contents" and len(wb.sheetnames) == 4
-    assert len(set(n.lower() for n in wb.sheetnames)) == 4 and all(len(n) <= 31 for n in wb.sheetnames)
+    assert len({n.lower() for n in wb.sheetnames}) == 4 and all(len(n) <= 31 for n in wb.sheetnames)
     rows = list(wb["Contents"].iter_rows(values_only=True))
     assert rows[0] == ("Sheet", "Table", "Caption", "Source", "Rows", "Note")
     by_table = {r[1]: r for r in rows[1:]}

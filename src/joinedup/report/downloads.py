@@ -85,7 +85,7 @@ def write_workbook(tables_dir: str | Path, path: str | Path, captions: dict[str,
 
 def _cell(value):
     """Excel takes numbers, text, dates and booleans; missing values are left empty."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
