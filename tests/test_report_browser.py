@@ -4,6 +4,7 @@ screen at 1280 px or 390 px, even with a table as wide as the SPC matrix (25 sit
 
 import pandas as pd
 import pytest
+from tests.test_report_wording import tables
 
 from joinedup.indicators.catalogue import CATALOGUE
 from joinedup.report.browser_checks import check_report
@@ -11,7 +12,6 @@ from joinedup.report.html import ReportSection, render_report, table_html
 from joinedup.report.key_messages import key_messages_section
 from joinedup.report.pdf import chromium_path
 from joinedup.report.summary import summary_section
-from tests.test_report_wording import tables
 
 pytestmark = pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium (make browser)")
 
