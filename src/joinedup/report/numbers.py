@@ -5,7 +5,9 @@ twice).
 A number in the text is *derived* when some cell of some table, under one of the transformations
 the wording uses, rounds to it at the number of decimals printed: the value itself, its negation,
 100 times a proportion (a column whose values all lie in [0, 1]), a log ratio as a percentage change
-(100·(e^x − 1)) and a ratio as a percentage change (100·(x − 1)). Constants of the wording (the 95%
+(100·(e^x − 1)) and a ratio as a percentage change (100·(x − 1)); also each table's row count, each flag column's count of true values and the
+rows suppressed across all tables (the limitations' count). Small integers (such as "5 of 11") are
+easily found somewhere, so the check is strongest on decimals and large counts. Constants of the wording (the 95%
 of an interval, thresholds named in limitations) are allowed by the caller.
 
 Example:
@@ -31,11 +33,13 @@ def numbers_in(text: str) -> list[str]:
 
 
 def _candidates(tables: dict[str, pd.DataFrame]) -> np.ndarray:
-    values = []
+    values = [np.array([float(len(f)) for f in tables.values()]),  # row counts ("11 estimates")
+              np.array([float(sum(int(f["suppressed"].sum()) for f in tables.values() if "suppressed" in f))])]
     for frame in tables.values():
         for col in frame.columns:
             series = frame[col]
             if pd.api.types.is_bool_dtype(series):
+                values.append(np.array([float(series.sum())]))  # counts of rows flagged
                 continue
             x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
             x = x[np.isfinite(x)]
