@@ -129,3 +129,14 @@ def test_scheme_selection_limits_the_enrolled(small_england):
         scheme_areas(ds, [other])
     with pytest.raises(ValueError, match="unknown scheme id"):
         scheme_areas(ds, ["nowhere-99"])
+
+
+def test_one_base_case_in_the_cea_and_the_scenarios(result):
+    """Issue 16: the base case had two ICERs (economics_cea £13,224, economics_scenarios £13,689)."""
+    cea = result.tables["economics_cea"]
+    base = result.tables["economics_scenarios"].set_index("scenario").loc["base case"]
+    row = cea[cea["wtp"] == FAST.wtp].iloc[0]
+    assert base["inc_cost"] == pytest.approx(row["inc_cost"], rel=1e-9)
+    assert base["inc_effect"] == pytest.approx(row["inc_effect"], rel=1e-9)
+    one_way = result.tables["economics_one_way"]
+    assert one_way["inmb_base"].to_numpy() == pytest.approx(FAST.wtp * row["inc_effect"] - row["inc_cost"])

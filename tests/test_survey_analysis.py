@@ -167,7 +167,8 @@ def test_dataframe_inputs_give_the_same_tables(tables):
 def test_charts_and_html_fragment(tables):
     html = report_section(tables)
     assert "<html" in html and "http://" not in html.replace("http://www.w3.org", "")  # opens offline
-    assert "https://" not in html and html.count("<svg") == 3 and "bar_financial" in html
+    assert "https://" not in html and html.count("<svg") == 3
+    assert "Financial pressures" in html and "bar_financial" not in html  # labels, not codes (issue 16)
     assert html.count('role="img"') == 3  # every chart has a text alternative
     spec = progress_chart(tables["progress"]).to_dict()
     assert spec["title"] == "Progress reported, wave 2"

@@ -145,10 +145,18 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             seeds["cohort"] = protocol.cohort.seed
 
     with timer.step("report"):
-        from joinedup.report.summary import read_tables, summary_section
+        from joinedup.report.key_messages import key_messages_section
+        from joinedup.report.summary import DEFAULT_OUTCOME, read_tables, summary_section
 
         # written from the controlled tables on disk, so the text's numbers are the tables' numbers
-        sections.insert(0, summary_section(read_tables(out_dir / "tables")))
+        written = read_tables(out_dir / "tables")
+        outcome = protocol.impact.outcome if protocol.impact is not None else DEFAULT_OUTCOME
+        sections[:0] = [key_messages_section(written, outcome), summary_section(written, outcome)]
+        from joinedup.report.downloads import downloads_html, write_workbook
+        from joinedup.report.html import ReportSection
+
+        write_workbook(out_dir / "tables", out_dir / "tables.xlsx")
+        sections.append(ReportSection("downloads", "Download the tables", downloads_html(out_dir / "tables")))
         for section in sections:
             for figure in section.figures:
                 figure.write(out_dir / "figures")
@@ -210,7 +218,7 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)
-    return indicators_section(controlled, funnel, spec.headline), table
+    return indicators_section(controlled, funnel, spec.headline, prog), table
 
 
 def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, location: str):

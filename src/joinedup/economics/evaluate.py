@@ -231,15 +231,30 @@ def _cea(ds, res: EconomicsResult, md: pd.DataFrame, uc, spec, true_gain) -> Non
     res.tables["economics_qalys"] = q.counts.merge(
         q.people.groupby("sample").agg(mean_u0=("u0", "mean"), mean_qaly=("qaly", "mean")).reset_index(), on="sample")
     res.figures += [ce_plane(cea, spec.wtp), ceac_plot(cea)]
-    _sensitivity(ds, res, md, uc, spec, q, cache)
+    at_wtp = summary[summary["wtp"] == float(spec.wtp)].iloc[0]
+    _sensitivity(ds, res, md, uc, spec, q, cache, anchor=(float(at_wtp["inc_cost"]), float(at_wtp["inc_effect"])))
 
 
 def _cluster(md: pd.DataFrame) -> str | None:
     return "subclass" if "subclass" in md.columns and md["subclass"].notna().all() else None
 
 
-def _sensitivity(ds, res, md, uc, spec, q, cache) -> None:
-    """One-way ranges on unit costs and the QALY gain; scenarios on horizon, discounting, price year."""
+def _anchored(value: float, at_base: float, anchor: float) -> float:
+    """``value`` moved onto the CEA's base case: in proportion to the model's own base, or by the
+    same difference when that base is too close to zero to divide by."""
+    if at_base != 0 and np.sign(at_base) == np.sign(anchor):  # never flip the direction of a change
+        return anchor * value / at_base
+    return anchor + value - at_base
+
+
+def _sensitivity(ds, res, md, uc, spec, q, cache, anchor: tuple[float, float] | None = None) -> None:
+    """One-way ranges on unit costs and the QALY gain; scenarios on horizon, discounting, price year.
+
+    ``anchor`` is the CEA's (incremental cost, incremental QALYs): the repricing model is scaled so
+    its base case is exactly that, so the base-case ICER is one number in ``economics_cea`` and
+    ``economics_scenarios`` (the model alone re-prices the matched unit deltas and uses the regression
+    QALY estimate, which differ a little from the bootstrap means the CEA reports).
+    """
     deltas = {12: _unit_deltas(md)}
     short = _costed(ds, md.drop(columns=[c for c in md.columns if c.endswith(("_before", "_after"))]
                                 + ["died", "days_at_risk_after", "total_cost_change"], errors="ignore"),
@@ -251,10 +266,18 @@ def _sensitivity(ds, res, md, uc, spec, q, cache) -> None:
     base = {item: uc.cost(item) for item in deltas[12]}
     base.update({"qaly_gain_scale": 1.0, "horizon_months": 12.0, "discount_rate": spec.discount_rate})
 
-    def model(p):
+    def raw(p):
         d = deltas[int(p["horizon_months"])]
         cost = sum(p[item] * d[item] for item in d)
         return cost, p["qaly_gain_scale"] * qalys[(int(p["horizon_months"]), p["discount_rate"])]
+
+    raw_base = raw(base)
+
+    def model(p):
+        cost, effect = raw(p)
+        if anchor is None:
+            return cost, effect
+        return _anchored(cost, raw_base[0], anchor[0]), _anchored(effect, raw_base[1], anchor[1])
 
     lo, hi = q.adjusted.lower / q.adjusted.estimate, q.adjusted.upper / q.adjusted.estimate
     ranges = {item: (0.75 * base[item], 1.25 * base[item]) for item in deltas[12]}

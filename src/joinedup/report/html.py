@@ -8,12 +8,15 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from html import escape
 
 import jinja2
 import pandas as pd
 
 from joinedup.report.charts import Figure
+from joinedup.report.labels import relabel
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("joinedup.report", "templates"),
@@ -33,17 +36,35 @@ class ReportSection:
     figures: tuple[Figure, ...] = field(default_factory=tuple)
 
 
-def table_html(frame: pd.DataFrame, caption: str, max_rows: int = 400) -> str:
-    """A data table with a caption and scoped headers; NaN (suppressed) shown as 'suppressed'."""
-    shown = frame.head(max_rows).copy()
+def table_html(frame: pd.DataFrame, caption: str, max_rows: int = 400, source: str = "") -> str:
+    """A data table with a caption and scoped headers; NaN (suppressed) shown as 'suppressed'; codes
+    shown as their labels (:mod:`joinedup.report.labels`).
+
+    A table cut at ``max_rows`` says so in its caption and in a visible note under it. Wide tables
+    scroll inside their own box on screen (the page never does) and wrap in print.
+
+    Example:
+        >>> out = table_html(pd.DataFrame({"item": ["bar_financial"]}), "Barriers")
+        >>> "<caption>Barriers</caption>" in out, "Financial pressures" in out
+        (True, True)
+    """
+    shown = relabel(frame.head(max_rows))
     for col in shown.columns:
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "suppressed" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
-    html = html.replace("<th>", '<th scope="col">')
-    note = f" (first {max_rows} of {len(frame):,} rows)" if len(frame) > max_rows else ""
-    return html.replace('<table border="0" class="dataframe data">',
-                        f'<table class="data"><caption>{caption}{note}</caption>', 1)
+    html = html.replace("<th>", '<th scope="col">').replace(' style="text-align: right;"', "")
+    cut = len(frame) > max_rows
+    note = f" (first {max_rows:,} of {len(frame):,} rows)" if cut else ""
+    # pandas writes the opening tag differently across versions: replace whatever it wrote
+    html = re.sub(r"<table[^>]*>", f'<table class="data"><caption>{escape(caption)}{note}</caption>', html, count=1)
+    after = ""
+    if cut:
+        after += (f'<p class="note cut">Table cut: only the first {max_rows:,} of {len(frame):,} rows are '
+                  "shown; the full table is in the downloads.</p>")
+    if source:
+        after += f'<p class="muted source">Source: {escape(source)}</p>'
+    return f'<div class="table-wrap" tabindex="0" role="region" aria-label="{escape(caption)}">{html}</div>{after}'
 
 
 def render_report(title: str, sections: list[ReportSection], provenance: dict, generated: str = "") -> str:

@@ -55,9 +55,36 @@ def site_icons(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["site", "indicator", "variation_icon"])
 
 
-def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str) -> ReportSection:
-    """Build the section from the controlled indicator and funnel tables."""
-    built = {"trends": _trends(table), "SPC charts": _spc_small_multiples(table, headline),
+def start_dates(programmes: pd.DataFrame | None) -> pd.DataFrame:
+    """Each Pioneer site's start date (``site``, ``start``) from the programmes table, for marking
+    the start on time series (an empty frame when there is no table)."""
+    if programmes is None or programmes.empty:
+        return pd.DataFrame({"site": pd.Series(dtype=object), "start": pd.Series(dtype="datetime64[ns]")})
+    prog = programmes[programmes["programme"] == "pioneer"]
+    out = prog.groupby("site", as_index=False)["start_date"].min().rename(columns={"start_date": "start"})
+    out["start"] = pd.to_datetime(out["start"])
+    return out
+
+
+def _with_starts(frame: pd.DataFrame, x: str, colour: str, colour_title: str, starts: bool) -> alt.LayerChart:
+    """Lines of ``value`` by ``x``, with a dashed rule at each row's ``start`` (programme start)."""
+    base = alt.Chart()
+    lines = base.transform_filter(f"isValid(datum.{x})").mark_line().encode(
+        x=alt.X(f"{x}:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color(f"{colour}:N", title=colour_title))
+    layers = [lines]
+    if starts:
+        layers.append(base.transform_filter("isValid(datum.start)").mark_rule(
+            color="#D55E00", strokeDash=[3, 3]).encode(x="start:T"))
+    return alt.layer(*layers, data=frame)
+
+
+def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
+                       programmes: pd.DataFrame | None = None) -> ReportSection:
+    """Build the section from the controlled indicator and funnel tables; ``programmes`` (the
+    programmes table) marks each start date on the time series."""
+    starts = start_dates(programmes)
+    built = {"trends": _trends(table, starts), "SPC charts": _spc_small_multiples(table, headline, starts),
              "funnel plots": _funnels(funnel, headline)}
     figures = [f for f in built.values() if f is not None]
     missing = [name for name, f in built.items() if f is None]
@@ -82,18 +109,20 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str)
     return ReportSection("indicators", "Indicators of integration performance", body, tuple(figures))
 
 
-def _trends(table: pd.DataFrame) -> Figure | None:
+def _trends(table: pd.DataFrame, starts: pd.DataFrame | None = None) -> Figure | None:
     period = _trend_period(table)
     data = table[(table["level"] == "programme") & (table["period"] == period) & table["value"].notna()].copy()
     if data.empty:
         return None
     data["indicator_title"] = data["indicator"].map(lambda i: CATALOGUE[i].title)
     data["period_start"] = pd.to_datetime(data["period_start"])
-    chart = alt.Chart(data[["indicator_title", "unit_name", "period_start", "value"]]).mark_line().encode(
-        x=alt.X("period_start:T", title=None),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("unit_name:N", title="Areas"),
-    ).properties(width=190, height=110).facet(
+    frame = data[["indicator_title", "unit_name", "period_start", "value"]].assign(start=pd.NaT)
+    waves = sorted(set(starts["start"])) if starts is not None and len(starts) else []
+    # facets need one data source: the start dates ride along as extra rows, one per panel and wave
+    marks = pd.DataFrame([{"indicator_title": t, "start": w} for t in frame["indicator_title"].unique() for w in waves])
+    chart = _with_starts(pd.concat([frame, marks], ignore_index=True) if waves else frame, "period_start",
+                         "unit_name", "Areas", bool(waves))
+    chart = chart.properties(width=190, height=110).facet(
         facet=alt.Facet("indicator_title:N", title=None, header=alt.Header(labelFontSize=10, labelLimit=190)),
         columns=3,
     ).resolve_scale(y="independent")
@@ -101,14 +130,16 @@ def _trends(table: pd.DataFrame) -> Figure | None:
     pairs = latest.pivot(index="indicator", columns="unit_name", values="value")
     parts = [f"{CATALOGUE[i].title}: Pioneers {r.get('All Pioneers', float('nan')):,.1f}, "
              f"rest of England {r.get('Rest of England', float('nan')):,.1f}" for i, r in pairs.iterrows()]
-    alt_text = f"Small multiples, one per indicator, {period}ly values. Latest period: " + "; ".join(parts) + "."
+    alt_text = (f"Small multiples, one per indicator, {period}ly values"
+                + (f"; dashed lines mark the programme starts ({', '.join(f'{w:%B %Y}' for w in waves)})" if waves else "")
+                + ". Latest period: " + "; ".join(parts) + ".")
     shown = data[["indicator", "unit_name", "period_start", "numerator", "denominator", "value", "lower", "upper"]]
     shown = shown.assign(period_start=shown["period_start"].dt.strftime("%Y-%m-%d"))
     return Figure.from_chart("indicator-trends", "Pioneers and the rest of England, every indicator",
                              alt_text, chart, shown, width=None, height=None)
 
 
-def _spc_small_multiples(table: pd.DataFrame, headline: str) -> Figure | None:
+def _spc_small_multiples(table: pd.DataFrame, headline: str, starts: pd.DataFrame | None = None) -> Figure | None:
     period = _spc_period(table)
     data = table[(table["level"] == "pioneer_site") & (table["indicator"] == headline)
                  & (table["period"] == period) & table["value"].notna()].sort_values("period_start")
@@ -118,7 +149,9 @@ def _spc_small_multiples(table: pd.DataFrame, headline: str) -> Figure | None:
     spc = xmr_by(data, "value", "period_start", "unit_name", improvement_direction=direction)
     points = spc.tidy().rename(columns={"unit_name": "site"})
     points["x"] = pd.to_datetime(points["x"])
-    base = alt.Chart(points[["site", "x", "y", "mean", "lpl", "upl", "point_type"]]).encode(
+    has_starts = starts is not None and len(starts) > 0
+    points["start"] = points["site"].map(starts.set_index("site")["start"]) if has_starts else pd.NaT
+    base = alt.Chart(points[["site", "x", "y", "mean", "lpl", "upl", "point_type", "start"]]).encode(
         x=alt.X("x:T", title=None))
     layers = (
         base.mark_line(color="#8c8c8c", strokeWidth=1).encode(y=alt.Y("y:Q", title=None, scale=alt.Scale(zero=False)))
@@ -131,13 +164,16 @@ def _spc_small_multiples(table: pd.DataFrame, headline: str) -> Figure | None:
                                                              "special_cause_concern", "special_cause_neutral"],
                                                      range=["#8c8c8c", "#0072B2", "#E69F00", "#CC79A7"])))
     )
+    if has_starts:  # the site's programme start: one dashed rule per panel (min of one repeated date)
+        layers += base.mark_rule(color="#D55E00", strokeDash=[3, 3]).encode(x=alt.X("min(start):T", title=None))
     chart = layers.properties(width=150, height=90).facet(
         facet=alt.Facet("site:N", title=None, header=alt.Header(labelFontSize=9, labelLimit=150)), columns=4,
     ).resolve_scale(y="independent")
     icons = site_icons(data.assign(period=period))
     words = "; ".join(f"{s}: {ICON_WORDS.get(i, i)}" for s, i in zip(icons["site"], icons["variation_icon"]))
     title = CATALOGUE[headline].title
-    alt_text = f"XmR charts of {title.lower()} ({CATALOGUE[headline].unit}), {period}ly, one per Pioneer site. {words}."
+    alt_text = (f"XmR charts of {title.lower()} ({CATALOGUE[headline].unit}), {period}ly, one per Pioneer site"
+                f"{'; a dashed line marks the site start date' if has_starts else ''}. {words}.")
     shown = points[["site", "x", "y", "mean", "lpl", "upl", "point_type"]].assign(x=points["x"].dt.strftime("%Y-%m"))
     return Figure.from_chart("spc-sites", f"{title}: SPC chart for each Pioneer site", alt_text, chart, shown,
                              width=None, height=None)

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import html
 
-import numpy as np
 import pandas as pd
 
 from joinedup.report.html import ReportSection
+from joinedup.report.labels import label
+from joinedup.report.wording import adjusted_p, finding, impact_rows, pct
 
+DEFAULT_OUTCOME = "emergency_admissions"  # the protocol's default [impact] outcome
 SMD_LIMIT = 0.1
 PREFIT_LIMIT = 0.05  # pre-period RMSPE above 5% of the outcome's level: the synthetic unit does not track
 
 
 def direction(estimate: float, low: float, high: float, outcome: str, down: str = "reduced",
               up: str = "increased") -> str:
-    """Words for an effect that respect its interval (see the module docstring)."""
+    """Words for an effect that respect its interval (see the module docstring). Kept for callers
+    that need a phrase; sentences use :func:`joinedup.report.wording.finding`, a whole clause."""
     if high < 0:
         return f"{down} {outcome}"
     if low > 0:
@@ -38,41 +41,52 @@ def direction(estimate: float, low: float, high: float, outcome: str, down: str 
     return f"no clear change in {outcome}"
 
 
-def _impact_text(t: dict) -> list[str]:
+def _impact_text(t: dict, outcome: str) -> list[str]:
     est = t.get("impact_estimates")
     if est is None or est.empty:
         return []
     out = []
-    for design in est["design"].unique()[:3]:
-        r = est[est["design"] == design].iloc[0]
-        words = direction(r["estimate"], r["ci_low"], r["ci_high"], "emergency admissions")
-        out.append(f"Impact ({design}, {r['estimator']}): the programme {words}: "
-                   f"{r['pct_change']:+.1f}% (95% CI {r['pct_low']:+.1f}% to {r['pct_high']:+.1f}%).")
+    rows = impact_rows(est, outcome)
+    for (design, oc), frame in list(rows.groupby(["design", "outcome"], sort=False))[:6]:
+        r = frame.iloc[0]
+        words = finding(r["estimate"], r["ci_low"], r["ci_high"], oc)
+        adj = adjusted_p(r)
+        extra = f", Holm-adjusted p = {adj:.3f}" if adj is not None else ""
+        out.append(f"Impact ({design}, {r['estimator']}): {words}: "
+                   f"{r['pct_change']:+.1f}% (95% CI {r['pct_low']:+.1f}% to {r['pct_high']:+.1f}%{extra}).")
     return out
 
 
-def _synthesis_text(t: dict) -> list[str]:
+def _synthesis_text(t: dict, outcome: str) -> list[str]:
     pooled = t.get("synthesis_pooled")
     if pooled is None or pooled.empty:
         return []
     r = pooled.iloc[0]
-    words = direction(r["estimate"], r["ci_lower"], r["ci_upper"], "emergency admissions")
-    return [f"Across {int(r['k'])} sites (random-effects meta-analysis) the programme {words}: "
-            f"{100 * np.expm1(r['estimate']):+.1f}% (95% CI {100 * np.expm1(r['ci_lower']):+.1f}% to "
-            f"{100 * np.expm1(r['ci_upper']):+.1f}%), I-squared {r['i2']:.0f}%."]
+    oc = r["outcome"] if "outcome" in pooled.columns else outcome
+    words = finding(r["estimate"], r["ci_lower"], r["ci_upper"], oc)
+    sentence = (f"Across {int(r['k'])} sites (random-effects meta-analysis) {words}: "
+                f"{pct(r['estimate']):+.1f}% (95% CI {pct(r['ci_lower']):+.1f}% to "
+                f"{pct(r['ci_upper']):+.1f}%), I-squared {r['i2']:.0f}%.")
+    return [sentence]
+
+
+def mdt_rows(t: dict):
+    """The paired before/after and the NB2 matched DiD on emergency admissions (or None, None)."""
+    est = t.get("economics_estimates")
+    if est is None or est.empty:
+        return None, None
+    naive = est[(est["measure"] == "emergency_admissions") & (est["model"] == "paired mean change")]
+    nb2 = est[(est["measure"] == "emergency_admissions") & (est["model"] == "negative binomial (NB2) DiD")]
+    return (naive.iloc[0] if len(naive) else None), (nb2.iloc[0] if len(nb2) else None)
 
 
 def _economics_text(t: dict) -> list[str]:
-    est = t.get("economics_estimates")
-    if est is None or est.empty:
-        return []
     out = []
-    naive = est[(est["measure"] == "emergency_admissions") & (est["model"] == "paired mean change")]
-    nb2 = est[(est["measure"] == "emergency_admissions") & (est["model"] == "negative binomial (NB2) DiD")]
-    if len(naive) and len(nb2):
-        n, m = naive.iloc[0], nb2.iloc[0]
-        words = direction(m["estimate"], m["ci_low"], m["ci_high"], "emergency admissions")
-        out.append(f"Community MDTs: against matched controls, case management {words} (rate ratio "
+    n, m = mdt_rows(t)
+    if n is not None and m is not None:
+        words = finding(m["estimate"], m["ci_low"], m["ci_high"], "emergency_admissions",
+                        subject="case management")
+        out.append(f"Community MDTs: against matched controls, {words} (rate ratio "
                    f"{m['ratio']:.2f}, 95% CI {m['ratio_low']:.2f} to {m['ratio_high']:.2f}); the naive before/after "
                    f"fall of {-n['estimate']:.2f} admissions per person is mostly regression to the mean.")
     cea = t.get("economics_cea")
@@ -89,12 +103,13 @@ def _survey_text(t: dict) -> list[str]:
     out = []
     if rates is not None and len(rates):
         r = rates.sort_values("wave").iloc[-1]
+        # rr1 is already a percentage in survey_response_rates (survey.analysis.tables)
         out.append(f"Key-informant survey: wave {int(r['wave'])} had {int(r['complete'])} complete responses "
-                   f"(RR1 {100 * r['rr1']:.1f}% of eligible panelists).")
+                   f"(RR1 {r['rr1']:.1f}% of eligible panelists).")
     if bars is not None and len(bars):
         last = bars[bars["wave"] == bars["wave"].max()].sort_values("rank")
         top = last.iloc[0]
-        out.append(f"The barrier most often called significant was {top['item']} "
+        out.append(f"The barrier most often called significant was {label(top['item']).lower()} "
                    f"({top['pct_significant']:.1f}% of respondents).")
     return out
 
@@ -143,9 +158,16 @@ def limitations(t: dict) -> list[str]:
     return out
 
 
-def summary_section(tables: dict[str, pd.DataFrame]) -> ReportSection:
-    """The summary at the top of the report and the limitations found."""
-    paragraphs = _impact_text(tables) + _synthesis_text(tables) + _economics_text(tables) + _survey_text(tables)
+def summary_paragraphs(tables: dict[str, pd.DataFrame], outcome: str = DEFAULT_OUTCOME) -> list[str]:
+    """The summary's sentences (plain text), each written from the tables."""
+    return (_impact_text(tables, outcome) + _synthesis_text(tables, outcome) + _economics_text(tables)
+            + _survey_text(tables))
+
+
+def summary_section(tables: dict[str, pd.DataFrame], outcome: str = DEFAULT_OUTCOME) -> ReportSection:
+    """The summary at the top of the report and the limitations found. ``outcome`` is the protocol's
+    impact outcome (an indicator id), used when the impact table has no ``outcome`` column."""
+    paragraphs = summary_paragraphs(tables, outcome)
     lims = limitations(tables)
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs) or "<p>No estimates were run.</p>"
     body += "<h3>Limitations found in the results</h3>"

@@ -12,7 +12,7 @@ import html
 import numpy as np
 
 from joinedup.report.html import ReportSection, table_html
-from joinedup.report.summary import direction
+from joinedup.report.wording import finding, outcome_words
 
 
 def synthesis_section(result, tables: dict, impact_spec, programme=None) -> ReportSection:
@@ -21,11 +21,11 @@ def synthesis_section(result, tables: dict, impact_spec, programme=None) -> Repo
     unit = "area" if programme is None else programme.unit_word
     m = result.meta
     pct = [100 * np.expm1(v) for v in (m.estimate, m.ci_lower, m.ci_upper)]
-    words = direction(m.estimate, m.ci_lower, m.ci_upper, "emergency admissions")
-    body = [f"<p>Each {name} site's effect on {html.escape(impact_spec.outcome.replace('_', ' '))} "
+    words = finding(m.estimate, m.ci_lower, m.ci_upper, impact_spec.outcome)
+    body = [f"<p>Each {name} site's effect on {html.escape(outcome_words(impact_spec.outcome))} "
             f"(log rate; TWFE DiD against {unit}s in no programme, variance from placebo groups of comparison "
             f"{unit}s), pooled by random-effects meta-analysis ({m.method}"
-            f"{', Knapp-Hartung' if m.knha else ''}). Across {m.k} sites the programme {words}: "
+            f"{', Knapp-Hartung' if m.knha else ''}). Across {m.k} sites {words}: "
             f"{pct[0]:+.1f}% (95% CI {pct[1]:+.1f}% to {pct[2]:+.1f}%); between-site variance tau² {m.tau2:.4f}, "
             f"I² {m.i2:.1f}%, Q({m.k - 1}) = {m.q:.2f} (p = {m.q_p:.3f}); prediction interval for a new site "
             f"{100 * np.expm1(m.pi_lower):+.1f}% to {100 * np.expm1(m.pi_upper):+.1f}%.</p>"]

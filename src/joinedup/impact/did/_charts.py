@@ -25,7 +25,8 @@ PHASES = ["Before treatment", "After treatment"]
 
 def _layers(frame: pd.DataFrame, x: str, x_title: str, y_title: str) -> alt.LayerChart:
     colour = alt.Color("phase:N", title=None, scale=alt.Scale(domain=PHASES, range=[PALETTE[1], PALETTE[0]]))
-    xenc = alt.X(f"{x}:O", title=x_title)
+    # ordinal axes sort as text (-1, -10, -11, ...): keep the frame's numeric order instead
+    xenc = alt.X(f"{x}:O", title=x_title, sort=list(dict.fromkeys(frame[x])))
     base = alt.Chart()   # data on the layer, so the same layers can also be faceted
     band = base.mark_rule(strokeWidth=2).encode(x=xenc, y=alt.Y("lower:Q", title=y_title), y2="upper:Q",
                                                 color=colour)
@@ -52,7 +53,7 @@ def _fmt(v) -> str:
 
 def attgt_figure(id: str, tidy: pd.DataFrame, params: dict, uniform: bool) -> Figure:
     """Small multiples: ATT(g,t) by period, one panel per group."""
-    frame = tidy.copy()
+    frame = tidy.sort_values(["group", "t"]).reset_index(drop=True)
     frame["phase"] = np.where(frame["post"], PHASES[1], PHASES[0])
     frame["group"] = frame["group"].map(_fmt)
     frame["t"] = frame["t"].map(_fmt)
@@ -68,7 +69,7 @@ def attgt_figure(id: str, tidy: pd.DataFrame, params: dict, uniform: bool) -> Fi
 
 def aggte_figure(id: str, kind: str, tidy: pd.DataFrame, params: dict, uniform: bool, alp: float) -> Figure:
     """Event study (``dynamic``) or effects by group / period, with confidence bands."""
-    frame = tidy.copy()
+    frame = tidy.sort_values("egt").reset_index(drop=True)
     name = {"dynamic": "event time", "group": "group", "calendar": "period"}[kind]
     frame["phase"] = np.where(frame["egt"] >= 0, PHASES[1], PHASES[0]) if kind == "dynamic" else PHASES[1]
     frame["egt"] = frame["egt"].map(_fmt)

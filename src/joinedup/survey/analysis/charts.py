@@ -63,7 +63,12 @@ def survey_section(tables: dict[str, pd.DataFrame], title: str = "Key-informant 
     from joinedup.report.charts import Figure
     from joinedup.report.html import ReportSection, table_html
 
+    from joinedup.report.labels import label
+
     rates, progress, barriers = tables["response_rates"], tables["progress"], tables["barriers"]
+    # readers see the instrument's labels, not question names (axes and legends included)
+    progress = progress.assign(item=progress["item"].map(label))
+    barriers = barriers.assign(item=barriers["item"].map(label))
     latest = int(progress["wave"].max())
     top = barriers[(barriers["wave"] == barriers["wave"].max()) & (barriers["rank"] == 1)]["item"].tolist()
     figures = (
