@@ -218,7 +218,7 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)
-    return indicators_section(controlled, funnel, spec.headline, prog), table
+    return indicators_section(controlled, funnel, spec.headline, programme.sites), table
 
 
 def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, location: str):

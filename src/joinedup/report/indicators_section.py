@@ -56,11 +56,12 @@ def site_icons(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def start_dates(programmes: pd.DataFrame | None) -> pd.DataFrame:
-    """Each Pioneer site's start date (``site``, ``start``) from the programmes table, for marking
-    the start on time series (an empty frame when there is no table)."""
+    """Each site's start date (``site``, ``start``) for marking the start on time series: from the
+    programme's own sites (``Programme.sites``), or the Pioneers' rows of a canonical programmes table
+    (one with a ``programme`` column); an empty frame when there is no table."""
     if programmes is None or programmes.empty:
         return pd.DataFrame({"site": pd.Series(dtype=object), "start": pd.Series(dtype="datetime64[ns]")})
-    prog = programmes[programmes["programme"] == "pioneer"]
+    prog = programmes[programmes["programme"] == "pioneer"] if "programme" in programmes else programmes
     out = prog.groupby("site", as_index=False)["start_date"].min().rename(columns={"start_date": "start"})
     out["start"] = pd.to_datetime(out["start"])
     return out
