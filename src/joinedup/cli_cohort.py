@@ -65,6 +65,17 @@ def cohort_simulate(
     typer.echo(f"Enrolled {len(enrolled):,} people; wrote {(data / 'enrolled.csv').resolve()}")
 
 
+def _enrolments(protocol: Path, data: str | None, engine: str):
+    """The protocol, dataset, monthly panel and checked enrolment file (shared by check and plan)."""
+    from joinedup.cohort.enrolments import read_enrolments
+    from joinedup.cohort.panel import monthly_panel
+    from joinedup.economics.cohort import data_period
+
+    p, ds, _ = _load(protocol, data, engine)
+    panel = monthly_panel(ds)
+    return p, ds, panel, read_enrolments(p.resolve(p.cohort.enrolments), panel.person_id, data_period(ds))
+
+
 @cohort_app.command("check")
 def cohort_check(
     protocol: Path = typer.Option(..., "--protocol", help="Protocol with a [cohort] table"),
@@ -72,14 +83,8 @@ def cohort_check(
     engine: Engine = typer.Option("duckdb"),
 ) -> None:
     """Check the enrolment file against the data (unknown people, dates outside the data, duplicates)."""
-    from joinedup.cohort.enrolments import read_enrolments
-    from joinedup.cohort.panel import monthly_panel
-    from joinedup.economics.cohort import data_period
-
     try:
-        p, ds, _ = _load(protocol, data, engine)
-        panel = monthly_panel(ds)
-        got = read_enrolments(p.resolve(p.cohort.enrolments), panel.person_id, data_period(ds))
+        p, _, _, got = _enrolments(protocol, data, engine)
     except _errors() as exc:
         _fail(exc)
     typer.echo(f"{p.cohort.enrolments}: {len(got):,} enrolments, {got['site'].nunique()} site(s), "
@@ -93,18 +98,13 @@ def cohort_plan(
     engine: Engine = typer.Option("duckdb"),
 ) -> None:
     """Print the minimum detectable effect of the design (matching and pre-index history only; no outcomes)."""
-    from joinedup.cohort.enrolments import read_enrolments
     from joinedup.cohort.evaluate import _fit_risk, spec_from
     from joinedup.cohort.features import MonthFeatures
-    from joinedup.cohort.panel import monthly_panel
     from joinedup.cohort.power import planned_mde
     from joinedup.cohort.riskset import risk_set_match
-    from joinedup.economics.cohort import data_period
 
     try:
-        p, ds, _ = _load(protocol, data, engine)
-        panel = monthly_panel(ds)
-        enrolled = read_enrolments(p.resolve(p.cohort.enrolments), panel.person_id, data_period(ds))
+        p, ds, panel, enrolled = _enrolments(protocol, data, engine)
         spec = spec_from(p.cohort)
         feat = MonthFeatures(panel, _fit_risk(ds, p.cohort))
         match = risk_set_match(panel, enrolled, spec, feat)

@@ -21,7 +21,7 @@ import pandas as pd
 from joinedup.cohort.eligibility import top_share_mask
 from joinedup.cohort.features import MonthFeatures
 from joinedup.cohort.panel import Panel, month_index
-from joinedup.cohort.riskset import RiskSetMatch, RiskSetSpec, outcome_frame
+from joinedup.cohort.riskset import RiskSetMatch, RiskSetSpec, matched_positions, outcome_frame
 from joinedup.economics.matching import matchit
 
 TOTALS = ("adm_12m", "bed_days_12m", "ae_12m", "risk_score", "age", "male", "ltc_count", "imd_decile")
@@ -82,12 +82,7 @@ def pseudo_index_match(panel: Panel, feat: MonthFeatures, enrolled: pd.DataFrame
     data = _totals(feat, all_rows, all_m)
     data.insert(0, "treated", np.r_[np.ones(len(rows)), np.zeros(len(pool))].astype(int))
     res = matchit("treated ~ " + " + ".join(TOTALS), data, distance="glm", ratio=spec.ratio, caliper=spec.caliper)
-    mm = res.match_matrix
-    t_idx = np.repeat(np.arange(len(rows)), spec.ratio)
-    c_pos = mm.ravel()
-    keep = c_pos >= 0
-    t_idx, c_pos = t_idx[keep], c_pos[keep]
-    n_ctrl = np.bincount(t_idx, minlength=len(rows))
+    t_idx, c_pos, n_ctrl = matched_positions(res.match_matrix, len(rows), spec.ratio)
     matched = np.flatnonzero(n_ctrl > 0)
     site = enrolled["site"].to_numpy().astype(str)
     pairs = pd.concat([

@@ -89,6 +89,21 @@ def _usable(covs: pd.DataFrame) -> list[str]:
     return [c for c in covs.columns if covs[c].nunique() > 1]
 
 
+def matched_positions(match_matrix: np.ndarray, n_treated: int, ratio: int):
+    """Unpack matchit's match matrix (treated, in data order, x ratio -> row; -1 unmatched) into
+    ``(treated index, control row, controls per treated)`` for the matched pairs.
+
+    >>> t, c, n = matched_positions(np.array([[5], [-1], [7]]), 3, 1)
+    >>> t.tolist(), c.tolist(), n.tolist()
+    ([0, 2], [5, 7], [1, 0, 1])
+    """
+    t_idx = np.repeat(np.arange(n_treated), ratio)
+    c_pos = match_matrix.ravel()
+    keep = c_pos >= 0
+    t_idx, c_pos = t_idx[keep], c_pos[keep]
+    return t_idx, c_pos, np.bincount(t_idx, minlength=n_treated)
+
+
 def risk_set_match(panel: Panel, enrolled: pd.DataFrame, spec: RiskSetSpec, features: MonthFeatures | None = None,
                    scheme_practices=None) -> RiskSetMatch:
     """Match each enrolment month's enrolled to that month's eligible, not-yet-enrolled people.
@@ -144,12 +159,7 @@ def risk_set_match(panel: Panel, enrolled: pd.DataFrame, spec: RiskSetSpec, feat
             d.update(matched=0, note=str(exc)[:200])
             diag.append(d)
             continue
-        mm = res.match_matrix  # treated (in data order) x ratio -> row in covs
-        t_idx = np.repeat(np.arange(len(here)), spec.ratio)
-        c_pos = mm.ravel()
-        keep = c_pos >= 0
-        t_idx, c_pos = t_idx[keep], c_pos[keep]
-        n_ctrl = np.bincount(t_idx, minlength=len(here))
+        t_idx, c_pos, n_ctrl = matched_positions(res.match_matrix, len(here), spec.ratio)
         matched_t = np.flatnonzero(n_ctrl > 0)
         set_of = set_base + np.arange(len(here))
         treated_part = pd.DataFrame({"set_id": set_of[matched_t], "row": rows[here][matched_t], "treated": 1,
