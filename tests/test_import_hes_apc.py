@@ -195,3 +195,33 @@ def test_standardised_rates_count_events_without_sex(tmp_path):
     assert counts.not_standardised == 1.0 and counts.events["numerator"].sum() == 1.0
     crude = monthly_counts(open_dataset(folder), CATALOGUE["emergency_bed_days"])
     assert crude.not_standardised == 0.0 and crude.events["numerator"].sum() == 4 + 9  # both spells' bed days
+
+
+def test_cips_window_and_transfers_follow_nhs_digital_methodology(tmp_path):
+    """NHS Digital's CIPS rule (via epidm::cip_spells): linked when the next spell starts 0-2 days after
+    a discharge and DISDEST is 49-53/84, or ADMISORC 49-53/87, or ADMIMETH 2B/81; never when a
+    discharge home (19) is followed by an admission through A&E (21) from another provider's A&E (51)."""
+    rows = [
+        ep("Q1", "RAA", "2015-01-01", "2015-01-01", "2015-01-05", disdest="49"),    # high security ...
+        ep("Q1", "RBB", "2015-01-07", "2015-01-07", "2015-01-09"),                  # ... 2 days later: linked
+        ep("Q2", "RAA", "2015-01-01", "2015-01-01", "2015-01-05", disdest="84"),    # non-NHS medium secure
+        ep("Q2", "RBB", "2015-01-06", "2015-01-06", "2015-01-09"),                  # 1 day later: linked
+        ep("Q3", "RAA", "2015-01-01", "2015-01-01", "2015-01-05"),                  # home, then same day
+        ep("Q3", "RBB", "2015-01-05", "2015-01-05", "2015-01-09", admisorc="87", admimeth="22"),  # from non-NHS: linked
+        ep("Q4", "RAA", "2015-01-01", "2015-01-01", "2015-01-05"),                  # home, then same day via
+        ep("Q4", "RBB", "2015-01-05", "2015-01-05", "2015-01-09", admisorc="51"),   # A&E from another's A&E: new
+        ep("Q5", "RAA", "2015-01-01", "2015-01-01", "2015-01-05", disdest="51"),    # to another hospital but
+        ep("Q5", "RBB", "2015-01-08", "2015-01-08", "2015-01-09"),                  # 3 days later: new
+        ep("Q6", "RAA", "2015-01-01", "2015-01-01", "2015-01-05", disdest="51"),    # 2 days later: linked
+        ep("Q6", "RBB", "2015-01-07", "2015-01-07", "2015-01-09"),
+    ]
+    out = tmp_path / "ds"
+    import_hes_apc([write(tmp_path / "cips.txt", rows)], out, KEY)
+    adm = pd.read_parquet(out / "admissions.parquet")
+    adm["who"] = adm["person_id"].map({pseudonym(KEY, f"Q{i}"): f"Q{i}" for i in range(1, 7)})
+    cips = adm.groupby("who")["cips_id"].nunique().to_dict()
+    assert cips == {"Q1": 1, "Q2": 1, "Q3": 1, "Q4": 2, "Q5": 2, "Q6": 1}
+    second = adm.sort_values("admission_date").groupby("who")["transfer_in"].last().to_dict()
+    assert second == {"Q1": True, "Q2": True, "Q3": True, "Q4": False, "Q5": False, "Q6": True}
+    # Emergency CIPS starts: one per linked person, two for Q4 and Q5.
+    assert int(events.emergency(open_dataset(out)).count().execute()) == 8

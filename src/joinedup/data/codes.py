@@ -43,11 +43,15 @@ ADMIMETH_BY_METHOD: dict[str, tuple[str, ...]] = {
     "other": ("81", "82", "83", "99"),
 }
 ADMIMETH_CODES: tuple[str, ...] = tuple(c for codes in ADMIMETH_BY_METHOD.values() for c in codes)
-# Transfers between providers (HES guidance on continuous inpatient spells): ADMIMETH 2B (emergency
-# transfer of an admitted patient) and 81 (other transfer), ADMISORC and DISDEST 51-53 (NHS hospital
-# providers: general, maternity, mental health wards).
+# Transfers between providers, as NHS Digital's "Methodology to create provider and CIP spells from HES
+# APC data" defines them (as implemented in UKHSA's epidm::cip_spells, which cites it): ADMIMETH 2B
+# (emergency transfer of an admitted patient) and 81 (other transfer); a discharge to another hospital,
+# DISDEST 49-53 (NHS hospital providers: high and medium security, general, maternity, mental health
+# wards) or 84 (non-NHS medium secure unit); an admission from one, ADMISORC 49-53 or 87 (non-NHS run
+# hospital).
 TRANSFER_ADMIMETH: tuple[str, ...] = ("2B", "81")
-TRANSFER_SOURCES: tuple[str, ...] = ("51", "52", "53")
+TRANSFER_SOURCES: tuple[str, ...] = ("49", "50", "51", "52", "53", "87")       # ADMISORC
+TRANSFER_DESTINATIONS: tuple[str, ...] = ("49", "50", "51", "52", "53", "84")  # DISDEST
 # Emergency admissions as counted (CIPS starts): ADMIMETH 21-28, 2A, 2C, 2D; 2B is a transfer.
 EMERGENCY_ADMISSION_ADMIMETH: tuple[str, ...] = tuple(
     c for c in ADMIMETH_BY_METHOD["emergency"] if c not in TRANSFER_ADMIMETH)

@@ -154,9 +154,9 @@ ADMISSIONS = Table(
         C("cost", "float64", "Cost of the spell in pounds at the price year of the unit-cost table (empty "
           "when imported from HES, which carries no cost)", required=False, minimum=0),
         C("cips_id", "int64", "Continuous inpatient spell (CIPS): provider spells of one person joined by "
-          "transfers between providers share it (HES: ADMISORC/DISDEST 51-53, ADMIMETH 2B, 81)", minimum=0),
+          "transfers between providers share it (NHS Digital CIPS methodology: DISDEST 49-53, 84; ADMISORC 49-53, 87; ADMIMETH 2B, 81)", minimum=0),
         C("transfer_in", "bool", "The spell began as a transfer from another hospital (linked to an earlier "
-          "spell of its CIPS, or ADMIMETH 2B/81, ADMISORC 51-53): never a new admission or a readmission"),
+          "spell of its CIPS, or ADMIMETH 2B/81, ADMISORC 49-53, 87): never a new admission or a readmission"),
     ),
     primary_key=("spell_id",),
     checks=(

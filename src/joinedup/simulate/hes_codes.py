@@ -48,10 +48,11 @@ _WITHIN = {
     "usual_residence": {"19": 1.0},
     "temporary_residence": {"29": 1.0},
     "care_home": {"54": 0.15, "65": 0.35, "85": 0.50},
-    # Not 51-53 (NHS hospital providers): those would make the person's next spell a transfer within a
-    # continuous inpatient spell, and simulated spells are never chained into CIPS.
-    "other_hospital": {"49": 0.30, "50": 0.10, "87": 0.60},
-    "other": {"84": 0.35, "99": 0.45, "66": 0.06, "37": 0.07, "38": 0.07},
+    # Not 49-53 or 84 (transfers to another hospital in NHS Digital's CIPS methodology): those would make
+    # the person's next spell within 2 days a transfer within a continuous inpatient spell, and
+    # simulated discharges are never chained into CIPS (only ADMIMETH 81 admissions are).
+    "other_hospital": {"87": 1.0},
+    "other": {"48": 0.35, "99": 0.45, "66": 0.06, "37": 0.07, "38": 0.07},
 }
 _ALIVE_GROUPS = ("usual_residence", "temporary_residence", "other_hospital", "other")
 # (usual, temporary, other hospital, other) for emergency <65, 65-79, 80+; elective; maternity/other.

@@ -113,7 +113,7 @@ def cips_start(s: Spells) -> np.ndarray:
     """Local index of the first spell of each spell's continuous inpatient spell, by the HES rule the
     importer applies: a person's next spell (by admission, then discharge) joins the previous one when
     admitted 0-2 days after its discharge as a transfer (ADMIMETH 2B/81; the simulator discharges to no
-    NHS hospital, DISDEST 51-53, and admits from none, ADMISORC 51-53)."""
+    hospital as a transfer, DISDEST 49-53 or 84, and admits from none, ADMISORC 49-53 or 87)."""
     order = np.lexsort((s.disc, s.adm, s.person))
     person, adm, disc = s.person[order], s.adm[order], s.disc[order]
     transfer = np.isin(H.ADMIMETH[s.admimeth[order]], H.TRANSFER_ADMIMETH)

@@ -156,12 +156,18 @@ def spell_rejects_sql() -> str:
 
 
 def cips_sql() -> str:
-    """Continuous inpatient spells (HES analysis guide; NHS Digital's CIPS as used by SHMI and the
-    Outcomes Framework): a person's next spell joins the previous one when it starts 0-2 days after
-    the previous discharge and either the previous spell was discharged to another hospital (DISDEST
-    51-53), or the next was admitted from one (ADMISORC 51-53) or as a transfer (ADMIMETH 2B, 81). A
-    spell is ``transfer_in`` if it joined a CIPS or its own record says it is a transfer."""
+    """Continuous inpatient spells, by NHS Digital's "Methodology to create provider and CIP spells
+    from HES APC data" (the rule UKHSA's epidm::cip_spells implements, citing it): a person's next
+    spell joins the previous one when it starts 0, 1 or 2 days after the previous discharge and a
+    transfer took place: the previous spell was discharged to another hospital (DISDEST 49-53, 84), or
+    the next was admitted from one (ADMISORC 49-53, 87) or as a transfer (ADMIMETH 2B, 81); except a
+    discharge home (DISDEST 19) followed by an emergency admission through A&E (ADMIMETH 21) from
+    another provider's A&E (ADMISORC 51), which is a new admission. Regular attenders (CLASSPAT 3, 4)
+    are excluded before this step. A spell is ``transfer_in`` if it joined a CIPS or its own record
+    says it is a transfer (ADMIMETH 2B, 81, or ADMISORC 49-53, 87 unless admitted through this
+    provider's A&E, ADMIMETH 21: ADMISORC 51 also means another provider's emergency department)."""
     tr = in_list(codes.TRANSFER_SOURCES)
+    td = in_list(codes.TRANSFER_DESTINATIONS)
     tm = in_list(codes.TRANSFER_ADMIMETH)
     order = "admission_date, discharge_date NULLS LAST, procode, spell_seq"
     return f"""
@@ -170,7 +176,8 @@ def cips_sql() -> str:
       FROM kept WINDOW w AS (PARTITION BY person_id ORDER BY {order})
     ), l AS (
       SELECT *, coalesce(prev_disc IS NOT NULL AND admission_date - prev_disc BETWEEN 0 AND 2
-                AND (prev_dest IN ({tr}) OR admisorc IN ({tr}) OR admimeth IN ({tm})), false) AS linked
+                AND (prev_dest IN ({td}) OR admisorc IN ({tr}) OR admimeth IN ({tm}))
+                AND NOT (prev_dest = '19' AND admisorc = '51' AND admimeth = '21'), false) AS linked
       FROM o
     ), c AS (
       SELECT *, row_number() OVER (ORDER BY person_id, {order}) - 1 AS spell_id,
@@ -179,7 +186,8 @@ def cips_sql() -> str:
       FROM l
     )
     SELECT *, min(spell_id) OVER (PARTITION BY person_id, cips_seq) AS cips_id,
-           linked OR admimeth IN ({tm}) OR coalesce(admisorc IN ({tr}), false) AS transfer_in
+           linked OR admimeth IN ({tm})
+             OR coalesce(admisorc IN ({tr}) AND admimeth <> '21', false) AS transfer_in
     FROM c"""
 
 
