@@ -209,6 +209,10 @@ from joinedup.cli_import import import_app  # noqa: E402  (the `joinedup import 
 
 app.add_typer(import_app, name="import")
 
+from joinedup.cli_panel import impact_command  # noqa: E402  (`joinedup impact PROTOCOL --panel FILE`)
+
+app.command("impact")(impact_command)
+
 
 @app.command("protocol-example")
 def protocol_example() -> None:

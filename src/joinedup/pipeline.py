@@ -236,6 +236,9 @@ def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, locatio
     result = run_impact(ds, indicator_table, protocol.impact, truth, programme_of(protocol, ds))
     for name, frame in result.tables.items():
         write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
+    from joinedup.impact.from_panel import write_impact_panel  # the area_panel.csv layout (counts controlled)
+    write_impact_panel(ds, indicator_table, protocol.impact, result.programme, out_dir,
+                       protocol.output.disclosure_control)
     return impact_section(result, protocol.impact)
 
 
