@@ -92,3 +92,46 @@ def test_hes_ae_attendances(tmp_path):
     assert _rejects(tmp_path / "ds", "ae_attendances") == [(4, "AEATTENDDISP"), (6, "ARRIVALDATE")]
     assert sum(report.excluded.values()) == 1
     assert validate_dataset(tmp_path / "ds", tables=["ae_attendances"]).ok
+
+
+def test_ecds_native_names_import_beside_hes_ae(tmp_path):
+    """ECDS under SUS+ ECDS names (Der_Pseudo_NHS_Number, EC_Ident, Arrival_Date, EC_Department_Type,
+    Age_At_Arrival, Sex, Der_Postcode_Dist_Unitary_Auth, Discharge_Destination_SNOMED_CT) imports with a
+    HES A&E year in one command; SNOMED destinations grouped as epidm groups them."""
+    hes = _write(tmp_path / "hes_ae_1819.txt",
+                 ["HESID", "AEKEY", "ARRIVALDATE", "AEDEPTTYPE", "AEATTENDDISP", "ARRIVALAGE", "SEX", "RESLADST_ONS"],
+                 [["P1", "1", "2019-03-30", "01", "01", "70", "2", "E06000001"]], "|")
+    head = ["Der_Pseudo_NHS_Number", "EC_Ident", "Arrival_Date", "EC_Department_Type", "EC_AttendanceCategory",
+            "EC_Arrival_Mode_SNOMED_CT", "Age_At_Arrival", "Sex", "Der_Postcode_Dist_Unitary_Auth",
+            "Discharge_Destination_SNOMED_CT"]
+    rows = [["P1", "11", "2019-04-02", "01", "1", "1048031000000100", "70", "2", "E06000001", "306706006"],  # ward
+            ["P2", "12", "2019-04-03", "03", "1", "1048071000000103", "30", "1", "E06000001", "306689006"],  # home
+            ["P3", "13", "2019-04-03", "01", "1", "", "88", "2", "E06000001", "305398007"],                 # died
+            ["P4", "14", "2019-04-04", "01", "1", "", "60", "1", "E06000001", "19712007"],                  # transfer
+            ["P5", "15", "2019-04-04", "01", "1", "", "45", "X", "E06000001", "1066331000000109"],          # AEC
+            ["P6", "16", "2019-04-05", "01", "1", "", "45", "1", "E06000001", "123456789"],                 # 6: unknown
+            ["P7", "17", "2019-04-05", "05", "1", "", "45", "1", "E06000001", "306689006"],                 # 7: type 5
+            ["P8", "18", "2019-04-06", "01", "1", "", "45", "1", "E06000001", ""]]                          # 8: blank
+    ecds = _write(tmp_path / "ecds_1920.csv", head, rows)
+    report = import_hes_ae([hes, ecds], tmp_path / "ds", KEY)
+    ae = pd.read_parquet(tmp_path / "ds" / "ae_attendances.parquet")
+    who = {pseudonym(KEY, f"P{i}"): f"P{i}" for i in range(1, 9)}
+    got = sorted((who[r.person_id], str(r.arrival_date), r.disposal, r.department_type)
+                 for r in ae.itertuples())
+    assert got == [("P1", "2019-03-30", "admitted", 1), ("P1", "2019-04-02", "admitted", 1),
+                   ("P2", "2019-04-03", "discharged", 3), ("P3", "2019-04-03", "died", 1),
+                   ("P4", "2019-04-04", "transferred", 1), ("P5", "2019-04-04", "referred", 1)]
+    assert report.read == 9 and report.written == 6
+    assert _rejects(tmp_path / "ds", "ae_attendances") == [(6, "DISCHARGE_DESTINATION_SNOMED_CT"), (7, "AEDEPTTYPE"),
+                                                           (8, "AEATTENDDISP")]
+    assert validate_dataset(tmp_path / "ds", tables=["ae_attendances"]).ok
+
+
+def test_ecds_file_missing_a_field_names_both_names(tmp_path):
+    import pytest
+
+    from joinedup.data.importers import ImportError_
+
+    path = _write(tmp_path / "ecds.csv", ["Der_Pseudo_NHS_Number", "Arrival_Date"], [["P1", "2019-04-02"]])
+    with pytest.raises(ImportError_, match="AEDEPTTYPE or EC_DEPARTMENT_TYPE is missing"):
+        import_hes_ae([path], tmp_path / "ds", KEY)

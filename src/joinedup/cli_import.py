@@ -67,7 +67,7 @@ def hes_apc(
 @import_app.command("hes-ae")
 def hes_ae(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT, key_file: Path | None = KEY,
            memory_limit: str = typer.Option("2GB", help="DuckDB memory limit")) -> None:
-    """HES A&E attendances (HES A&E field names) -> `ae_attendances`."""
+    """HES A&E attendances and ECDS (either field names, file by file) -> `ae_attendances`."""
     from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
     from joinedup.data.importers.hes_ae import import_hes_ae
 

@@ -343,11 +343,17 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
         inv, resp, codes, book = sim["invitations"], sim["responses"], sim["codes"], sim["codebook"]
         source = f"a simulated key-informant panel (seed {spec.seed})"
     tables = analyse(inv, resp, codes, book)
+    from joinedup.report import simulated as sim_label
     from joinedup.survey.analysis.run import write_survey_tables
 
+    simulated = not (spec.invitations and spec.responses)  # a stand-in: labelled in every table and title
+    if simulated:
+        tables = sim_label.label_simulated(tables)
     write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
-    section = survey_section(tables, "Key-informant survey (WP1)")
-    body = f"<p>Source: {source}.</p>" + section.body_html
+    section = survey_section(tables, sim_label.SURVEY_TITLE if simulated else "Key-informant survey (WP1)",
+                             simulated=simulated)
+    body = (f"<p class=\"simulated\"><strong>{sim_label.SURVEY_NOTE}</strong></p>" if simulated else "")
+    body += f"<p>Source: {source}.</p>" + section.body_html
     figures = list(section.figures)
     if spec.typology:
         from joinedup.survey import typology as ty

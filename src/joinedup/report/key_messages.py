@@ -19,7 +19,7 @@ import pandas as pd
 
 from joinedup.report.html import ReportSection, table_html
 from joinedup.report.labels import label
-from joinedup.report.summary import DEFAULT_OUTCOME, SMD_LIMIT, limitations, mdt_rows
+from joinedup.report.summary import DEFAULT_OUTCOME, SMD_LIMIT, _in_simulated, limitations, mdt_rows
 from joinedup.report.wording import adjusted_p, confidence, finding, impact_rows, pct
 
 MAX_MESSAGES = 8
@@ -129,14 +129,14 @@ def key_messages(t: dict, outcome: str = DEFAULT_OUTCOME) -> list[str]:
         top = bars[bars["wave"] == wave].sort_values("rank").iloc[0]
         rr = rates[rates["wave"] == wave]
         rr_text = f" (response rate {rr['rr1'].iloc[0]:.1f}%)" if len(rr) else ""
-        out.append(f"Local leaders{rr_text} named {label(top['item']).lower()} as the most significant barrier "
+        out.append(f"{_in_simulated(t)}Local leaders{rr_text} named {label(top['item']).lower()} as the most significant barrier "
                    f"in wave {int(wave)}: {top['pct_significant']:.1f}% called it significant.")
     progress = t.get("survey_progress")
     if progress is not None and len(progress):
         last = progress[(progress["wave"] == progress["wave"].max()) & (progress["group"] == "all")]
         if len(last):
             top = last.sort_values("pct_substantial_or_some", ascending=False).iloc[0]
-            out.append(f"Progress most often reported in wave {int(top['wave'])}: "
+            out.append(f"{_in_simulated(t)}Progress most often reported in wave {int(top['wave'])}: "
                        f"{label(top['item']).lower()} ({top['pct_substantial_or_some']:.1f}% substantial or some "
                        "progress); these are self-reports, not measured outcomes.")
     return out[:MAX_MESSAGES]

@@ -97,6 +97,18 @@ def _economics_text(t: dict) -> list[str]:
     return out
 
 
+def _survey_name(t: dict) -> str:
+    """How the survey is named: a simulated stand-in says so (joinedup.report.simulated)."""
+    from joinedup.report.simulated import is_simulated
+
+    simulated = is_simulated(t.get("survey_response_rates")) or is_simulated(t.get("survey_barriers"))
+    return "Simulated key-informant survey (not real responses)" if simulated else "Key-informant survey"
+
+
+def _in_simulated(t: dict) -> str:
+    return "Simulated survey panel (not real responses): " if _survey_name(t).startswith("Simulated") else ""
+
+
 def _survey_text(t: dict) -> list[str]:
     bars = t.get("survey_barriers")
     rates = t.get("survey_response_rates")
@@ -104,12 +116,12 @@ def _survey_text(t: dict) -> list[str]:
     if rates is not None and len(rates):
         r = rates.sort_values("wave").iloc[-1]
         # rr1 is already a percentage in survey_response_rates (survey.analysis.tables)
-        out.append(f"Key-informant survey: wave {int(r['wave'])} had {int(r['complete'])} complete responses "
+        out.append(f"{_survey_name(t)}: wave {int(r['wave'])} had {int(r['complete'])} complete responses "
                    f"(RR1 {r['rr1']:.1f}% of eligible panelists).")
     if bars is not None and len(bars):
         last = bars[bars["wave"] == bars["wave"].max()].sort_values("rank")
         top = last.iloc[0]
-        out.append(f"The barrier most often called significant was {label(top['item']).lower()} "
+        out.append(f"{_in_simulated(t)}The barrier most often called significant was {label(top['item']).lower()} "
                    f"({top['pct_significant']:.1f}% of respondents).")
     return out
 

@@ -87,10 +87,14 @@ def _sql_text(value: str) -> str:
 
 
 def read_extracts(con, files: list[Path], table: str, wanted: list[str],
-                  required: list[str | tuple[str, ...]], progress: Progress | None = None) -> int:
+                  required: list[str | tuple[str, ...]], progress: Progress | None = None,
+                  aliases: dict[str, tuple[str, ...]] | None = None) -> int:
     """Load ``files`` into ``table`` as text columns ``wanted`` plus ``__src`` (file index * 10**12 +
     row) and register their names in ``{table}_files``; a column missing from a file is NULL, unless
-    it is ``required`` (a tuple means: one of these), which stops the import naming file and column."""
+    it is ``required`` (a tuple means: one of these), which stops the import naming file and column.
+    ``aliases`` gives other names a column may have in a file (e.g. ECDS's for HES A&E's), first found
+    used; each file may use either."""
+    aliases = aliases or {}
     con.execute(f"CREATE OR REPLACE TABLE {table}_files (file_index INTEGER, source_file VARCHAR)")
     created = False
     total = 0
@@ -104,11 +108,17 @@ def read_extracts(con, files: list[Path], table: str, wanted: list[str],
             present = {c.upper(): c for c in (r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {scan}").fetchall())}
         except duckdb.Error as exc:
             raise ImportError_(f"cannot read {path}: {exc}") from exc
+        for name, others in aliases.items():
+            if name not in present:
+                found = next((o for o in others if o in present), None)
+                if found:
+                    present[name] = present[found]
         for need in required:
             options = need if isinstance(need, tuple) else (need,)
             if not any(o in present for o in options):
                 found = ", ".join(sorted(present)[:40])
-                raise ImportError_(f"{path}: column {' or '.join(options)} is missing (columns found: {found})")
+                names = [n for o in options for n in (o, *aliases.get(o, ()))]
+                raise ImportError_(f"{path}: column {' or '.join(names)} is missing (columns found: {found})")
         cols = ", ".join(
             f"CAST({_quote(present[c])} AS VARCHAR) AS {c}" if c in present else f"CAST(NULL AS VARCHAR) AS {c}"
             for c in wanted)

@@ -43,6 +43,7 @@ class RowImport:
     dedup_ignore: tuple[str, ...] | None = None
     person: bool = False
     cleaned: list[tuple[str, str]] = field(default_factory=list)
+    aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)  # other names of a field, per file
 
 
 def run_import(spec: RowImport, files, out, key: bytes | None = None, *, memory_limit: str = "2GB",
@@ -57,7 +58,8 @@ def run_import(spec: RowImport, files, out, key: bytes | None = None, *, memory_
     con, scratch = scratch_connection(memory_limit)
     try:
         con.execute(MACROS)
-        report.read = read_extracts(con, [Path(f) for f in files], "raw", spec.fields, spec.required, progress)
+        report.read = read_extracts(con, [Path(f) for f in files], "raw", spec.fields, spec.required, progress,
+                                    spec.aliases)
         source = "raw"
         if spec.dedup_ignore is not None:
             content = ", ".join(c for c in spec.fields if c not in spec.dedup_ignore)

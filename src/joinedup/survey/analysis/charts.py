@@ -54,8 +54,9 @@ def barrier_rank_chart(barriers: pd.DataFrame) -> alt.Chart:
     ).properties(title="Barrier ranks across waves", width=260, height=240)
 
 
-def survey_section(tables: dict[str, pd.DataFrame], title: str = "Key-informant survey"):
+def survey_section(tables: dict[str, pd.DataFrame], title: str = "Key-informant survey", simulated: bool = False):
     """A report section (offline SVG charts with text alternatives and their data, and the main tables).
+    ``simulated``: a simulated stand-in panel; every chart title and table caption then says so.
 
     Example:
         >>> # section = survey_section(analyse("invitations.csv", "responses.csv"))
@@ -65,6 +66,7 @@ def survey_section(tables: dict[str, pd.DataFrame], title: str = "Key-informant 
 
     from joinedup.report.labels import label
 
+    sim = "Simulated (not real responses): " if simulated else ""
     rates, progress, barriers = tables["response_rates"], tables["progress"], tables["barriers"]
     # readers see the instrument's labels, not question names (axes and legends included)
     progress = progress.assign(item=progress["item"].map(label))
@@ -72,20 +74,20 @@ def survey_section(tables: dict[str, pd.DataFrame], title: str = "Key-informant 
     latest = int(progress["wave"].max())
     top = barriers[(barriers["wave"] == barriers["wave"].max()) & (barriers["rank"] == 1)]["item"].tolist()
     figures = (
-        Figure.from_chart("ki-response-rates", "Response rates by wave",
+        Figure.from_chart("ki-response-rates", sim + "Response rates by wave",
                           "Bars of AAPOR RR1 and RR2 by wave: " + "; ".join(
                               f"wave {r.wave} RR1 {r.rr1}% RR2 {r.rr2}%" for r in rates.itertuples()) + ".",
                           response_rates_chart(rates), rates),
-        Figure.from_chart("ki-progress", f"Progress reported, wave {latest}",
+        Figure.from_chart("ki-progress", sim + f"Progress reported, wave {latest}",
                           f"Bars of the share of respondents reporting substantial or some progress on each "
                           f"outcome in wave {latest}, by group; the table below has the numbers.",
                           progress_chart(progress), progress[progress["wave"] == latest]),
-        Figure.from_chart("ki-barriers", "Barrier ranks across waves",
+        Figure.from_chart("ki-barriers", sim + "Barrier ranks across waves",
                           "Lines of each barrier's rank by wave (1 = most often significant); in the latest "
                           f"wave the top barrier was {', '.join(top) or 'none'}.", barrier_rank_chart(barriers),
                           barriers),
     )
-    parts = [table_html(tables[name], name.replace("_", " ").capitalize())
+    parts = [table_html(tables[name], sim + name.replace("_", " ").capitalize())
              for name in ("response_rates", "respondents_by_org", "panel_participation", "barriers",
                           "helpfulness") if name in tables]
     return ReportSection("survey", title, "\n".join(parts), figures)
