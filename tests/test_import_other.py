@@ -135,3 +135,29 @@ def test_ecds_file_missing_a_field_names_both_names(tmp_path):
     path = _write(tmp_path / "ecds.csv", ["Der_Pseudo_NHS_Number", "Arrival_Date"], [["P1", "2019-04-02"]])
     with pytest.raises(ImportError_, match="AEDEPTTYPE or EC_DEPARTMENT_TYPE is missing"):
         import_hes_ae([path], tmp_path / "ds", KEY)
+
+
+def test_delayed_transfers_la_table(tmp_path):
+    """The DTOC local authority table: one row per authority and month, total delayed days by agency."""
+    from joinedup.data.importers.delayed_transfers import import_delayed_transfers
+
+    head = ["LA Code", "LA Name", "Period", "NHS", "Social Care", "Both", "Total"]
+    rows = [["E06000001", "Hartlepool", "February 2019", "120", "45", "0", "165"],      # 1
+            ["E08000016", "Barnsley", "2019-02", "1,210", "300", "12", "1522"],         # 2: thousands comma
+            ["E92000001", "England", "2019-02", "50000", "20000", "5000", "75000"],    # 3: England: excluded
+            ["00CN", "Old code", "2019-02", "1", "1", "1", "3"],                         # 4: rejected (code)
+            ["E06000002", "Middlesbrough", "Febtember 2019", "1", "1", "1", "3"],        # 5: rejected (month)
+            ["E06000003", "Redcar", "Feb-19", "-", "1", "1", "2"],                       # 6: rejected (NHS days)
+            ["E06000001", "Hartlepool", "February 2019", "120", "45", "0", "165"],      # 7: identical: one
+            ["E06000001", "Hartlepool", "2019-02-01", "121", "45", "0", "166"]]         # 8: revision: rejected
+    path = _write(tmp_path / "dtoc_la.csv", head, rows)
+    report = import_delayed_transfers([path], tmp_path / "ds")
+    dt = pd.read_parquet(tmp_path / "ds" / "delayed_transfers.parquet")
+    got = sorted((r.area_code, str(r.month), r.responsible_org, r.delayed_days) for r in dt.itertuples())
+    assert got == [("E06000001", "2019-02-01", "both", 0), ("E06000001", "2019-02-01", "nhs", 120),
+                   ("E06000001", "2019-02-01", "social_care", 45), ("E08000016", "2019-02-01", "both", 12),
+                   ("E08000016", "2019-02-01", "nhs", 1210), ("E08000016", "2019-02-01", "social_care", 300)]
+    assert report.read == 8 and sum(report.deduplicated.values()) == 1 and sum(report.excluded.values()) == 1
+    assert _rejects(tmp_path / "ds", "delayed_transfers") == [(4, "LA_CODE"), (5, "PERIOD"), (6, "DAYS_NHS"),
+                                                              (8, "PERIOD")]
+    assert validate_dataset(tmp_path / "ds", tables=["delayed_transfers"]).ok

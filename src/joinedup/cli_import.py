@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-import_app = typer.Typer(help="Import NHS extracts (HES APC, HES A&E/ECDS, ONS populations, GP registrations) "
+import_app = typer.Typer(help="Import NHS extracts (HES APC, HES A&E/ECDS, ONS populations, GP registrations, delayed transfers) "
                               "into canonical tables.", no_args_is_help=True)
 console = Console(stderr=True)
 
@@ -100,6 +100,19 @@ def gp_registrations(files: list[Path] = IN, more: list[Path] | None = MORE, out
 
     try:
         report = import_gp_registrations([*files, *(more or [])], out, progress=_progress)
+    except ImportError_ as exc:
+        _fail(exc)
+    _finish(report, out)
+
+
+@import_app.command("delayed-transfers")
+def delayed_transfers(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT) -> None:
+    """NHS England Delayed Transfers of Care, local authority table (to Feb 2020) -> `delayed_transfers`."""
+    from joinedup.data.importers import ImportError_
+    from joinedup.data.importers.delayed_transfers import import_delayed_transfers
+
+    try:
+        report = import_delayed_transfers([*files, *(more or [])], out, progress=_progress)
     except ImportError_ as exc:
         _fail(exc)
     _finish(report, out)
