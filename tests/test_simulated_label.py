@@ -48,9 +48,9 @@ def test_every_place_the_simulated_panel_appears_says_simulated(simulated_run):
     assert not (run.out_dir / "data").exists()          # the dataset itself was not simulated
     assert SURVEY_TITLE in html and SURVEY_NOTE in html
     section = _survey_section(html)
-    captions = re.findall(r"<caption>(.*?)</caption>", section, flags=re.S)
+    captions = re.findall(r"<caption>(.*?)</caption>", section, flags=re.DOTALL)
     assert len(captions) >= 3 and all(c.startswith("Simulated (not real responses): ") for c in captions), captions
-    titles = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", section, flags=re.S)
+    titles = re.findall(r"<figcaption[^>]*>(.*?)</figcaption>", section, flags=re.DOTALL)
     assert titles and all("Simulated (not real responses)" in t for t in titles), titles
     # Summary and key messages: every sentence on the survey is labelled, none unlabelled.
     assert "Simulated key-informant survey (not real responses): wave" in html

@@ -31,7 +31,13 @@ from joinedup.impact.evaluate import (
     synthetic_did,
     wave1_did,
 )
-from joinedup.impact.panel_file import FILE_COVARIATES, PanelFileError, PanelRead, read_area_panel, write_rejects
+from joinedup.impact.panel_file import (
+    FILE_COVARIATES,
+    PanelFileError,
+    PanelRead,
+    read_area_panel,
+    write_rejects,
+)
 
 
 def programme_for_panel(protocol, read: PanelRead):

@@ -56,8 +56,8 @@ SPEC = RowImport(
               "month IS NULL"),
              *[(c, f"{c.lower()}_text", f"{agency.replace('_', ' ')} delayed days are not a whole number >= 0",
                 f"{c.lower()} IS NULL OR {c.lower()} < 0") for agency, c in _AGENCIES],
-             ("PERIOD", "period_text", "a second, different row for this authority and month (keep one file "
-              "per month)", "seen > 1 AND month IS NOT NULL AND area_code IS NOT NULL")],
+             ("PERIOD", "period_text", ("a second, different row for this authority and month (keep one file "
+                                        "per month)"), "seen > 1 AND month IS NOT NULL AND area_code IS NOT NULL")],
     excluded=[("England and region totals (E92, E12)", "regexp_matches(area_code, '^E(92|12)')")],
     select=" UNION ALL ".join(
         f"SELECT area_code, month, '{agency}' AS responsible_org, CAST({c.lower()} AS BIGINT) AS delayed_days FROM kept"

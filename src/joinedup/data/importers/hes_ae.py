@@ -77,8 +77,8 @@ SPEC = RowImport(
     rejects=[("HESID/TOKEN_PERSON_ID", "NULL", "no person identifier", "person_raw IS NULL"),
              ("ARRIVALDATE", "date_text", "arrival date does not parse", "arrival_date IS NULL"),
              ("AEDEPTTYPE", "dept", "department type is not 01-04", "dept IS NULL OR dept NOT IN ('01', '02', '03', '04')"),
-             ("AEATTENDDISP", "disp", "disposal (or ECDS discharge destination) is blank, or has no canonical "
-              "group (14 other, 99 not known)",
+             ("AEATTENDDISP", "disp", ("disposal (or ECDS discharge destination) is blank, or has no canonical "
+                                       "group (14 other, 99 not known)"),
               f"NOT is_ecds AND (disp IS NULL OR disp NOT IN ({', '.join(repr(c) for c in DISPOSAL)}))"),
              ("DISCHARGE_DESTINATION_SNOMED_CT", "ecds_dest",
               "ECDS discharge destination is not a SNOMED CT code of the groups used",
