@@ -91,7 +91,7 @@ def import_hes_apc(files: list[str | Path], out: str | Path, key: bytes, *, memo
         stage("kept", f"SELECT u.*, m.person_id FROM usable u JOIN person_map m USING (person_raw) "
                       f"WHERE NOT ({regular}) AND NOT ({abroad})")
         stage("cips", Q.cips_sql())
-        report.cleaned["spells that are transfers in (same CIPS, or ADMIMETH 2B/81, ADMISORC 51-53)"] = one(
+        report.cleaned["spells that are transfers in (same CIPS, or ADMIMETH 2B/81, ADMISORC 49-53/87)"] = one(
             "SELECT count(*) FROM cips WHERE transfer_in")
         t0 = time.perf_counter()
         report.written = copy_parquet(con, Q.admissions_sql(), out / "admissions.parquet")
