@@ -56,7 +56,9 @@ def rates_for(name: str, frame: pd.DataFrame) -> dict:
         is_percentile = frame["method"].astype(str).str.contains("percentile").to_numpy()
         basis = np.where(is_percentile, frame["denominator"].to_numpy(float), frame["numerator"].to_numpy(float))
         return {c: basis for c in ("value", *_LIMITS) if c in frame.columns}
-    return dict(RATES.get(name, {}))
+    # a table may leave out some derived columns (the funnel's overdispersion columns need enough
+    # areas); its numerators must be there (control_rates says which is missing)
+    return {rate: numerator for rate, numerator in RATES.get(name, {}).items() if rate in frame.columns}
 
 
 def recompute_from_rounded(name: str, controlled: pd.DataFrame, national) -> pd.DataFrame:
