@@ -182,3 +182,54 @@ def test_differences_of_totals_and_subtotals_pin_no_small_count(written):
         if len(eng) == 1 and eng.notna().all():
             check(f"{indicator} {period} {start}", float(eng.iloc[0]), True, rows[rows["level"] == "area"]["numerator"])
     assert leaks == [], leaks[:20]
+
+
+# the report's tables (captions start with these), with the checks of the table they show, in the
+# report's column names; the England rows of the indicator table are national
+REPORT_TABLES = {
+    "Residents by programme group": [("counts", ["persons"])],
+    "Emergency admissions per 1,000 residents per month": [
+        ("counts", ["admissions", "persons"]), ("rate", "rate_per_1000", "persons", "admissions")],
+    "Pioneers and the rest of England, every indicator": "indicators",
+    "Emergency admissions: funnel plot of areas": [("counts", ["observed"]), ("rate", "ratio", "expected", "observed")],
+    "Patients matched, unmatched and discarded": [("counts", ["Control", "Treated"])],
+}
+
+
+def test_workbook_and_report_give_no_small_count_back(small_run_out, written):
+    """tables.xlsx (one sheet per table) and the report's tables and charts' data, read back as a
+    reader would, under the same attempts."""
+    import io
+    import re
+
+    book = pd.read_excel(small_run_out / "tables.xlsx", sheet_name=None)
+    contents = book.pop("Contents")
+    leaks = []
+    for sheet, table in zip(contents["Sheet"], contents["Table"]):
+        checks = TABLES[table]
+        if table == "indicators":
+            leaks += _indicator_leaks(book[sheet])
+        elif isinstance(checks, list):
+            leaks += _leaks(f"tables.xlsx {sheet}", book[sheet], checks)
+    html = (small_run_out / "report.html").read_text(encoding="utf-8")
+    captions = re.findall(r"<caption>(.*?)</caption>", html, re.S)
+    frames = pd.read_html(io.StringIO(html))
+    assert len(captions) == len(frames)
+    seen = set()
+    for caption, frame in zip(captions, frames):
+        key = next((k for k in REPORT_TABLES if caption.startswith(k)), None)
+        if key is None:
+            continue
+        seen.add(key)
+        frame = frame.apply(lambda c: pd.to_numeric(c, errors="coerce") if c.name not in ("Indicator", "Area") else c)
+        if REPORT_TABLES[key] == "indicators":
+            shown = frame.rename(columns=str.lower).assign(
+                level=lambda f: np.where(f["area"] == "England", "england", "area"),
+                method=lambda f: np.where(f["indicator"].str.contains("percentile"), "percentile", "rate"))
+            leaks += [f"report: {x}" for x in _indicator_leaks(shown.rename(
+                columns={"lower limit": "lower", "upper limit": "upper"}).assign(lower_998=np.nan, upper_998=np.nan))]
+        else:
+            leaks += _leaks(f"report: {caption[:40]}", frame, REPORT_TABLES[key])
+    assert leaks == [], leaks[:20]
+    assert seen == set(REPORT_TABLES)  # every table the check is for was found in the report
+    assert len(book) == len(written)
