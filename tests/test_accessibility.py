@@ -12,6 +12,7 @@ import io
 import socket
 import threading
 import time
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -170,7 +171,7 @@ def test_site_dashboards_have_no_axe_violations(served_results, browser):
     sites = page.locator("main ul li a").all_inner_texts()
     assert len(sites) >= 10, sites  # the run's Pioneer sites
     for site in sites:
-        page.goto(f"{base}/sites/{site}")
+        page.goto(f"{base}/sites/{quote(site)}")
         _check(page, f"/sites/{site}", found)
     page.context.close()
     page = _page(browser, 390)

@@ -212,7 +212,7 @@ def test_workbook_and_report_give_no_small_count_back(small_run_out, written):
         elif isinstance(checks, list):
             leaks += _leaks(f"tables.xlsx {sheet}", book[sheet], checks)
     html = (small_run_out / "report.html").read_text(encoding="utf-8")
-    captions = re.findall(r"<caption>(.*?)</caption>", html, re.S)
+    captions = re.findall(r"<caption>(.*?)</caption>", html, re.DOTALL)
     frames = pd.read_html(io.StringIO(html))
     assert len(captions) == len(frames)
     seen = set()
