@@ -8,7 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export SPARK_LOCAL_IP := 127.0.0.1
 
-.PHONY: demo test env browser lint bench docs clean
+.PHONY: demo test env browser node lint bench docs clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -28,10 +28,20 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq --no-install-recommends chromium postgresql)
 
+# axe-core for the accessibility tests, from the npm registry at the version package-lock.json pins
+# (node and npm from Debian when missing, as root, as on CI).
+node: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends nodejs npm)
+	npm ci --no-audit --no-fund
+	touch $@
+
 demo: env browser
 	$(VENV)/bin/joinedup demo --out out/demo
 
-test: env browser
+test: env browser node
 	$(VENV)/bin/python -m pytest -q
 
 lint: env

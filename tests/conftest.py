@@ -52,3 +52,11 @@ def smtp_server():
     server = SmtpServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def small_run_out(tmp_path_factory) -> Path:
+    """The outputs of one small run of the example protocol (tests/small_run.py), once per test run."""
+    from tests.small_run import small_run
+
+    return small_run(tmp_path_factory.mktemp("small_run"))

@@ -79,3 +79,32 @@ def test_survey_percentages_need_a_base_of_eleven():
 
     out = require_base(pd.DataFrame({"n": [0, 10, 11, 40], "pct": [np.nan, 50.0, 45.5, 20.0]}), ["pct"], "n")
     assert SURVEY_MIN_BASE == 11 and out["pct"].isna().tolist() == [True, True, False, False]
+
+
+def test_declared_rates_are_applied_by_table_name_and_percentages_use_rounded_counts(tmp_path):
+    """write_table reads each table's rates from joinedup.disclosure_rates: a caller cannot forget them."""
+    frame = pd.DataFrame({"group": ["a", "b", "c"], "admissions": [3, 12, 0], "persons": [1000, 1002, 998],
+                          "rate_per_1000": [3.0, 12 / 1.002, 0.0]})
+    out = write_table(frame, tmp_path, "emergency_by_month", ["admissions", "persons"])
+    assert np.isnan(out["rate_per_1000"].iloc[0]) and out["suppressed"].tolist() == [True, False, False]
+    # 12 of 1002 shown as 10 of 1000: the rate is 10 per 1,000, not 11.98 (which gives 12 back)
+    assert out["rate_per_1000"].iloc[1] == 10.0 and out["rate_per_1000"].iloc[2] == 0.0
+    off = write_table(frame, tmp_path, "emergency_by_month", ["admissions", "persons"], disclosure_control=False)
+    assert off["rate_per_1000"].tolist() == frame["rate_per_1000"].tolist()
+
+
+def test_indicator_values_limits_and_percentiles_follow_their_own_numerators(tmp_path):
+    frame = pd.DataFrame({
+        "level": ["area", "area", "area", "area", "england"],
+        "method": ["Wilson score, % (PHEindicatormethods phe_proportion)"] * 2
+        + ["90% percentile (type 7), no limits", "crude rate, Byar's limits (exact below 10 events)",
+           "crude rate, Byar's limits (exact below 10 events)"],
+        "numerator": [3.0, 12.0, np.nan, 9.0, 4.0], "denominator": [40.0, 41.0, 5.0, 1000.0, 5000.0],
+        "value": [7.5, 12 / 41 * 100, 6.0, 9.0, 0.8], "lower": [2.6, 17.3, np.nan, 4.1, 0.2],
+        "upper": [19.9, 44.8, np.nan, 17.1, 2.0]})
+    out = write_table(frame, tmp_path, "indicators", ["numerator", "denominator"],
+                      national=(frame["level"] == "england").to_numpy())
+    assert out["value"].isna().tolist() == [True, False, True, False, False]  # 3 events; 5 stays
+    assert out["lower"].isna().tolist() == [True, False, True, False, False]
+    assert out["value"].iloc[1] == pytest.approx(10 / 40 * 100)  # from the rounded 10 of 40
+    assert out["value"].iloc[3] == 9.0 and out["value"].iloc[4] == 0.8  # rates beside one count; England

@@ -87,3 +87,15 @@ def test_unknown_question_name_is_an_error(tmp_path):
                                  "--responses", str(tmp_path / "responses.csv"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 1 and "unknown question name(s) 'prog_cost'" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_analyse_csvs_leave_with_disclosure_control(tmp_path):
+    """Issue 15: `survey analyse` wrote respondents per Pioneer of 1-7 as they were (sub-national)."""
+    data, out = tmp_path / "ki", tmp_path / "out"
+    assert runner.invoke(app, ["survey", "simulate", "--out", str(data), "--seed", "3"]).exit_code == 0
+    result = runner.invoke(app, ["survey", "analyse", "--out", str(out), "--invitations", str(data / "invitations.csv"),
+                                 "--responses", str(data / "responses.csv")])
+    assert result.exit_code == 0, result.output
+    pioneer = pd.read_csv(out / "respondents_by_pioneer.csv")
+    assert pioneer["n"].isna().sum() > 10  # most Pioneers have 1-7 respondents a wave: suppressed
+    assert not pioneer["n"].between(1, 7).any() and (pioneer["n"].dropna() % 5 == 0).all()

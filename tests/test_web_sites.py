@@ -108,10 +108,10 @@ def test_site_pages_and_pdf_show_no_small_counts_or_small_base_percentages(clien
                   "n": [10, 11], "pct_substantial_or_some": [30.0, 72.7]}).to_parquet(t / "survey_progress.parquet")
     _login(client, "barnsley")
     page = client.get("/sites/Barnsley").text
-    respondents = page.split("Respondents from Barnsley by wave")[1].split("</table>")[0]
+    respondents = page.split("Respondents from Barnsley by wave</caption>")[1].split("</table>")[0]
     cells = [int(float(c)) for c in re.findall(r"<td>([\d.]+)</td>", respondents)]
     assert cells == [1, 2, 3, 15]  # the waves, then 13 shown rounded to 15; 1 and 7 are blank
-    progress = page.split("Progress reported")[1].split("</table>")[0]
+    progress = page.split("Progress reported (all respondents, programme)</caption>")[1].split("</table>")[0]
     assert "30.000" not in progress and "72.700" in progress  # base 10 not shown, base 11 shown
     text = PdfReader(io.BytesIO(client.get("/sites/Barnsley/summary.pdf").content)).pages[0].extract_text()
     rows = {r[0]: r[2:] for r in (line.split() for line in text.splitlines()) if r[:2] in (["1", "Barnsley"],

@@ -118,10 +118,17 @@ def survey_analyse(
             invitations, responses = analysis_frames(SurveyStore(store), load_form(pioneer_instrument_path()))
         elif invitations is None or responses is None:
             raise ValueError("give --invitations and --responses, or --store")
-        tables = analyse(invitations, responses, codes, codebook, out_dir=out)
+        tables = analyse(invitations, responses, codes, codebook)
     except ValueError as exc:  # SurveyInputError lists every problem with file, line and column
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    # the CSVs leave the program: each table's declared disclosure control (respondents per Pioneer:
+    # 1-7 suppressed, others rounded to 5), its columns as before
+    from joinedup.survey.analysis.run import controlled_survey_tables
+
+    out.mkdir(parents=True, exist_ok=True)
+    for name, frame in controlled_survey_tables(tables).items():
+        frame.drop(columns="suppressed").to_csv(out / f"{name}.csv", index=False)
     (out / "survey.html").write_text(report_section(tables), encoding="utf-8")
     for name, frame in tables.items():
         typer.echo(f"  {name + '.csv':<28} {len(frame):>5} rows")

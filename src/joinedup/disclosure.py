@@ -55,31 +55,55 @@ def control_counts(frame: pd.DataFrame, count_columns: list[str],
     return out
 
 
-def control_rates(frame: pd.DataFrame, rates: dict[str, str], national: bool | np.ndarray = False) -> pd.DataFrame:
+def control_rates(frame: pd.DataFrame, rates: dict, national: bool | np.ndarray = False) -> pd.DataFrame:
     """Suppress each rate, percentage or mean whose numerator (or number of people) is 1-7.
 
     ``rates`` maps each rate column to its numerator column: the count a rate or percentage is of,
-    or the number of people a mean is over. Apply it before :func:`control_counts` (it needs the
-    unrounded numerators). Rows marked ``national`` are left as they are; ``suppressed`` is set
-    (or extended) on rows where a rate was suppressed.
+    or the number of people a mean is over (a column name, or an array of the numerators row by
+    row, for tables whose rows count different things). Apply it before :func:`control_counts` (it
+    needs the unrounded numerators). Rows marked ``national`` are left as they are; ``suppressed``
+    is set (or extended) on rows where a rate was suppressed.
 
     Example:
         >>> out = control_rates(pd.DataFrame({"k": [0, 3, 8], "pct": [0.0, 30.0, 80.0]}), {"pct": "k"})
         >>> out["pct"].tolist(), out["suppressed"].tolist()
         ([0.0, nan, 80.0], [False, True, False])
     """
-    missing = [c for pair in rates.items() for c in pair if c not in frame.columns]
+    missing = [c for pair in rates.items() for c in pair if isinstance(c, str) and c not in frame.columns]
     if missing:
         raise KeyError(f"disclosure control: rate/numerator column(s) {missing} not in table {list(frame.columns)}")
     out = frame.copy()
     national_rows = np.broadcast_to(np.asarray(national, dtype=bool), (len(out),))
     any_suppressed = out["suppressed"].to_numpy(dtype=bool) if "suppressed" in out else np.zeros(len(out), bool)
     for rate, numerator in rates.items():
-        _, small = control_values(out[numerator].to_numpy(dtype="float64"))
+        counts = out[numerator] if isinstance(numerator, str) else pd.Series(numerator, index=out.index)
+        _, small = control_values(counts.to_numpy(dtype="float64"))
         small &= ~national_rows
         out[rate] = out[rate].where(~small)
         any_suppressed |= small
     out["suppressed"] = any_suppressed
+    return out
+
+
+def from_rounded(controlled: pd.DataFrame, column: str, numerator: str, denominator: str, multiplier: float,
+                 rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Recompute a percentage (or simple rate) from the controlled, rounded counts shown beside it.
+
+    NHS Digital's HES guide computes a sub-national percentage from the rounded numerator and
+    denominator, so that it cannot give the unrounded counts back. Only ``rows`` (default: all) whose
+    value is still shown are recomputed; a zero or missing denominator leaves the value missing.
+
+    Example:
+        >>> t = pd.DataFrame({"k": [10.0, 0.0], "n": [15.0, 20.0], "pct": [73.3, 0.0]})
+        >>> from_rounded(t, "pct", "k", "n", 100)["pct"].round(1).tolist()
+        [66.7, 0.0]
+    """
+    out = controlled.copy()
+    mask = out[column].notna().to_numpy() & (np.ones(len(out), bool) if rows is None else np.asarray(rows, bool))
+    num = out[numerator].astype("float64")
+    den = out[denominator].astype("float64")
+    recomputed = (num / den.where(den > 0)) * multiplier
+    out[column] = out[column].astype("float64").where(~mask, recomputed)
     return out
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from joinedup.disclosure import control_counts, control_rates
+from joinedup.disclosure_rates import rates_for, recompute_from_rounded
 
 
 def write_table(frame: pd.DataFrame, out_dir: Path, name: str, count_columns: list[str],
@@ -23,16 +24,20 @@ def write_table(frame: pd.DataFrame, out_dir: Path, name: str, count_columns: li
 
     ``national``: True if every row is for England as a whole, or a boolean per row. ``rates`` maps
     rate, percentage or mean columns to their numerator (or number of people): suppressed with a
-    numerator of 1-7 (see :func:`joinedup.disclosure.control_rates`).
+    numerator of 1-7 (see :func:`joinedup.disclosure.control_rates`); each table's own are declared
+    in :mod:`joinedup.disclosure_rates` and applied by name, with percentages shown beside their
+    counts recomputed from the rounded counts.
     """
     controlled = frame.copy()
     if disclosure_control:
         rate_suppressed = False
+        rates = {**rates_for(name, frame), **(rates or {})}  # declared once per table (disclosure_rates.py)
         if rates:  # before the counts are controlled: it needs the unrounded numerators
             controlled = control_rates(controlled, rates, national)
             rate_suppressed = controlled.pop("suppressed").to_numpy()
         controlled = control_counts(controlled, count_columns, national)
         controlled["suppressed"] |= rate_suppressed
+        controlled = recompute_from_rounded(name, controlled, national)
     folder = Path(out_dir) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     controlled.to_parquet(folder / f"{name}.parquet", index=False)

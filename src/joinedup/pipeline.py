@@ -248,6 +248,7 @@ ECONOMICS_COUNTS = {
     "economics_sample_sizes": ["Control", "Treated"], "economics_risk": ["people", "events"],
     "economics_risk_calibration": ["n", "observed"], "economics_use": ["people"],
     "economics_qalys": ["sampled", "complete", "no_baseline", "no_end_point"],
+    "economics_estimates": ["n", "clusters"],  # people and matched sets in each model
 }
 
 

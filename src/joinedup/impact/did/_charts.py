@@ -34,7 +34,9 @@ def _layers(frame: pd.DataFrame, x: str, x_title: str, y_title: str) -> alt.Laye
         x=xenc, y="att:Q", color=colour, shape=alt.Shape("phase:N", legend=None),
         tooltip=[x, alt.Tooltip("att:Q", format=".4f"), alt.Tooltip("lower:Q", format=".4f"),
                  alt.Tooltip("upper:Q", format=".4f")])
-    zero = base.mark_rule(color="#555555", strokeDash=[4, 4]).encode(y=alt.datum(0))
+    # the zero line is decoration: hidden from assistive technology (Vega draws a datum rule as an
+    # unnamed graphics-symbol, which axe-core reports as an image without alternative text)
+    zero = base.mark_rule(color="#555555", strokeDash=[4, 4], aria=False).encode(y=alt.datum(0))
     return alt.layer(zero, band, point, data=frame)
 
 

@@ -60,6 +60,21 @@ def write_survey_tables(tables: dict[str, pd.DataFrame], out_dir, disclosure_con
             for name, frame in tables.items()}
 
 
+def controlled_survey_tables(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each table after its declared disclosure control (:data:`OUTPUT_CONTROL`), without writing it:
+    for ``joinedup survey analyse``, whose CSVs leave the program like the pipeline's tables.
+
+    Example:
+        >>> # controlled_survey_tables(analyse(inv, resp))["respondents_by_pioneer"]
+    """
+    from joinedup.disclosure import control_counts
+
+    unknown = sorted(set(tables) - set(OUTPUT_CONTROL))
+    if unknown:
+        raise KeyError(f"survey table(s) {unknown} have no disclosure control declared in OUTPUT_CONTROL")
+    return {name: control_counts(frame, *OUTPUT_CONTROL[name]) for name, frame in tables.items()}
+
+
 def analyse(invitations, responses, codes=None, codebook=None, out_dir: str | Path | None = None,
             change: bool = True) -> dict[str, pd.DataFrame]:
     """Validate the inputs (paths or DataFrames) and build every table; write ``<name>.csv`` into

@@ -3,8 +3,9 @@
 Every input has a label; groups and choice questions are fieldsets with legends; hints are tied to
 inputs by ``aria-describedby``; errors appear next to the field (``aria-invalid``, ``role="alert"``) and
 in a summary at the top linking to each field; required questions say "(required)" in text. A matrix
-(field-list group of select_one rows with one choice list) is a table with a header row of choices and
-one radio group per row, each radio named by its row and column. Skip logic and constraints travel as
+(field-list group of select_one rows with one choice list) is one fieldset per row, its statement the
+legend and every choice a labelled radio button (as GOV.UK and REDCap render grids on a phone: no
+table to scroll sideways at 390 px). Skip logic and constraints travel as
 ``data-relevant``/``data-constraint`` syntax trees (JSON of ``expr.parse``) that ``static/survey.js``
 evaluates with the same rules as the server (no ``eval``: the page's Content-Security-Policy forbids
 it); the script also autosaves to ``data-autosave-url``.
