@@ -109,7 +109,7 @@ def practice_indicator_table(ds, indicator_id: str, period: str = "quarter") -> 
     return frame[cols].sort_values(["area_code", "period_start"]).reset_index(drop=True)
 
 
-def practice_covariates(ds, panel: pd.DataFrame) -> pd.DataFrame:
+def practice_covariates(ds, panel: pd.DataFrame, complete_baseline: bool = True) -> pd.DataFrame:
     """One row per panel practice, as :func:`joinedup.impact.comparison.area_covariates` for areas:
     the deprivation of the practice's area, the list's shares aged 65+ and 85+ at the first extract
     of the panel's first year, and the baseline outcome level and trend."""
@@ -131,7 +131,8 @@ def practice_covariates(ds, panel: pd.DataFrame) -> pd.DataFrame:
     out["imd_score"] = out["area_code"].map(imd)
     out["share_65plus"] = out["area_code"].map(share(65))
     out["share_85plus"] = out["area_code"].map(share(85))
-    return out.merge(baseline_outcome(panel), on="area_code", how="left").reset_index(drop=True)
+    return out.merge(baseline_outcome(panel, complete=complete_baseline), on="area_code",
+                     how="left").reset_index(drop=True)
 
 
 def practice_truth(truth: dict | None, ds) -> dict | None:
