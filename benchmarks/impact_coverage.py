@@ -10,6 +10,21 @@ every seed's estimates.
 
     .venv/bin/python benchmarks/impact_coverage.py --seeds 100 --scale 0.004 \\
         --out benchmarks/results/impact_coverage.json     # also writes .csv and .txt beside it
+
+``--design practice-closures``: the simulator's practice-level programme (emergency admissions
+-15% in the programme practices, ramped), 10% of all practices closing part-way through
+(:mod:`joinedup.simulate.practice_closures`), the impact step run as ``joinedup run`` would with
+``[impact] unbalanced = "available"`` (TWFE on the rows that exist; Callaway & Sant'Anna as R did's
+``allow_unbalanced_panel``); coverage of the programmed effect that the step sets beside each
+estimate. ``--design rcs-survey``: a repeated-cross-section experience survey on simulated
+England's areas (:mod:`joinedup.simulate.experience_survey`; programmed ATT +5 points, or 0 with
+``--effect 0``), Callaway & Sant'Anna with ``panel=False`` (DRDID's ``drdid_rc``), with and without
+the age and sex factor covariates that make parallel trends hold.
+
+    .venv/bin/python benchmarks/impact_coverage.py --design practice-closures --seeds 60 \\
+        --out benchmarks/results/impact_coverage_practice_closures.json
+    .venv/bin/python benchmarks/impact_coverage.py --design rcs-survey --seeds 500 \\
+        --out benchmarks/results/impact_coverage_rcs_survey.json
 """
 
 from __future__ import annotations
@@ -63,6 +78,63 @@ def one_seed(seed: int, scale: float, years: tuple[int, int], biters: int) -> li
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def one_seed_practice(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float) -> list[dict]:
+    """One seed of the practice-level programme with closing practices (module docstring)."""
+    from joinedup.data import load_dataset
+    from joinedup.impact.evaluate import run_impact
+    from joinedup.impact.truth import load_truth
+    from joinedup.protocol import Impact
+    from joinedup.simulate import simulate
+    from joinedup.simulate.practice_closures import close_practices, simulated_practice_programme
+    from joinedup.simulate.scenario import Scenario
+
+    folder = Path(tempfile.mkdtemp(prefix=f"joinedup-practice-{seed}-")) / "data"
+    try:
+        simulate(folder, scale=scale, seed=seed, years=years,
+                 scenario=Scenario(name="practice", practice_effect=effect))
+        closed = close_practices(folder, share=0.1, seed=seed)
+        ds, truth = load_dataset(folder), load_truth(folder)
+        spec = Impact(baseline=(f"{years[0]}-01-01", f"{years[0] + 2}-03-31"), biters=biters, seed=seed,
+                      scale="rate", synthetic_control=False, four_groups=False, unbalanced="available")
+        result = run_impact(ds, None, spec, truth=truth, programme=simulated_practice_programme(ds, truth))
+        est = result.tables["impact_estimates"]
+        est = est[est["programmed"].notna()]
+        return [{"seed": seed, "design": r.design, "estimator": r.estimator, "estimand": r.estimand,
+                 "estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high, "p_value": r.p_value,
+                 "target": r.programmed, "closed_practices": len(closed)} for r in est.itertuples()]
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+
+
+_AREAS: dict = {}
+
+
+def one_seed_survey(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float) -> list[dict]:
+    """One seed of the repeated-cross-section survey: a fresh survey on one simulated England."""
+    from joinedup.data import load_dataset
+    from joinedup.impact.did import att_gt
+    from joinedup.simulate import simulate
+    from joinedup.simulate.experience_survey import experience_survey, programme_areas
+
+    if (scale, years) not in _AREAS:  # the areas and start dates; the survey is what varies by seed
+        folder = Path(tempfile.mkdtemp(prefix="joinedup-survey-")) / "data"
+        simulate(folder, scale=scale, seed=1, years=years)
+        _AREAS[(scale, years)] = programme_areas(load_dataset(folder))
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    survey = experience_survey(_AREAS[(scale, years)], seed=seed, effect=effect, years=years)
+    rows = []
+    for label, xformla in (("no covariates", None), ("age group and sex (factors)", "~ age_group + sex")):
+        res = att_gt(survey, yname="named_contact", tname="year", idname=None, gname="first_treated",
+                     xformla=xformla, panel=False, est_method="dr", bstrap=False, cband=False)
+        agg = res.aggregate("simple")
+        lo, hi = agg.overall_att - 1.959963984540054 * agg.overall_se, agg.overall_att + 1.959963984540054 * agg.overall_se
+        rows.append({"seed": seed, "design": f"experience survey, {label}", "estimator": "Callaway & Sant'Anna "
+                     "(drdid_rc, panel=False)", "estimand": "overall ATT (simple)", "estimate": agg.overall_att,
+                     "ci_low": lo, "ci_high": hi, "p_value": float(2 * stats.norm.sf(abs(agg.overall_att / agg.overall_se))),
+                     "target": effect})
+    return rows
+
+
 def _binomial_ci(k: int, n: int) -> tuple[float, float]:
     ci = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
     return float(ci.low), float(ci.high)
@@ -72,12 +144,14 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (design, estimator, estimand), g in frame.groupby(["design", "estimator", "estimand"], sort=False):
         n = len(g)
-        covered = int(((g["ci_low"] <= 0) & (g["ci_high"] >= 0)).sum())
+        target = g["target"] if "target" in g.columns else 0.0  # the null scenario's truth is 0
+        covered = int(((g["ci_low"] <= target) & (g["ci_high"] >= target)).sum())
         rejected = int((g["p_value"] < 0.05).sum())
         rows.append({"design": design, "estimator": estimator, "estimand": estimand, "seeds": n,
                      "coverage": covered / n, "coverage_ci": _binomial_ci(covered, n),
                      "false_positive_rate": rejected / n, "fpr_ci": _binomial_ci(rejected, n),
-                     "mean_estimate": float(g["estimate"].mean()), "sd_estimate": float(g["estimate"].std())})
+                     "mean_estimate": float(g["estimate"].mean()), "sd_estimate": float(g["estimate"].std()),
+                     "mean_target": float(target.mean()) if isinstance(target, pd.Series) else 0.0})
     return pd.DataFrame(rows)
 
 
@@ -90,12 +164,28 @@ def main() -> None:
     parser.add_argument("--biters", type=int, default=999)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage.json"))
+    parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey"], default="null-areas")
+    parser.add_argument("--effect", type=float, default=None,
+                        help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
+                             "points on the probability scale, default 0.05)")
     args = parser.parse_args()
+    if args.design == "practice-closures":
+        effect = -0.15 if args.effect is None else args.effect
+        job, extra, what = one_seed_practice, (effect,), (
+            f"practice-level programme (programmed {effect:+.0%} on emergency admissions), 10% of practices "
+            "closing part-way, [impact] unbalanced = \"available\"; coverage of the programmed effect")
+    elif args.design == "rcs-survey":
+        effect = 0.05 if args.effect is None else args.effect
+        job, extra, what = one_seed_survey, (effect,), (
+            f"repeated-cross-section experience survey (programmed ATT {effect:+.2f}, probability scale); "
+            "coverage of the programmed ATT")
+    else:
+        job, extra, what = one_seed, (), "null scenario (no programme effect)"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     start = time.perf_counter()
     rows: list[dict] = []
     with ProcessPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(one_seed, s, args.scale, tuple(args.years), args.biters) for s in seeds]
+        futures = [pool.submit(job, s, args.scale, tuple(args.years), args.biters, *extra) for s in seeds]
         for i, fut in enumerate(futures, 1):
             rows += fut.result()
             if i % 10 == 0:
@@ -103,15 +193,19 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     summary = summarise(frame)
     elapsed = time.perf_counter() - start
-    lines = [f"Impact estimators on simulated England, null scenario (no programme effect): {len(seeds)} seeds "
+    lines = [f"Impact estimators on simulated England, {what}: {len(seeds)} seeds "
              f"({seeds[0]}-{seeds[-1]}), scale {args.scale}, years {args.years[0]}-{args.years[1]}, "
              f"{args.biters} bootstrap draws; {elapsed:.0f} s", "",
-             f"{'estimator':<40} {'estimand':<22} {'coverage of 95% CI':>26} {'false positives':>24}"]
+             f"{'estimator':<72} {'estimand':<22} {'coverage of 95% CI':>26} {'false positives':>24}"]
     for r in summary.itertuples():
         cov = f"{r.coverage:6.1%} ({r.coverage_ci[0]:.1%}-{r.coverage_ci[1]:.1%})"
         fpr = f"{r.false_positive_rate:6.1%} ({r.fpr_ci[0]:.1%}-{r.fpr_ci[1]:.1%})"
-        lines.append(f"{r.estimator + ', ' + r.design:<40.40} {r.estimand:<22} {cov:>26} {fpr:>24}")
-    lines.append("expected: coverage about 95%, false positives about 5% (binomial 95% intervals in brackets)")
+        lines.append(f"{r.estimator + ', ' + r.design:<72.72} {r.estimand:<22} {cov:>26} {fpr:>24}")
+    lines.append("expected: coverage about 95%; 'false positives' is the share with p < 0.05, about 5% only where "
+                 "the programmed effect is 0 (binomial 95% intervals in brackets)")
+    if args.design != "null-areas":
+        lines.append("mean estimate vs mean programmed: " + "; ".join(
+            f"{r.estimator}, {r.design}: {r.mean_estimate:.4f} vs {r.mean_target:.4f}" for r in summary.itertuples()))
     text = "\n".join(lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

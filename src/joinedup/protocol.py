@@ -117,6 +117,11 @@ class Impact(_Strict):
     synthetic_control: bool = Field(True, description="Synthetic control and synthetic DiD for each Pioneer site")
     placebo_prefit: float | None = Field(5.0, gt=0, description="Placebo-in-space: drop placebos whose pre-period "
                                          "MSPE exceeds this multiple of the treated site's (omit to keep all)")
+    unbalanced: Literal["available", "drop", "impute", "error"] = Field(
+        "available", description="Units missing periods (practices that close, areas with missing quarters): "
+        "estimate on the rows that exist (TWFE and event study exactly; Callaway & Sant'Anna as R did's "
+        "allow_unbalanced_panel; synthetic control drops incomplete units), drop them, impute by linear "
+        "interpolation, or refuse. The report says what was done")
 
     @field_validator("outcome")
     @classmethod

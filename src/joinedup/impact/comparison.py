@@ -37,11 +37,13 @@ from joinedup.report.charts import Figure
 COVARIATES = ("imd_score", "share_65plus", "share_85plus", "baseline_level", "baseline_trend")
 
 
-def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight") -> pd.DataFrame:
+def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight", complete: bool = True) -> pd.DataFrame:
     """Per area: weighted mean of ``y`` and its OLS slope on ``t`` over the pre-period.
 
     The pre-period is ``t`` before the earliest ``first_treated`` of any treated area; every area
-    must be observed in every pre-period (an unbalanced pre-period is refused, naming the area).
+    must be observed in every pre-period (an unbalanced pre-period is refused, naming the area),
+    unless ``complete`` is False (``[impact] unbalanced = "available"``): then level and slope come
+    from the pre-periods that exist, at least two per area.
     """
     need = [c for c in ("area_code", "t", "y", "first_treated") if c not in panel.columns]
     if need:
@@ -55,10 +57,10 @@ def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight") -> pd.D
     if n_pre < 2:
         raise ValueError(f"a baseline trend needs at least 2 pre-periods; the first treated period is t={start}")
     counts = pre.groupby("area_code")["t"].nunique()
-    short = counts[counts < n_pre].index.tolist() + sorted(set(panel["area_code"]) - set(counts.index))
+    short = counts[counts < (n_pre if complete else 2)].index.tolist() + sorted(set(panel["area_code"]) - set(counts.index))
     if short:
         raise ValueError(f"unbalanced pre-period: area(s) {short[:5]} lack some of the {n_pre} periods "
-                         f"before t={start}")
+                         f"before t={start}" + ("" if complete else " (at least 2 needed for a baseline trend)"))
     w = pre[weight] if weight and weight in pre.columns else pd.Series(1.0, index=pre.index)
     g = pre.assign(_w=w, _wy=w * pre["y"])
     sums = g.groupby("area_code")[["_w", "_wy"]].sum()
@@ -66,10 +68,11 @@ def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight") -> pd.D
     return pd.DataFrame({"baseline_level": sums["_wy"] / sums["_w"], "baseline_trend": slope}).reset_index()
 
 
-def area_covariates(ds, panel: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
+def area_covariates(ds, panel: pd.DataFrame, year: int | None = None, complete_baseline: bool = True) -> pd.DataFrame:
     """One row per panel area: treatment, deprivation, age shares in ``year`` and baseline outcome.
 
-    ``year`` defaults to the calendar year of the panel's first period.
+    ``year`` defaults to the calendar year of the panel's first period; ``complete_baseline`` as
+    :func:`baseline_outcome`'s ``complete``.
 
     Example:
         >>> covs = area_covariates(ds, panel)                                       # doctest: +SKIP
@@ -88,7 +91,7 @@ def area_covariates(ds, panel: pd.DataFrame, year: int | None = None) -> pd.Data
     flags = [c for c in panel.columns if c.startswith("in_")]
     out = panel[keep + flags].drop_duplicates("area_code")
     out = out.merge(areas, on="area_code", how="left").merge(ages, on="area_code", how="left")
-    out = out.merge(baseline_outcome(panel), on="area_code", how="left")
+    out = out.merge(baseline_outcome(panel, complete=complete_baseline), on="area_code", how="left")
     lost = out.loc[out[["imd_score", "share_65plus"]].isna().any(axis=1), "area_code"].tolist()
     if lost:
         raise ValueError(f"area(s) {lost[:5]} of the panel are missing from the areas or population table")

@@ -123,11 +123,15 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     out.notes.append(f"{treated['site'].nunique()} {programme.name} sites ({treated['area_code'].nunique()} {unit}s) "
                      f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison {unit}s"
                      + (f"; {unit}s also in {excluded} are left out." if excluded else "."))
+    from joinedup.impact.panel_policy import fixed_effects_note, prepare
+    out.notes += [n for n in [fixed_effects_note(panel, spec.unbalanced)] if n]  # "error" stops here, by name
+    complete = spec.unbalanced != "available"  # else: baseline level and trend from the periods that exist
+    cov_panel = prepare(panel, "covariates", spec.unbalanced)[0] if complete else panel
     if programme.unit == "practice":
         from joinedup.impact.practice_panel import practice_covariates
-        covs = practice_covariates(ds, panel)
+        covs = practice_covariates(ds, cov_panel, complete_baseline=complete)
     else:
-        covs = area_covariates(ds, panel)
+        covs = area_covariates(ds, cov_panel, complete_baseline=complete)
     if spec.matched_controls:
         matching = match_areas(covs, "treated", COVARIATES, n_controls=spec.matched_controls)
         balance = matching.balance()
@@ -162,7 +166,7 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
     start = wave1.loc[wave1["treated"], "first_treated"].min()
     d = wave1[in_baseline | (wave1["t"] >= start)].copy()
     d["treated_post"] = (d["treated"] & (d["t"] >= start)).astype(int)
-    res = twfe_did(d, weights="weight", scale=spec.scale)
+    res = twfe_did(d, weights="weight", scale=spec.scale, unbalanced=spec.unbalanced)
     boot = wild_cluster_bootstrap(res, B=spec.biters, weights="webb" if res.n_clusters < 12 else "rademacher",
                                   seed=spec.seed)
     n_t, n_c = int(d.loc[d["treated"], "area_code"].nunique()), int(d.loc[~d["treated"], "area_code"].nunique())
@@ -174,7 +178,7 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
         _row("wave 1, baseline vs after the start", "TWFE DiD (wild cluster bootstrap)", "ATT", res.estimate,
              np.nan, *boot.ci, boot.p, spec.scale, base, n_t, n_c, expected),
     ]
-    es = event_study(wave1, weights="weight", window=(-8, 16))
+    es = event_study(wave1, weights="weight", window=(-8, 16), unbalanced=spec.unbalanced)
     out.tables["impact_twfe_event_study"] = es.tidy()
     out.figures.append(es.plot(id="impact-twfe-event-study"))
     return rows
@@ -183,12 +187,17 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
 def staggered_did(panel, spec, truth, out) -> list[dict]:
     """Callaway & Sant'Anna for both waves; areas weighted by their baseline population."""
     from joinedup.impact.did import att_gt
+    from joinedup.impact.panel_policy import prepare
 
+    panel, allow_unbalanced, note = prepare(panel, "callaway_santanna", spec.unbalanced)
+    if note:
+        out.notes.append(note)
     pre_pop = panel[~panel["post"] | ~panel["treated"]].groupby("area_code")["population"].mean()
     data = panel.assign(area_weight=panel["area_code"].map(pre_pop), area_id=panel["area_code"].factorize()[0])
     res = att_gt(data, yname="y", tname="t", idname="area_id", gname="first_treated",
                  control_group=spec.control_group, est_method=spec.est_method, anticipation=spec.anticipation,
-                 base_period=spec.base_period, weightsname="area_weight", biters=spec.biters, seed=spec.seed)
+                 base_period=spec.base_period, weightsname="area_weight", biters=spec.biters, seed=spec.seed,
+                 allow_unbalanced_panel=allow_unbalanced)
     out.tables["impact_att_gt"] = res.tidy()
     n_t = int(panel.loc[panel["treated"], "area_code"].nunique())
     n_c = int(panel.loc[~panel["treated"], "area_code"].nunique())
@@ -254,8 +263,13 @@ def site_panel(panel: pd.DataFrame, scale: str, multiplier: float) -> pd.DataFra
     return pd.concat([sums[["unit", "t", "y", "first_treated", "wave"]], controls], ignore_index=True)
 
 
-def _site_units(panel, spec):
+def _site_units(panel, spec, out=None):
+    from joinedup.impact.panel_policy import prepare
     from joinedup.indicators.catalogue import CATALOGUE
+
+    panel, _, note = prepare(panel, "synthetic", spec.unbalanced)
+    if note and out is not None and note not in out.notes:
+        out.notes.append(note)
 
     sites = site_panel(panel, spec.scale, CATALOGUE[spec.outcome].multiplier)
     treated = sites[sites["first_treated"] > 0].drop_duplicates("unit").set_index("unit")
@@ -267,7 +281,7 @@ def synthetic_control(panel, spec, truth, out) -> list[dict]:
     """Synthetic control per Pioneer site with placebo-in-space (site table, gaps, placebo plot)."""
     from joinedup.impact.synthetic import placebo_in_space
 
-    sites, treated, donors = _site_units(panel, spec)
+    sites, treated, donors = _site_units(panel, spec, out)
     starts = treated["first_treated"].astype(int).to_dict()
     # Predictors: the outcome's yearly means before the first start, equally weighted (a fixed V:
     # every predictor is the same outcome, so there is nothing for a nested V search to weigh, and it
@@ -300,7 +314,7 @@ def synthetic_did(panel, spec, truth, out) -> list[dict]:
     """Synthetic DiD for each wave, the wave's sites as units, placebo standard errors."""
     from joinedup.impact.synthetic import sdid
 
-    sites, treated, donors = _site_units(panel, spec)
+    sites, treated, donors = _site_units(panel, spec, out)
     rows = []
     for wave in sorted(treated["wave"].astype(int).unique()):
         units = treated.index[treated["wave"] == wave].tolist()

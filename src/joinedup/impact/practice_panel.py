@@ -97,8 +97,14 @@ def practice_indicator_table(ds, indicator_id: str, period: str = "quarter") -> 
         frame = counts.merge(periods, on="period_start")
     else:
         grid = lists[["practice_code"]].drop_duplicates().merge(periods, how="cross")
+        # A practice that closed publishes no more lists: carry an extract forward for at most a
+        # year (the publication is quarterly, monthly since 2017), never past the practice's end.
         grid = pd.merge_asof(grid.sort_values("period_start"), lists.sort_values("extract_date"),
-                             left_on="period_start", right_on="extract_date", by="practice_code")
+                             left_on="period_start", right_on="extract_date", by="practice_code",
+                             tolerance=pd.Timedelta(days=366))
+        last_list = lists.groupby("practice_code")["extract_date"].max()
+        closed = lists["extract_date"].max() > grid["practice_code"].map(last_list)
+        grid.loc[closed & (grid["period_start"] > grid["practice_code"].map(last_list)), "population"] = 0.0
         grid = grid.rename(columns={"practice_code": "area_code", "population": "denominator"})
         frame = grid.merge(counts, on=["area_code", "period_start"], how="left").fillna({"numerator": 0.0})
         frame = frame[frame["denominator"] > 0]  # closed practices, or none of the ages
@@ -109,7 +115,7 @@ def practice_indicator_table(ds, indicator_id: str, period: str = "quarter") -> 
     return frame[cols].sort_values(["area_code", "period_start"]).reset_index(drop=True)
 
 
-def practice_covariates(ds, panel: pd.DataFrame) -> pd.DataFrame:
+def practice_covariates(ds, panel: pd.DataFrame, complete_baseline: bool = True) -> pd.DataFrame:
     """One row per panel practice, as :func:`joinedup.impact.comparison.area_covariates` for areas:
     the deprivation of the practice's area, the list's shares aged 65+ and 85+ at the first extract
     of the panel's first year, and the baseline outcome level and trend."""
@@ -131,7 +137,8 @@ def practice_covariates(ds, panel: pd.DataFrame) -> pd.DataFrame:
     out["imd_score"] = out["area_code"].map(imd)
     out["share_65plus"] = out["area_code"].map(share(65))
     out["share_85plus"] = out["area_code"].map(share(85))
-    return out.merge(baseline_outcome(panel), on="area_code", how="left").reset_index(drop=True)
+    return out.merge(baseline_outcome(panel, complete=complete_baseline), on="area_code",
+                     how="left").reset_index(drop=True)
 
 
 def practice_truth(truth: dict | None, ds) -> dict | None:

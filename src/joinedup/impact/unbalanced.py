@@ -112,6 +112,8 @@ def _impute(data, unit, time, periods, interpolate, base, n_short):
                                                      g[c][g[c].notna()]), index=g.index), include_groups=False)
         else:
             out[col] = grouped.transform(lambda s: s.ffill().bfill())
+            if out[col].notna().all():  # reindexing made bool/int columns object or float: restore them
+                out[col] = out[col].astype(data[col].dtype)
     filled = int(out["imputed"].sum())
     return out, BalanceReport("impute", **base, dropped_units=(), imputed_cells=filled,
                               note=f"imputed {filled} missing unit-periods of {n_short} incomplete unit(s): "
