@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -19,6 +20,20 @@ from joinedup.options import Engine, ScenarioName
 
 app = typer.Typer(help="joinedup: evaluate integrated health and social care programmes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import joinedup
+
+        typer.echo(f"joinedup {joinedup.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                       help="Print joinedup's version and exit.")) -> None:
+    """joinedup: evaluate integrated health and social care programmes."""
 console = Console(stderr=True)
 
 
@@ -132,6 +147,9 @@ def _run(protocol_path: Path, out: Path | None) -> None:
     for step, seconds in result.timings.items():
         console.print(f"  {step:<10} {seconds:7.1f} s")
     typer.echo(f"Report: {result.report.resolve()}")
+    pdf = json.loads(result.manifest.read_text(encoding="utf-8")).get("pdf", "")
+    if pdf.startswith("not written"):
+        typer.echo(f"PDF {pdf}")
     typer.echo(f"Tables, figures and manifest in {result.out_dir.resolve()}")
 
 
@@ -212,6 +230,22 @@ app.add_typer(import_app, name="import")
 from joinedup.cli_panel import impact_command  # noqa: E402  (`joinedup impact PROTOCOL --panel FILE`)
 
 app.command("impact")(impact_command)
+
+
+@app.command()
+def doctor(strict: bool = typer.Option(False, "--strict", help="Exit 1 if anything optional is missing")) -> None:
+    """List what this installation can do (Spark, PDFs, PostgreSQL, the embedding model, …) and how
+    to install what is missing."""
+    from joinedup.doctor import run_checks
+
+    checks = run_checks()
+    for c in checks:
+        mark = "ok     " if c.found else "missing"
+        typer.echo(f"{mark} {c.name:<34} {c.detail}")
+        if not c.found:
+            typer.echo(f"        {'':<34} needed for {c.needed_for}; install: {c.install}")
+    if strict and not all(c.found for c in checks):
+        raise typer.Exit(1)
 
 
 @app.command("protocol-example")

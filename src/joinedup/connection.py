@@ -10,6 +10,8 @@ Example:
     'postgresql://evaluator:***@db.example.org:5432/survey'
     >>> unreachable_message("survey store", "postgresql://u:pw@127.0.0.1:1/s", ConnectionRefusedError("refused"))
     'cannot connect to the survey store postgresql://u:***@127.0.0.1:1/s: refused'
+    >>> missing_extra(ModuleNotFoundError("No module named 'psycopg'", name="psycopg"))
+    "psycopg is not installed: pip install 'joinedup[postgres]'"
 """
 
 from __future__ import annotations
@@ -77,3 +79,14 @@ def unreachable_message(what: str, url: str, exc: BaseException) -> str:
         if not folder.is_dir():
             message += f" (the folder {folder} does not exist)"
     return message
+
+
+#: optional capabilities and the extra that installs each (pyproject's [project.optional-dependencies])
+EXTRAS = {"psycopg": "postgres", "psycopg2": "postgres", "pyspark": "spark", "playwright": "pdf"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """One line naming the extra to install when ``exc`` is an optional driver that is missing."""
+    root = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(root)
+    return f"{root} is not installed: pip install 'joinedup[{extra}]'" if extra else None

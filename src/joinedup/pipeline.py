@@ -190,9 +190,14 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
 
 
 def _pdf(report: Path, pdf: Path) -> str:
-    """Print the report to PDF; without a Chromium, say so in the manifest rather than fail the run."""
+    """Print the report to PDF; without Playwright (the ``pdf`` extra) or a Chromium, say so in the
+    manifest (and the CLI says it in one line) rather than fail the run."""
+    import importlib.util
+
     from joinedup.report.pdf import chromium_path, html_to_pdf
 
+    if importlib.util.find_spec("playwright") is None:
+        return "not written: the PDF needs the pdf extra (pip install 'joinedup[pdf]') and a Chromium"
     if chromium_path() is None:
         return "not written: no Chromium (install Debian's chromium; make demo does)"
     html_to_pdf(report, pdf)

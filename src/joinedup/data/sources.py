@@ -77,7 +77,12 @@ def spark_session():
     if _SPARK is None:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
         os.environ.setdefault("PYSPARK_PYTHON", os.sys.executable)
-        from pyspark.sql import SparkSession
+        try:
+            from pyspark.sql import SparkSession
+        except ModuleNotFoundError as exc:
+            from joinedup.connection import missing_extra
+
+            raise DataSourceError(f"engine spark: {missing_extra(exc) or exc}") from None
 
         _SPARK = (
             SparkSession.builder.master("local[2]")
@@ -141,8 +146,10 @@ def open_dataset(location: str | Path, engine: Engine = "duckdb", *, as_text: bo
             backend = ibis.connect(location)
             present = set(backend.list_tables())
         except Exception as exc:  # the driver's own class: psycopg, pyodbc, ... (no traceback for a URL)
-            from joinedup.connection import is_connection_failure, unreachable_message
+            from joinedup.connection import is_connection_failure, missing_extra, unreachable_message
 
+            if isinstance(exc, ModuleNotFoundError) and missing_extra(exc):
+                raise DataSourceError(f"data source {location.split('://')[0]}: {missing_extra(exc)}") from None
             if not is_connection_failure(exc):
                 raise
             raise DataSourceError(unreachable_message("data source", location, exc)) from None

@@ -121,11 +121,14 @@ def build(path: str | Path) -> Path:
 
 
 def pioneer_instrument_path() -> Path:
-    """The committed workbook (``instruments/pioneer_ki_survey.xlsx`` in the repository)."""
-    path = Path(__file__).resolve().parents[3] / "instruments" / "pioneer_ki_survey.xlsx"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: rebuild it with python -m joinedup.survey.pioneer_instrument")
-    return path
+    """The committed workbook (``instruments/pioneer_ki_survey.xlsx`` in the repository), or the copy
+    an installed wheel carries (``joinedup/instruments/``, see pyproject's force-include)."""
+    here = Path(__file__).resolve()
+    repo = here.parents[3] / "instruments" / "pioneer_ki_survey.xlsx"
+    for path in (repo, here.parents[1] / "instruments" / "pioneer_ki_survey.xlsx"):
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{repo} is missing: rebuild it with python -m joinedup.survey.pioneer_instrument")
 
 
 if __name__ == "__main__":

@@ -106,7 +106,14 @@ class SurveyStore:
         kwargs = {"poolclass": sa.pool.StaticPool} if url in ("sqlite://", "sqlite:///:memory:") else {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
-        self.engine = sa.create_engine(url, future=True, **kwargs)
+        try:
+            self.engine = sa.create_engine(url, future=True, **kwargs)
+        except ModuleNotFoundError as exc:  # PostgreSQL's driver is the postgres extra
+            from joinedup.connection import missing_extra
+
+            if not missing_extra(exc):
+                raise
+            raise SurveyError(f"survey store {url.split('://')[0]}: {missing_extra(exc)}") from None
         if url.startswith("sqlite"):
             @sa.event.listens_for(self.engine, "connect")
             def _sqlite_pragmas(dbapi_connection, _record):
