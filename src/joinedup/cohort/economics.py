@@ -57,10 +57,10 @@ class CohortEconomics:
 
 
 def followup_days(months: int) -> int:
-    """Days of a follow-up of ``months`` (365 for 12: the windows of the economics step).
+    """Days of a follow-up of ``months`` (365 for 12 and 182 for 6: the windows of the economics step).
 
     >>> followup_days(12), followup_days(6)
-    (365, 183)
+    (365, 182)
     """
     return round(months * 365 / 12)
 
