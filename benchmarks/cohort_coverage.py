@@ -145,6 +145,7 @@ def main() -> None:
     summary = summarise(frame)
     text = (f"Cohort design null checks: {frame['seed'].nunique()} seeds from {args.first_seed}, scale {args.scale} "
             f"(this call {time.perf_counter() - t0:.0f} s)\n"
+            f"command: {' '.join(['.venv/bin/python', 'benchmarks/cohort_coverage.py', *sys.argv[1:]])}\n"
             "coverage: share of 95% intervals holding the truth (realised effect; 0 where there is no scheme); "
             "false_positive_rate: share excluding 0 where the truth is 0; *_mcse: Monte-Carlo SE sqrt(p(1-p)/runs)\n"
             + summary.to_string(index=False))
