@@ -74,8 +74,9 @@ def test_run_writes_controlled_aggregate_tables_and_a_report(project):
     got = CliRunner().invoke(app, ["cohort", "run", "--protocol", str(project / "cohort.toml"), "--out", str(out)])
     assert got.exit_code == 0, got.output
     tables = {p.stem: pd.read_csv(p) for p in (out / "tables").glob("*.csv")}
+    # no [cohort] eq5d in this protocol: costs, but no QALYs and so no CEA tables
     assert set(tables) == {"cohort_plan", "cohort_risk_sets", "cohort_balance", "cohort_trajectory",
-                           "cohort_estimates", "cohort_naive"}
+                           "cohort_estimates", "cohort_naive", "cohort_costs", "cohort_unit_costs"}
     for name, frame in tables.items():
         assert "person_id" not in frame.columns and "row" not in frame.columns, name
     sets = tables["cohort_risk_sets"]
@@ -91,6 +92,7 @@ def test_run_writes_controlled_aggregate_tables_and_a_report(project):
     page = (out / "cohort.html").read_text()
     assert "Power first" in page and "Admissions before and after enrolment" in page
     assert "programmed effect was a -20% change" in page
+    assert "No EQ-5D for the cohort" in page and "Incremental cost per person over follow-up" in page
     assert (out / "figures").is_dir()
 
 

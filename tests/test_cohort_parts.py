@@ -112,3 +112,19 @@ def test_the_mde_gives_the_nominal_power_in_a_monte_carlo_of_its_design():
     assert abs(hits / reps - 0.8) < 0.03
     assert plan["mde_relative"] == pytest.approx(plan["mde_absolute"] / base)
     assert mde(n=4 * n, k=1, sd=sd, rho=rho, baseline=base)["mde_absolute"] == pytest.approx(plan["mde_absolute"] / 2)
+
+
+def test_a_bad_cohort_eq5d_file_names_each_line_and_value():
+    from joinedup.cohort.economics import CohortEq5dError, read_cohort_eq5d
+
+    text = ("person_id,index_date,wave,utility\n7,2015-02-01,0,0.7\nx,2015-02-01,1,0.7\n"
+            "8,2015-13-01,1,0.7\n9,2015-02-01,3,0.7\n10,2015-02-01,2,1.4\n")
+    with pytest.raises(CohortEq5dError) as err:
+        read_cohort_eq5d(io.StringIO(text))
+    message = str(err.value)
+    for expected in ("line 3: person_id 'x'", "line 4: index_date '2015-13-01'", "line 5: wave '3'",
+                     "line 6: utility '1.4'"):
+        assert expected in message, message
+    assert "line 2" not in message
+    with pytest.raises(CohortEq5dError, match="missing column"):
+        read_cohort_eq5d(io.StringIO("person_id,wave\n1,0\n"))

@@ -40,11 +40,12 @@ def _load(protocol: Path, data: str | None, engine: Engine):
 
 
 def _errors():
+    from joinedup.cohort.economics import CohortEq5dError
     from joinedup.cohort.enrolments import EnrolmentError
     from joinedup.data import DataSourceError, DataValidationError
     from joinedup.protocol import ProtocolError
 
-    return (ProtocolError, DataSourceError, DataValidationError, EnrolmentError, ValueError)
+    return (ProtocolError, DataSourceError, DataValidationError, EnrolmentError, CohortEq5dError, ValueError)
 
 
 @cohort_app.command("simulate")
@@ -53,13 +54,17 @@ def cohort_simulate(
     trigger: str = typer.Option("admission", help="admission (an emergency admission in the month before) or risk"),
     effect: float = typer.Option(-0.2, help="Relative change in the enrolled's admissions (0: the null scenario)"),
     months: int = typer.Option(24, help="Months of enrolment"),
+    utility_gain: float = typer.Option(0.0, help="EQ-5D utility gain of the enrolled at 6 and 12 months (0: none)"),
+    eq5d_share: float = typer.Option(0.5, min=0, max=1, help="Share of the enrolled and of a comparison sample "
+                                     "answering EQ-5D (cohort_eq5d.csv)"),
     seed: int = typer.Option(2013, min=0),
 ) -> None:
-    """Add an enrolling scheme to simulated data: enrolled.csv and its truth in truth.json."""
+    """Add an enrolling scheme to simulated data: enrolled.csv, cohort_eq5d.csv and its truth in truth.json."""
     from joinedup.simulate.cohort_scheme import add_triggered_scheme
 
     try:
-        enrolled = add_triggered_scheme(data, trigger=trigger, effect=effect, months=months, seed=seed)
+        enrolled = add_triggered_scheme(data, trigger=trigger, effect=effect, months=months, seed=seed,
+                                        utility_gain=utility_gain, eq5d_share=eq5d_share)
     except (ValueError, OSError) as exc:
         _fail(exc)
     typer.echo(f"Enrolled {len(enrolled):,} people; wrote {(data / 'enrolled.csv').resolve()}")

@@ -69,7 +69,7 @@ def planned_steps(protocol: Protocol) -> list[str]:
         >>> planned_steps(load_protocol(example_protocol_path()))[:3]
         ['simulate', 'validate', 'overview']
     """
-    optional = ("indicators", "impact", "synthesis", "survey", "economics")
+    optional = ("indicators", "impact", "synthesis", "survey", "economics", "cohort")
     return (["simulate"] * (protocol.data.source == "simulate") + ["validate", "overview"]
             + [name for name in optional if getattr(protocol, name) is not None] + ["report"])
 

@@ -216,6 +216,15 @@ class Cohort(_Strict):
     power: float = Field(0.8, gt=0.5, lt=1, description="Power of the MDE")
     bootstrap: int = Field(1000, ge=0, description="Bootstrap replicates of matched sets (0: none)")
     seed: int = Field(2013, ge=0, description="Seed of matching ties and the bootstrap")
+    scheme_cost_per_year: float | None = Field(None, ge=0, description="The scheme's cost per enrolled "
+                                               "person-year (£, price year of the unit costs), added to the "
+                                               "enrolled's costs while alive in follow-up (omit: use costs only)")
+    price_year: int | None = Field(None, description="Price year of the unit_costs table (default its earliest)")
+    eq5d: str | None = Field(None, description="EQ-5D of the matched people where measured: CSV of person_id, "
+                             "index_date, wave (0, 1 = 6 and 2 = 12 months), utility (relative to the protocol; "
+                             "omit: costs only, no CEA)")
+    discount_rate: float = Field(0.035, ge=0, le=0.1, description="Discount rate of QALYs (NICE: 3.5%)")
+    wtp: float = Field(20_000.0, gt=0, description="Willingness to pay per QALY of the CEA (£)")
 
     @field_validator("eligibility")
     @classmethod

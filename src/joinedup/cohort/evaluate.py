@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from joinedup.cohort.economics import CohortEconomics, cohort_economics
 from joinedup.cohort.eligibility import parse_conditions
 from joinedup.cohort.enrolments import read_enrolments
 from joinedup.cohort.estimate import estimate_effects, naive_before_after
@@ -32,7 +33,9 @@ from joinedup.outputs import write_table
 COUNTS = {"cohort_plan": ["enrolled"], "cohort_risk_sets": ["enrolled", "candidates", "matched", "met_rule",
                                                             "excluded_short_data"],
           "cohort_balance": [], "cohort_trajectory": ["people"], "cohort_estimates": ["enrolled", "controls", "persons"],
-          "cohort_naive": ["enrolled"]}
+          "cohort_naive": ["enrolled"], "cohort_costs": ["enrolled", "controls", "persons"],
+          "cohort_unit_costs": [], "cohort_increments": ["people"], "cohort_cea": [], "cohort_ceac": [],
+          "cohort_qalys": ["people"]}
 
 
 @dataclass
@@ -45,10 +48,12 @@ class CohortResult:
     naive: pd.DataFrame
     rule: list[str]
     truth: dict | None = None
+    economics: CohortEconomics | None = None  # incremental cost, QALYs where measured, the CEA
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"cohort_plan": self.plan, "cohort_risk_sets": self.risk_sets, "cohort_balance": self.balance,
-                "cohort_trajectory": self.trajectory, "cohort_estimates": self.estimates, "cohort_naive": self.naive}
+        out = {"cohort_plan": self.plan, "cohort_risk_sets": self.risk_sets, "cohort_balance": self.balance,
+               "cohort_trajectory": self.trajectory, "cohort_estimates": self.estimates, "cohort_naive": self.naive}
+        return {**out, **(self.economics.tables if self.economics else {})}
 
 
 def spec_from(cohort) -> RiskSetSpec:
@@ -83,8 +88,9 @@ def _fit_risk(ds, cohort):
     return risk_model(ds, cohort.risk_reference_date or default_reference_date(ds)).params
 
 
-def run_cohort(ds, cohort, enrolments_path, truth: dict | None = None) -> CohortResult:
-    """Run the cohort design of a protocol's ``[cohort]`` table on a dataset."""
+def run_cohort(ds, cohort, enrolments_path, truth: dict | None = None, eq5d_path=None) -> CohortResult:
+    """Run the cohort design of a protocol's ``[cohort]`` table on a dataset (``eq5d_path``: the
+    resolved ``[cohort] eq5d`` file, if any)."""
     from joinedup.economics.cohort import data_period
 
     panel = monthly_panel(ds)
@@ -104,8 +110,9 @@ def run_cohort(ds, cohort, enrolments_path, truth: dict | None = None) -> Cohort
     naive = pd.DataFrame([{**naive_before_after(match.pairs, o), "enrolled": int(match.pairs["treated"].sum())}
                           for o in outcomes])
     risk_sets = match.diagnostics.copy()
+    econ = cohort_economics(ds, match.pairs, cohort, eq5d_path)
     return CohortResult(plan_frame, risk_sets, balance(match.pairs, match.covariates), traj, est, naive,
-                        [c.describe() for c in spec.conditions], truth)
+                        [c.describe() for c in spec.conditions], truth, econ)
 
 
 def write_cohort_tables(result: CohortResult, out_dir, disclosure_control: bool = True) -> dict[str, pd.DataFrame]:
@@ -127,6 +134,9 @@ def cohort_step(ds, protocol, out_dir, location: str):
     from joinedup.report.cohort_section import cohort_section
 
     spec = protocol.cohort
-    result = run_cohort(ds, spec, protocol.resolve(spec.enrolments), read_truth(location))
+    result = run_cohort(ds, spec, protocol.resolve(spec.enrolments), read_truth(location),
+                        protocol.resolve(spec.eq5d) if spec.eq5d else None)
     written = write_cohort_tables(result, out_dir, protocol.output.disclosure_control)
-    return cohort_section(written, result.rule, result.truth)
+    econ = result.economics
+    return cohort_section(written, result.rule, result.truth, econ.notes if econ else (),
+                          econ.figures if econ else ())

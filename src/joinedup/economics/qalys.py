@@ -52,14 +52,43 @@ def eq5d_qalys(ds: Dataset, horizon_years: float = 1.0, rate: float = NICE_RATE)
     if not ds.has("eq5d_responses"):
         raise ValueError("the dataset has no eq5d_responses table: QALYs need EQ-5D questionnaires "
                          "(simulate with joinedup simulate, or load the evaluation's own)")
+    eq = ds.execute(ds.table("eq5d_responses").select("person_id", "sample", "index_date", "wave", "utility"))
+    people, counts = complete_case_qalys(eq, deaths_of(ds, eq["person_id"].unique().tolist()), horizon_years, rate)
+    people["treated"] = (people["sample"] == "mdt").astype(int)
+    if people["treated"].nunique() < 2:
+        raise ValueError("EQ-5D complete cases are needed in both the mdt and the comparison sample")
+    adj = baseline_adjusted(people, "qaly", "u0", "treated")
+    people["qaly_adjusted"] = adj.adjusted.to_numpy()
+    cols = ["person_id", "sample", "treated", "index_date", "death_years", "u0", "qaly", "qaly_adjusted"]
+    return QalyData(people[cols].reset_index(drop=True), adj, counts, float(horizon_years), float(rate))
+
+
+def deaths_of(ds: Dataset, ids) -> pd.DataFrame:
+    """person_id and death_date of those of ``ids`` who died (the ``persons`` table)."""
+    p = ds.table("persons")
+    return ds.execute(p.filter(p.person_id.isin(list(ids)) & p.death_date.notnull()).select("person_id", "death_date"))
+
+
+def complete_case_qalys(eq: pd.DataFrame, deaths: pd.DataFrame, horizon_years: float = 1.0,
+                        rate: float = NICE_RATE) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """QALYs of each (person, sample) with a baseline and an end point, from questionnaire rows.
+
+    ``eq``: person_id, sample, index_date, wave (0, 1, 2), utility; ``deaths``: person_id, death_date.
+    Returns (people: person_id, sample, index_date, death_years, u0, qaly; counts per sample).
+    Shared by :func:`eq5d_qalys` and the cohort design's QALYs (:mod:`joinedup.cohort.economics`).
+
+    Example:
+        >>> eq = pd.DataFrame({"person_id": 1, "sample": "a", "index_date": pd.Timestamp("2015-01-01"),
+        ...                    "wave": [0, 1, 2], "utility": [0.6, 0.8, 0.8]})
+        >>> people, _ = complete_case_qalys(eq, pd.DataFrame(columns=["person_id", "death_date"]), 1.0, 0.0)
+        >>> round(float(people["qaly"].iloc[0]), 3)
+        0.75
+    """
     end_wave = {0.5: 1, 1.0: 2}.get(float(horizon_years))
     if end_wave is None:
         raise ValueError(f"horizon_years must be 0.5 or 1 (the EQ-5D waves); got {horizon_years}")
-    eq = ds.execute(ds.table("eq5d_responses").select("person_id", "sample", "index_date", "wave", "utility"))
+    eq = eq.copy()
     eq["index_date"] = pd.to_datetime(eq["index_date"])
-    ids = eq["person_id"].unique().tolist()
-    p = ds.table("persons")
-    deaths = ds.execute(p.filter(p.person_id.isin(ids) & p.death_date.notnull()).select("person_id", "death_date"))
     people = eq.groupby(["person_id", "sample"], as_index=False)["index_date"].first()
     people = people.merge(deaths, on="person_id", how="left")
     died_t = (pd.to_datetime(people["death_date"]) - people["index_date"]).dt.days / 365.0
@@ -87,13 +116,7 @@ def eq5d_qalys(ds: Dataset, horizon_years: float = 1.0, rate: float = NICE_RATE)
     keep = points["key"].isin(key[has_base & has_end])
     q = qaly_auc(points[keep], "key", "years", "utility", rate=rate)
     people["qaly"] = (people["person_id"].astype(str) + "|" + people["sample"]).map(q).to_numpy()
-    people["treated"] = (people["sample"] == "mdt").astype(int)
-    if people["treated"].nunique() < 2:
-        raise ValueError("EQ-5D complete cases are needed in both the mdt and the comparison sample")
-    adj = baseline_adjusted(people, "qaly", "u0", "treated")
-    people["qaly_adjusted"] = adj.adjusted.to_numpy()
-    cols = ["person_id", "sample", "treated", "index_date", "death_years", "u0", "qaly", "qaly_adjusted"]
-    return QalyData(people[cols].reset_index(drop=True), adj, counts, float(horizon_years), float(rate))
+    return people, counts
 
 
 def programmed_utility_gain(truth: dict) -> float | None:

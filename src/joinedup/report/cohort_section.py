@@ -56,8 +56,10 @@ def _plan_text(plan: pd.Series) -> str:
             "enrolment dates only, before any outcome was read.</p>")
 
 
-def cohort_section(tables: dict[str, pd.DataFrame], rule: list[str], truth: dict | None = None) -> ReportSection:
-    """Build the section from the written cohort tables (see :func:`joinedup.cohort.evaluate.write_cohort_tables`)."""
+def cohort_section(tables: dict[str, pd.DataFrame], rule: list[str], truth: dict | None = None,
+                   notes=(), figures=()) -> ReportSection:
+    """Build the section from the written cohort tables (see :func:`joinedup.cohort.evaluate.write_cohort_tables`);
+    ``notes`` and ``figures`` of the costs, QALYs and CEA (:mod:`joinedup.cohort.economics`)."""
     plan = tables["cohort_plan"].iloc[0]
     est = tables["cohort_estimates"]
     pooled = est[est["group"] == "pooled"]
@@ -91,5 +93,31 @@ def cohort_section(tables: dict[str, pd.DataFrame], rule: list[str], truth: dict
     parts.append(table_html(tables["cohort_balance"], "Balance after matching, month by month of prior admissions "
                                                       "(standardised by the SD of the enrolled)"))
     parts.append(table_html(tables["cohort_risk_sets"], "Risk sets: enrolled, eligible candidates and matched, by month"))
+    parts += _economics_parts(tables, notes)
     return ReportSection("cohort", "Person-level evaluation of the scheme (risk-set matching)", "\n".join(parts),
-                         (trajectory_figure(tables["cohort_trajectory"]),))
+                         (trajectory_figure(tables["cohort_trajectory"]), *figures))
+
+
+def _economics_parts(tables: dict[str, pd.DataFrame], notes) -> list[str]:
+    """Costs, QALYs and the cost-effectiveness of the scheme, from the written tables."""
+    parts = ["<h3>Costs, QALYs and cost-effectiveness</h3>"]
+    parts += [f"<p>{html.escape(n)}</p>" for n in notes]
+    if "cohort_costs" in tables:
+        costs = tables["cohort_costs"]
+        year = int(costs["price_year"].iloc[0])
+        parts.append(table_html(costs[["outcome", "design", "estimate", "se", "ci_low", "ci_high", "enrolled"]],
+                                f"Incremental cost per person over follow-up (£, {year}/{str(year + 1)[2:]} prices): "
+                                "matched DiD by component, the scheme's own cost, and a two-part model of the total"))
+    if "cohort_cea" in tables:
+        at = tables["cohort_cea"]
+        first = at.iloc[0]
+        inc = tables["cohort_increments"]
+        parts.append(f"<p>Incremental cost £{first['inc_cost']:,.0f} and incremental QALYs {first['inc_effect']:.4f} "
+                     f"per person: {html.escape(str(first['statement']))}. "
+                     + " ".join(f"At £{r.wtp:,.0f} per QALY the probability that the scheme is cost-effective is "
+                                f"{r.ceac:.2f} (EVPI £{r.evpi:,.2f} per person)." for r in at.itertuples()) + "</p>")
+        parts.append(table_html(inc, "Increments with bootstrap intervals (costs: matched sets; QALYs: people)"))
+        parts.append(table_html(at[["comparison", "wtp", "inc_cost", "inc_effect", "icer", "position", "ceac", "evpi"]],
+                                "Cost-effectiveness at each willingness-to-pay threshold"))
+        parts.append(table_html(tables["cohort_qalys"], "QALYs of the matched people with complete EQ-5D, by arm"))
+    return parts

@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from joinedup.simulate.cohort_eq5d import cohort_eq5d
 from joinedup.simulate.mdt import score
 from joinedup.simulate.writer import write_table
 
@@ -51,9 +52,13 @@ def _monthly(admissions: pd.DataFrame, persons: pd.DataFrame, first: pd.Timestam
 def add_triggered_scheme(data_dir, *, trigger: Trigger = "admission", effect: float = -0.2, start: str | None = None,
                          months: int = 24, uptake: float = 0.5, practice_share: float = 0.25, risk_share: float = 0.02,
                          min_age: int = 65, effect_months: int = 12, scheme: str = "triggered scheme",
-                         seed: int = 2013) -> pd.DataFrame:
+                         seed: int = 2013, eq5d_share: float = 0.5, utility_gain: float = 0.0) -> pd.DataFrame:
     """Enrol people by ``trigger`` for ``months`` from ``start`` (default: two years into the data),
     thin their admissions by ``effect``, write ``enrolled.csv`` and the truth; return the enrolments.
+
+    ``eq5d_share`` of the enrolled and of a comparison sample (triggered the same month at practices
+    outside the scheme) answer EQ-5D questionnaires (``cohort_eq5d.csv``,
+    :mod:`joinedup.simulate.cohort_eq5d`); the scheme adds ``utility_gain`` at follow-up.
     """
     if not -1 < effect <= 0:
         raise ValueError(f"effect must be in (-1, 0] (a reduction, or 0 for the null scenario); got {effect}")
@@ -85,10 +90,15 @@ def add_triggered_scheme(data_dir, *, trigger: Trigger = "admission", effect: fl
     ltc = persons["ltc_count"].to_numpy()
     taken = np.zeros(len(persons), bool)
     who, when = [], []
+    # the EQ-5D comparison sample draws from its own generator: enrolment is the same with or without it
+    rng_q = np.random.default_rng(seed + 2)
+    outside = ~in_scheme & ~persons["practice_code"].isin(mdt["practice_code"]).to_numpy()
+    sampled = np.zeros(len(persons), bool)
+    comp_who, comp_month = [], []
     for m in range(m0, m0 + months):
         month_start = first + pd.DateOffset(months=m)
         age = month_start.year - birth
-        base = in_scheme & (age >= min_age) & (death_m > m) & ~taken
+        base = in_scheme & (age >= min_age) & (death_m >= m) & ~taken
         if trigger == "admission":
             hit = base & (monthly[:, m - 1] > 0)
         else:
@@ -98,6 +108,12 @@ def add_triggered_scheme(data_dir, *, trigger: Trigger = "admission", effect: fl
             rank = frame.groupby("p")["s"].rank(method="first", ascending=False)
             size = frame.groupby("p")["s"].transform("size")
             hit[frame.index[rank <= np.maximum(1, np.round(risk_share * size))]] = True
+        comp = _comparison(trigger, outside & (age >= min_age) & (death_m >= m) & ~sampled, monthly, cum, ltc, age,
+                           persons["practice_code"], m, risk_share)
+        comp = comp[rng_q.random(len(comp)) < eq5d_share]
+        sampled[comp] = True
+        comp_who.append(comp)
+        comp_month.append(np.full(len(comp), m))
         idx = np.flatnonzero(hit)
         idx = idx[rng.random(len(idx)) < uptake]
         days = month_start.days_in_month
@@ -128,6 +144,11 @@ def add_triggered_scheme(data_dir, *, trigger: Trigger = "admission", effect: fl
         write_table(folder / "admissions" / "part-00000.parquet", table.cast(schema))
     enrolled.assign(enrolment_date=enrolled["enrolment_date"].dt.strftime("%Y-%m-%d")).to_csv(
         folder / "enrolled.csv", index=False)
+    eq5d = _eq5d(persons, enrolled, np.concatenate(comp_who), np.concatenate(comp_month), first, cum, death,
+                 dates.max() + pd.Timedelta(days=1), eq5d_share, utility_gain, rng_q)
+    eq5d.assign(index_date=eq5d["index_date"].dt.strftime("%Y-%m-%d"),
+                response_date=eq5d["response_date"].dt.strftime("%Y-%m-%d")).to_csv(folder / "cohort_eq5d.csv",
+                                                                                    index=False)
     truth_path = folder / "truth.json"
     truth = json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.exists() else {}
     truth["cohort_scheme"] = {
@@ -136,6 +157,37 @@ def add_triggered_scheme(data_dir, *, trigger: Trigger = "admission", effect: fl
         "effect_months": effect_months, "start": begin.date().isoformat(), "months": months, "uptake": uptake,
         "min_age": min_age, "practices": chosen.tolist(), "enrolled": int(len(enrolled)),
         "admissions_removed": removed, "seed": seed, "null_scenario": effect == 0,
+        "eq5d_share": eq5d_share, "utility_gain": utility_gain, "qaly_gain_alive_undiscounted": 0.75 * utility_gain,
+        "eq5d_people": {s: int(n) for s, n in eq5d.groupby("sample")["person_id"].nunique().items()},
     }
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return enrolled
+
+
+def _comparison(trigger, base, monthly, cum, ltc, age, practice, m, risk_share) -> np.ndarray:
+    """Rows of people outside the scheme who met its trigger in month ``m`` (the EQ-5D comparison pool)."""
+    if trigger == "admission":
+        return np.flatnonzero(base & (monthly[:, m - 1] > 0))
+    s = score(cum[:, m] - cum[:, m - 12], ltc, age)
+    frame = pd.DataFrame({"s": s, "p": practice})[base]
+    rank = frame.groupby("p")["s"].rank(method="first", ascending=False)
+    size = frame.groupby("p")["s"].transform("size")
+    return np.sort(frame.index[rank <= np.maximum(1, np.round(risk_share * size))].to_numpy())
+
+
+def _eq5d(persons, enrolled, comp_rows, comp_month, first, cum, death, data_end, share, gain, rng) -> pd.DataFrame:
+    """EQ-5D rows of a ``share`` of the enrolled and of the comparison sample."""
+    ids = persons["person_id"].to_numpy()
+    rows = np.searchsorted(ids, enrolled["person_id"].to_numpy())
+    keep = rng.random(len(rows)) < share
+    rows = rows[keep]
+    index = pd.DatetimeIndex(enrolled["enrolment_date"])[keep]
+    m_enr = (index.year - first.year) * 12 + index.month - first.month
+    parts = []
+    for sample, r, m, idx in (("enrolled", rows, np.asarray(m_enr), index),
+                              ("comparison", comp_rows, comp_month,
+                               pd.DatetimeIndex([first + pd.DateOffset(months=int(x)) for x in comp_month]))):
+        parts.append(cohort_eq5d(ids[r], idx, sample, idx.year.to_numpy() - persons["birth_year"].to_numpy()[r],
+                                 persons["ltc_count"].to_numpy()[r], cum[r, m] - cum[r, np.maximum(m - 12, 0)],
+                                 pd.DatetimeIndex(death.iloc[r]), data_end, gain, rng))
+    return pd.concat(parts, ignore_index=True)
