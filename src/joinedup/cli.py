@@ -209,6 +209,10 @@ from joinedup.cli_import import import_app  # noqa: E402  (the `joinedup import 
 
 app.add_typer(import_app, name="import")
 
+from joinedup.cli_protocol import protocol_app  # noqa: E402  (`joinedup protocol lock|check`)
+
+app.add_typer(protocol_app, name="protocol")
+
 
 @app.command("protocol-example")
 def protocol_example() -> None:
