@@ -53,7 +53,7 @@ def _estimates(world, mode, exclude=("vanguards.csv",)):
 
 
 def test_the_covariate_option_recovers_the_programme_effect_with_the_vanguards_kept(world):
-    result, est = _estimates(world, "covariate")
+    _, est = _estimates(world, "covariate")
     twfe = est.loc["TWFE DiD (cluster-robust)"]
     cs = est[est["estimand"] == "overall ATT (simple)"].iloc[0]
     print("covariate:", twfe[["estimate", "ci_low", "ci_high", "programmed"]].to_dict(),
@@ -110,3 +110,48 @@ def test_the_report_says_which_was_done():
         assert words in " ".join(co_intervention_sentences(p))
     builtin = Protocol.model_validate(base)
     assert "Vanguard areas were excluded" in " ".join(co_intervention_sentences(builtin))
+
+
+def test_a_locked_run_with_covariates_and_outcome_matching_says_so_in_the_report(world):
+    """End to end: lock, run; the report's Analysis plan section names both choices and the caution."""
+    import json
+
+    from joinedup.analysis_plan import lock_protocol
+    from joinedup.impact.comparison_choice import RTM_CAUTION
+    from joinedup.pipeline import run_protocol
+    from joinedup.protocol import load_protocol
+
+    path = world["folder"] / "plan.toml"
+    path.write_text(f"""[evaluation]
+name = "Pioneers, Vanguards adjusted for"
+[data]
+source = "{world['folder'] / 'data'}"
+[programme]
+name = "Pioneers"
+sites = "sites.csv"
+exclude = ["vanguards.csv"]
+co_interventions = "covariate"
+[impact]
+baseline = ["2012-01-01", "2013-09-30"]
+matched_controls = 2
+matching_basis = "baseline_outcomes"
+biters = 99
+seed = 7
+synthetic_control = false
+four_groups = false
+[output]
+folder = "{world['folder'] / 'out'}"
+""", encoding="utf-8")
+    lock_protocol(path)
+    run = run_protocol(load_protocol(path), out=world["folder"] / "run")
+    html = run.report.read_text()
+    plan = json.loads(run.manifest.read_text())["analysis_plan"]
+    assert plan["status"] == "locked, unchanged" and plan["deviations"] == []
+    assert "No deviations: the protocol is byte for byte the locked one." in html
+    assert 'co_interventions = &quot;covariate&quot;' in html and "dated covariate" in html
+    assert 'matching_basis = &quot;baseline_outcomes&quot;' in html
+    import html as html_lib
+    assert html_lib.escape(RTM_CAUTION) in html
+    assert "not in the programme (other programmes adjusted for)" in html
+    units = pd.read_csv(run.out_dir / "tables" / "impact_comparison_units.csv")
+    assert len(units) > 0 and units["unit_code"].is_unique

@@ -8,8 +8,12 @@ import pytest
 
 from joinedup.data import load_dataset
 from joinedup.impact.comparison import COVARIATES, area_covariates, match_areas
-from joinedup.impact.comparison_choice import (RTM_CAUTION, choose_comparison, comparison_covariates,
-                                               matching_sentences)
+from joinedup.impact.comparison_choice import (
+    RTM_CAUTION,
+    choose_comparison,
+    comparison_covariates,
+    matching_sentences,
+)
 from joinedup.impact.evaluate import outcome_panel, run_impact
 from joinedup.indicators import compute_indicators
 from joinedup.protocol import Impact

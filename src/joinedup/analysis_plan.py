@@ -227,12 +227,12 @@ class PlanCheck:
     def sentences(self) -> list[str]:
         """The report's plain words (the deviations themselves are a table)."""
         if not self.locked:
-            return ["No lock: the analysis plan was not registered before the data were read "
-                    "(`joinedup protocol lock` registers a plan)."]
+            return [("No lock: the analysis plan was not registered before the data were read "
+                     "(`joinedup protocol lock` registers a plan).")]
         # The run's own time is the report's "Generated" line and the manifest's checked_at, so that
         # two runs of one protocol give the same report text.
-        out = [f"The protocol was locked on {self.locked_at}; this run checked it against the lock before "
-               "reading the data."]
+        out = [(f"The protocol was locked on {self.locked_at}; this run checked it against the lock before "
+                "reading the data.")]
         if self.relocked:
             out.append(f"The plan was re-locked {self.relocked} time(s) (the earlier locks are kept in the lock file).")
         data = (self.outcome_data_at_lock or {}).get("statement")

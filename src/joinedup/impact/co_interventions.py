@@ -95,6 +95,17 @@ def own_effect_truth(truth: dict | None, programme) -> dict | None:
     return {**truth, "effects": [e for e in truth.get("effects", []) if e.get("name") != "vanguard"]}
 
 
+def co_intervention_note(programme) -> list[str]:
+    """The impact section's note when other programmes are adjusted for rather than excluded."""
+    if getattr(programme, "co_interventions", "exclude") != "covariate" or not programme.others:
+        return []
+    names = " and ".join(programme.exclude_names.get(o, o) for o in programme.others)
+    unit = programme.unit_word
+    return [(f"{unit.capitalize()}s also in {names} are kept: exposure from their start date is a dated covariate "
+             "in the TWFE DiD and event study, membership a covariate of Callaway & Sant'Anna; synthetic control "
+             "and synthetic DiD leave them out.")]
+
+
 def co_intervention_sentences(protocol) -> list[str]:
     """The report's words on what was done with units in other programmes."""
     spec = getattr(protocol, "programme", None)
@@ -107,13 +118,13 @@ def co_intervention_sentences(protocol) -> list[str]:
         return ["Co-interventions: no other programme was named (`[programme] exclude` is empty)."]
     files = ", ".join(spec.exclude)
     if spec.co_interventions == "exclude":
-        return [f"Co-interventions: units in the other programme(s) ({files}) were excluded from the comparisons "
-                "(`[programme] co_interventions = \"exclude\"`)."]
-    return [f"Co-interventions: units in the other programme(s) ({files}) were kept, with exposure to each from "
-            "its start date as a dated covariate in the TWFE DiD and event study, and membership as a covariate "
-            "of Callaway & Sant'Anna; synthetic control and synthetic DiD leave those units out "
-            "(`[programme] co_interventions = \"covariate\"`)."]
+        return [(f"Co-interventions: units in the other programme(s) ({files}) were excluded from the comparisons "
+                 "(`[programme] co_interventions = \"exclude\"`).")]
+    return [(f"Co-interventions: units in the other programme(s) ({files}) were kept, with exposure to each from "
+             "its start date as a dated covariate in the TWFE DiD and event study, and membership as a covariate "
+             "of Callaway & Sant'Anna; synthetic control and synthetic DiD leave those units out "
+             "(`[programme] co_interventions = \"covariate\"`).")]
 
 
-__all__ = ["add_exposures", "co_intervention_panel", "co_intervention_sentences", "exposure_terms",
+__all__ = ["add_exposures", "co_intervention_note", "co_intervention_panel", "co_intervention_sentences", "exposure_terms",
            "membership_formula", "own_effect_truth", "without_co_intervention_units"]

@@ -106,9 +106,9 @@ def matching_sentences(spec) -> list[str]:
              "baseline_outcomes": "the outcome's level and trend before the start",
              "covariates_and_baseline_outcomes": "deprivation, age structure and the outcome's level and trend "
                                                  "before the start"}[basis]
-    out = [f"Comparison units: {spec.matched_controls} per programme unit, matched on {words} "
-           f"(`[impact] matching_basis = \"{basis}\"`); only periods before the first start were used to "
-           "choose them."]
+    out = [(f"Comparison units: {spec.matched_controls} per programme unit, matched on {words} "
+            f"(`[impact] matching_basis = \"{basis}\"`); only periods before the first start were used to "
+            "choose them.")]
     if basis != "covariates":
         out.append(RTM_CAUTION)
     return out

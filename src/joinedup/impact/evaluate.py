@@ -112,8 +112,12 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
         indicators = compute_indicators(ds, [spec.outcome], [spec.period])
     four = four_groups(ds, indicators, spec, truth, programme, out) if spec.four_groups else []
     panel = outcome_panel(ds, indicators, spec, programme=programme)
-    from joinedup.impact.co_interventions import (co_intervention_panel, own_effect_truth,
-                                                  without_co_intervention_units)
+    from joinedup.impact.co_interventions import (
+        co_intervention_note,
+        co_intervention_panel,
+        own_effect_truth,
+        without_co_intervention_units,
+    )
     panel = co_intervention_panel(panel, programme)  # dated exposures to other programmes, if covariates
     truth = own_effect_truth(truth, programme)  # then the estimand is the programme's own effect
     dropped = panel.attrs.get("dropped_areas") or []
@@ -126,10 +130,15 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     out.notes.append(f"{treated['site'].nunique()} {programme.name} sites ({treated['area_code'].nunique()} {unit}s) "
                      f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison {unit}s"
                      + (f"; {unit}s also in {excluded} are left out." if excluded else "."))
+    out.notes += co_intervention_note(programme)
     # Comparison units are chosen from the periods before the first start only (analysis plan).
     from joinedup.impact.balance import balance_plot
-    from joinedup.impact.comparison_choice import (balance_on_all, choose_comparison, comparison_covariates,
-                                                   comparison_units)
+    from joinedup.impact.comparison_choice import (
+        balance_on_all,
+        choose_comparison,
+        comparison_covariates,
+        comparison_units,
+    )
     covs = comparison_covariates(ds, panel, programme.unit)
     matching = choose_comparison(covs, spec)
     balance = balance_on_all(matching, covs)
