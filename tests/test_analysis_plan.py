@@ -155,3 +155,27 @@ def test_an_unlocked_run_still_runs_and_says_so_plainly(tiny, tmp_path):
     result = run_protocol(load_protocol(_tiny_protocol(tmp_path, tiny)), out=tmp_path / "run")
     assert json.loads(result.manifest.read_text())["analysis_plan"]["status"] == "no lock"
     assert "No lock: the analysis plan was not registered before the data were read" in result.report.read_text()
+
+
+def test_the_deviation_table_fits_a_phone_screen_in_chromium(tmp_path):
+    """Hashes and long lists are unbroken strings: the section must still not widen the page (390 px)."""
+    from joinedup.analysis_plan import PlanCheck
+    from joinedup.report.browser_checks import check_report
+    from joinedup.report.html import render_report
+    from joinedup.report.pdf import chromium_path
+    from joinedup.report.plan_section import plan_section
+
+    if chromium_path() is None:
+        pytest.skip("needs Debian's chromium (make browser)")
+    check = PlanCheck("locked, changed", "2026-03-05T09:00:00+00:00", "x.lock.json", "2026-03-01T10:00:00+00:00",
+                      [{"key": "file programme.sites", "locked": "a" * 64, "now": "b" * 64},
+                       {"key": "indicators.ids", "locked": [f"indicator_number_{i}" for i in range(12)],
+                        "now": "all"}])
+    path = tmp_path / "report.html"
+    path.write_text(render_report("Plan", [plan_section(check, ["<script>alert(1)</script> is text"])],
+                                  {"Data": "hand-made"}), encoding="utf-8")
+    html = path.read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    for width, r in check_report(path).items():
+        assert r["console_errors"] == [] and r["uncaptioned"] == 0, width
+        assert r["overflow"] <= 0, (width, r["overflow"])
