@@ -248,6 +248,11 @@ def doctor(strict: bool = typer.Option(False, "--strict", help="Exit 1 if anythi
         raise typer.Exit(1)
 
 
+from joinedup.cli_protocol import protocol_app  # noqa: E402  (`joinedup protocol lock|check`)
+
+app.add_typer(protocol_app, name="protocol")
+
+
 @app.command("protocol-example")
 def protocol_example() -> None:
     """Print the example protocol of the Pioneer evaluation (start your own from it)."""

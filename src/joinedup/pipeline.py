@@ -81,6 +81,8 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
     out_dir.mkdir(parents=True, exist_ok=True)
     timer = _Timer(progress)
     seeds: dict[str, int] = {}
+    from joinedup.analysis_plan import check_plan
+    plan_check = check_plan(protocol)  # before any data are read: the lock and the deviations since it
     location = protocol.data.source
     if location == "simulate":
         from joinedup.simulate import simulate
@@ -156,6 +158,8 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         from joinedup.report.html import ReportSection
 
         write_workbook(out_dir / "tables", out_dir / "tables.xlsx")
+        from joinedup.report.plan_section import design_choices, plan_section
+        sections.append(plan_section(plan_check, design_choices(protocol)))
         sections.append(ReportSection("downloads", "Download the tables", downloads_html(out_dir / "tables")))
         for section in sections:
             for figure in section.figures:
@@ -180,6 +184,7 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         "data": {"location": location, "engine": protocol.data.engine,
                  "tables": fingerprint(ds.files, report.rows)},
         "seeds": seeds,
+        "analysis_plan": plan_check.as_dict(),
         "versions": package_versions(),
         "timings_seconds": timer.timings,
         "outputs": sorted(str(p.relative_to(out_dir)) for p in out_dir.glob("*/*.*") if "data" not in p.parts),

@@ -59,6 +59,7 @@ class Programme:
     source: str = "built-in"
     exclude_names: dict = field(default_factory=dict, repr=False)
     others: tuple[str, ...] = ()  # every other programme in ``table``, excluded or not
+    co_interventions: str = "exclude"  # or "covariate": others kept, adjusted for (impact/co_interventions.py)
 
     @property
     def other(self) -> str | None:
@@ -267,8 +268,12 @@ def load_programme(spec, resolve, ds) -> Programme:
         frame = read_sites_file(resolve(name))
         exclude[Path(name).stem] = frame
     known, span, residents = data_checks(ds, spec.unit)
-    return programme_from_frames(spec.name, sites, spec.unit, exclude, known, span, residents,
-                                 source=f"sites file {Path(spec.sites).name}")
+    programme = programme_from_frames(spec.name, sites, spec.unit, exclude, known, span, residents,
+                                      source=f"sites file {Path(spec.sites).name}")
+    if getattr(spec, "co_interventions", "exclude") == "covariate":  # kept in the pool, adjusted for
+        from dataclasses import replace
+        programme = replace(programme, exclude=(), co_interventions="covariate")
+    return programme
 
 
 def programme_of(protocol, ds) -> Programme:

@@ -88,6 +88,10 @@ class ProgrammeSpec(_Strict):
                                               "of residence) or 'practice' (registered GP practice)")
     exclude: list[str] = Field([], description="Files of units in other programmes (same columns), kept out of "
                                "the comparisons; the first is the four-group design's other programme")
+    co_interventions: Literal["exclude", "covariate"] = Field(
+        "exclude", description="Units in the exclude files' programmes: 'exclude' (left out of the comparisons) "
+        "or 'covariate' (kept; exposure to each from its start date is a dated covariate in TWFE and the event "
+        "study, membership a covariate of Callaway & Sant'Anna); see docs/analysis-plan.md")
 
 
 class Impact(_Strict):
@@ -103,6 +107,10 @@ class Impact(_Strict):
     matched_controls: int | None = Field(None, ge=1, description="Comparison areas matched to each treated area on "
                                          "baseline deprivation, age structure, outcome level and trend "
                                          "(omit to keep every eligible area)")
+    matching_basis: Literal["covariates_and_baseline_outcomes", "covariates", "baseline_outcomes"] = Field(
+        "covariates_and_baseline_outcomes", description="What matched_controls are matched on: deprivation and "
+        "age structure ('covariates'), the outcome's pre-period level and trend ('baseline_outcomes'), or both; "
+        "outcome-based matching risks regression to the mean (docs/analysis-plan.md)")
     baseline: tuple[str, str] = Field(("2010-04-01", "2013-03-31"),
                                       description="Baseline for matching and for the wave-1 two-by-two DiD")
     four_groups: bool = Field(True, description="Also the four-group design: Pioneer only, Vanguard only and "

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from joinedup.impact.comparison import COVARIATES, area_balance, area_covariates, match_areas
 from joinedup.impact.panel import area_panel
 from joinedup.impact.truth import programmed_effect
 from joinedup.report.charts import Figure
@@ -113,6 +112,14 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
         indicators = compute_indicators(ds, [spec.outcome], [spec.period])
     four = four_groups(ds, indicators, spec, truth, programme, out) if spec.four_groups else []
     panel = outcome_panel(ds, indicators, spec, programme=programme)
+    from joinedup.impact.co_interventions import (
+        co_intervention_note,
+        co_intervention_panel,
+        own_effect_truth,
+        without_co_intervention_units,
+    )
+    panel = co_intervention_panel(panel, programme)  # dated exposures to other programmes, if covariates
+    truth = own_effect_truth(truth, programme)  # then the estimand is the programme's own effect
     dropped = panel.attrs.get("dropped_areas") or []
     if dropped:
         out.notes.append(f"{len(dropped)} area(s) with a period without events were dropped on the log scale: "
@@ -123,28 +130,31 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     out.notes.append(f"{treated['site'].nunique()} {programme.name} sites ({treated['area_code'].nunique()} {unit}s) "
                      f"against {panel.loc[~panel['treated'], 'area_code'].nunique()} comparison {unit}s"
                      + (f"; {unit}s also in {excluded} are left out." if excluded else "."))
+    out.notes += co_intervention_note(programme)
     from joinedup.impact.panel_policy import fixed_effects_note, prepare
     out.notes += [n for n in [fixed_effects_note(panel, spec.unbalanced)] if n]  # "error" stops here, by name
     complete = spec.unbalanced != "available"  # else: baseline level and trend from the periods that exist
     cov_panel = prepare(panel, "covariates", spec.unbalanced)[0] if complete else panel
-    if programme.unit == "practice":
-        from joinedup.impact.practice_panel import practice_covariates
-        covs = practice_covariates(ds, cov_panel, complete_baseline=complete)
-    else:
-        covs = area_covariates(ds, cov_panel, complete_baseline=complete)
-    if spec.matched_controls:
-        matching = match_areas(covs, "treated", COVARIATES, n_controls=spec.matched_controls)
-        balance = matching.balance()
-        out.figures.append(matching.plot(id="impact-love-plot"))
+    # Comparison units are chosen from the periods before the first start only (analysis plan).
+    from joinedup.impact.balance import balance_plot
+    from joinedup.impact.comparison_choice import (
+        balance_on_all,
+        choose_comparison,
+        comparison_covariates,
+        comparison_units,
+    )
+    covs = comparison_covariates(ds, cov_panel, programme.unit, complete_baseline=complete)
+    matching = choose_comparison(covs, spec)
+    balance = balance_on_all(matching, covs)
+    out.figures.append(balance_plot(balance, id="impact-love-plot"))
+    if matching is not None:
         panel = matching.matched_panel(panel)
-    else:
-        balance = area_balance(covs, "treated", COVARIATES)
-        from joinedup.impact.balance import balance_plot
-        out.figures.append(balance_plot(balance, id="impact-love-plot"))
     out.tables["impact_balance"] = balance
+    out.tables["impact_comparison_units"] = comparison_units(matching, covs)
     rows = wave1_did(panel, spec, truth, out) + staggered_did(panel, spec, truth, out) + four
     if spec.synthetic_control:
-        rows += synthetic_did(panel, spec, truth, out) + synthetic_control(panel, spec, truth, out)
+        pool = without_co_intervention_units(panel)  # the synthetic designs take no covariates
+        rows += synthetic_did(pool, spec, truth, out) + synthetic_control(pool, spec, truth, out)
     out.tables["impact_estimates"] = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return out
 
@@ -166,7 +176,8 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
     start = wave1.loc[wave1["treated"], "first_treated"].min()
     d = wave1[in_baseline | (wave1["t"] >= start)].copy()
     d["treated_post"] = (d["treated"] & (d["t"] >= start)).astype(int)
-    res = twfe_did(d, weights="weight", scale=spec.scale, unbalanced=spec.unbalanced)
+    from joinedup.impact.co_interventions import exposure_terms
+    res = twfe_did(d, weights="weight", scale=spec.scale, covariates=exposure_terms(d), unbalanced=spec.unbalanced)
     boot = wild_cluster_bootstrap(res, B=spec.biters, weights="webb" if res.n_clusters < 12 else "rademacher",
                                   seed=spec.seed)
     n_t, n_c = int(d.loc[d["treated"], "area_code"].nunique()), int(d.loc[~d["treated"], "area_code"].nunique())
@@ -178,7 +189,8 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
         _row("wave 1, baseline vs after the start", "TWFE DiD (wild cluster bootstrap)", "ATT", res.estimate,
              np.nan, *boot.ci, boot.p, spec.scale, base, n_t, n_c, expected),
     ]
-    es = event_study(wave1, weights="weight", window=(-8, 16), unbalanced=spec.unbalanced)
+    es = event_study(wave1, weights="weight", window=(-8, 16), covariates=exposure_terms(wave1),
+                     unbalanced=spec.unbalanced)
     out.tables["impact_twfe_event_study"] = es.tidy()
     out.figures.append(es.plot(id="impact-twfe-event-study"))
     return rows
@@ -194,10 +206,11 @@ def staggered_did(panel, spec, truth, out) -> list[dict]:
         out.notes.append(note)
     pre_pop = panel[~panel["post"] | ~panel["treated"]].groupby("area_code")["population"].mean()
     data = panel.assign(area_weight=panel["area_code"].map(pre_pop), area_id=panel["area_code"].factorize()[0])
+    from joinedup.impact.co_interventions import membership_formula
     res = att_gt(data, yname="y", tname="t", idname="area_id", gname="first_treated",
-                 control_group=spec.control_group, est_method=spec.est_method, anticipation=spec.anticipation,
-                 base_period=spec.base_period, weightsname="area_weight", biters=spec.biters, seed=spec.seed,
-                 allow_unbalanced_panel=allow_unbalanced)
+                 xformla=membership_formula(data), control_group=spec.control_group, est_method=spec.est_method,
+                 anticipation=spec.anticipation, base_period=spec.base_period, weightsname="area_weight",
+                 biters=spec.biters, seed=spec.seed, allow_unbalanced_panel=allow_unbalanced)
     out.tables["impact_att_gt"] = res.tidy()
     n_t = int(panel.loc[panel["treated"], "area_code"].nunique())
     n_c = int(panel.loc[~panel["treated"], "area_code"].nunique())

@@ -75,11 +75,12 @@ class EventStudyResult:
 def event_study(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: str = "t",
                 first_treated: str = "first_treated", weights: str | None = None,
                 cluster: str | None = None, window: tuple[int, int] | None = None, ref: int = -1,
-                alpha: float = 0.05, unbalanced: str = "available") -> EventStudyResult:
+                alpha: float = 0.05, unbalanced: str = "available", covariates=()) -> EventStudyResult:
     """Event-study TWFE; ``first_treated`` holds the first treated period (0 = never treated).
 
     ``unbalanced``: "available" (default, the rows that exist), "drop", "impute" or "error", as
-    :func:`joinedup.impact.twfe.twfe_did`; reported in ``result.panel_balance``.
+    :func:`joinedup.impact.twfe.twfe_did`; reported in ``result.panel_balance``. ``covariates``:
+    time-varying columns entered beside the event-time dummies (their coefficients are not reported).
 
     Example:
         >>> es = event_study(panel, window=(-4, 8))                           # doctest: +SKIP
@@ -108,13 +109,14 @@ def event_study(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time
     data = panel.copy()
     for e, name in zip(terms, names):
         data[name] = (treated & (rel == e)).astype(float)
-    fit = Design.build(data, y, names, unit, time, weights, cluster).fit()
-    se = np.sqrt(np.diag(fit.vcov))
+    fit = Design.build(data, y, names + list(covariates), unit, time, weights, cluster).fit()
+    fit_coef, fit_vcov = fit.coef[:len(names)], fit.vcov[:len(names), :len(names)]
+    se = np.sqrt(np.diag(fit_vcov))
     df = fit.n_clusters - 1
     crit = stats.t.ppf(1 - alpha / 2, df)
-    table = pd.DataFrame({"rel_time": terms, "estimate": fit.coef, "std_error": se,
-                          "ci_low": fit.coef - crit * se, "ci_high": fit.coef + crit * se,
-                          "p_value": 2 * stats.t.sf(np.abs(fit.coef / se), df), "reference": False})
+    table = pd.DataFrame({"rel_time": terms, "estimate": fit_coef, "std_error": se,
+                          "ci_low": fit_coef - crit * se, "ci_high": fit_coef + crit * se,
+                          "p_value": 2 * stats.t.sf(np.abs(fit_coef / se), df), "reference": False})
     ref_row = pd.DataFrame({"rel_time": [ref], "estimate": [0.0], "std_error": [np.nan], "ci_low": [0.0],
                             "ci_high": [0.0], "p_value": [np.nan], "reference": [True]})
     table = pd.concat([table, ref_row], ignore_index=True).sort_values("rel_time", ignore_index=True)

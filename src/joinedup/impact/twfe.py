@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,14 +131,16 @@ def check_panel(data: pd.DataFrame, columns: dict[str, str | None]) -> None:
 
 def twfe_did(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: str = "t",
              treat: str = "treated_post", weights: str | None = None, cluster: str | None = None,
-             alpha: float = 0.05, scale: str | None = None, unbalanced: str = "available") -> TwfeResult:
+             alpha: float = 0.05, scale: str | None = None, unbalanced: str = "available",
+             covariates: Sequence[str] = ()) -> TwfeResult:
     """Two-way fixed-effects DiD of ``y`` on the 0/1 ``treat`` column, clustered by unit by default.
 
     ``scale`` ("log" or "rate") defaults to ``panel.attrs["scale"]`` (set by ``area_panel``), else
     "rate"; it decides how the percentage change is computed. ``unbalanced`` says what to do when
     units miss periods: "available" (default: the within transformation is exact on the rows that
     exist), "drop", "impute" (``y`` interpolated) or "error" (:mod:`joinedup.impact.unbalanced`);
-    ``result.panel_balance`` reports it.
+    ``result.panel_balance`` reports it. ``covariates``: time-varying columns (e.g. a dated
+    exposure to a co-intervention) entered beside ``treat``; the estimate stays ``treat``'s.
 
     Example:
         >>> res = twfe_did(panel, weights="weight")                           # doctest: +SKIP
@@ -152,7 +155,7 @@ def twfe_did(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time: s
     treated_units = set(panel.loc[d != 0, unit])
     if panel[unit].isin(treated_units).all():
         raise ValueError(f"no comparison units: every {unit} is treated at some time")
-    design = Design.build(panel, y, [treat], unit, time, weights, cluster)
+    design = Design.build(panel, y, [treat, *covariates], unit, time, weights, cluster)
     fit = design.fit()
     b, se = float(fit.coef[0]), float(np.sqrt(fit.vcov[0, 0]))
     df = fit.n_clusters - 1

@@ -80,11 +80,14 @@ def impact_section(result, spec) -> ReportSection:
     excluded = ("Vanguard" if prog is None or prog.key == "pioneer" else
                 " and ".join(prog.exclude_names.get(e, e) for e in prog.exclude))
     excluded = excluded if (prog.exclude if prog is not None else spec.exclude_vanguards) else ""
+    adjusted = getattr(prog, "co_interventions", "exclude") == "covariate"  # docs/analysis-plan.md
+    pool = "not in the programme (other programmes adjusted for)" if adjusted else "in neither programme"
     parts = [
         f"<p>Outcome: <strong>{html.escape(title)}</strong> by {spec.period.replace('_', ' ')}, on the "
         f"{'log-rate' if spec.scale == 'log' else 'rate'} scale (effects also shown as percentage change). "
         f"Treated: {html.escape(name)} {unit}s from the period containing their start date. Comparison: "
-        f"{unit}s in neither programme{f' ({html.escape(excluded)} {unit}s excluded)' if excluded else ''}"
+        f"{unit}s {pool}"
+        f"{f' ({html.escape(excluded)} {unit}s excluded)' if excluded else ''}"
         f"{f', {spec.matched_controls} matched to each {html.escape(name)} {unit}' if spec.matched_controls else ''}. "
         f"Bootstrap and placebo draws are seeded ({spec.seed}).</p>",
     ]
