@@ -40,8 +40,9 @@ COVARIATES = ("imd_score", "share_65plus", "share_85plus", "baseline_level", "ba
 def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight") -> pd.DataFrame:
     """Per area: weighted mean of ``y`` and its OLS slope on ``t`` over the pre-period.
 
-    The pre-period is ``t`` before the earliest ``first_treated`` of any treated area; every area
-    must be observed in every pre-period (an unbalanced pre-period is refused, naming the area).
+    The pre-period is ``t`` before the earliest ``first_treated`` of any treated area. A missing
+    cell (a proportion with no one eligible that period) is missing, not zero: level and trend use
+    the pre-periods an area has; an area with one has no trend (NaN), with none neither (NaN).
     """
     need = [c for c in ("area_code", "t", "y", "first_treated") if c not in panel.columns]
     if need:
@@ -55,15 +56,15 @@ def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight") -> pd.D
     if n_pre < 2:
         raise ValueError(f"a baseline trend needs at least 2 pre-periods; the first treated period is t={start}")
     counts = pre.groupby("area_code")["t"].nunique()
-    short = counts[counts < n_pre].index.tolist() + sorted(set(panel["area_code"]) - set(counts.index))
-    if short:
-        raise ValueError(f"unbalanced pre-period: area(s) {short[:5]} lack some of the {n_pre} periods "
-                         f"before t={start}")
     w = pre[weight] if weight and weight in pre.columns else pd.Series(1.0, index=pre.index)
     g = pre.assign(_w=w, _wy=w * pre["y"])
     sums = g.groupby("area_code")[["_w", "_wy"]].sum()
-    slope = pre.groupby("area_code").apply(lambda a: np.polyfit(a["t"], a["y"], 1)[0], include_groups=False)
-    return pd.DataFrame({"baseline_level": sums["_wy"] / sums["_w"], "baseline_trend": slope}).reset_index()
+    slope = pre[pre["area_code"].map(counts) >= 2].groupby("area_code").apply(
+        lambda a: np.polyfit(a["t"], a["y"], 1)[0], include_groups=False)
+    out = pd.DataFrame({"baseline_level": sums["_wy"] / sums["_w"]}).assign(
+        baseline_trend=slope.reindex(sums.index)).reset_index()
+    everyone = pd.DataFrame({"area_code": panel["area_code"].drop_duplicates()})
+    return everyone.merge(out, on="area_code", how="left")
 
 
 def area_covariates(ds, panel: pd.DataFrame, year: int | None = None) -> pd.DataFrame:
