@@ -79,6 +79,8 @@ def test_errors_name_what_is_missing():
     with pytest.raises(ValueError, match="no comparison"):
         area_panel(_table(), all_vanguard, "emergency_admissions")
     with pytest.raises(ValueError, match="scale must be one of"):
+        area_panel(_table(), PROGS, "emergency_admissions", scale="probit")
+    with pytest.raises(ValueError, match="scale='logit' needs a proportion; indicator 'emergency_admissions'"):
         area_panel(_table(), PROGS, "emergency_admissions", scale="logit")
     with pytest.raises(ValueError, match="needs positive rates.*'E1'"):
         area_panel(_table(numerator=0.0), PROGS, "emergency_admissions", scale="log")

@@ -93,7 +93,8 @@ def test_impact_computes_its_outcome_without_an_indicators_section(small_england
 
 
 @pytest.mark.parametrize("bad, message", [
-    ('outcome = "readmissions_30d"', "impact needs a rate"),
+    ('outcome = "los_p90_emergency_65plus"', "impact needs a rate"),
+    ('outcome = ["emergency_admissions", "no_such"]', "unknown indicator id 'no_such'"),
     ('outcome = "no_such"', "unknown indicator id"),
     ('baseline = ["2013-01-01", "2012-01-01"]', "baseline must run forwards"),
     ('baseline = ["2013-13-01", "2014-01-01"]', "two ISO dates"),

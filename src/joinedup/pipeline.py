@@ -152,7 +152,8 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
 
         # written from the controlled tables on disk, so the text's numbers are the tables' numbers
         written = read_tables(out_dir / "tables")
-        outcome = protocol.impact.outcome if protocol.impact is not None else DEFAULT_OUTCOME
+        from joinedup.impact.outcomes import outcome_ids
+        outcome = outcome_ids(protocol.impact)[0] if protocol.impact is not None else DEFAULT_OUTCOME
         sections[:0] = [key_messages_section(written, outcome), summary_section(written, outcome)]
         from joinedup.report.downloads import downloads_html, write_workbook
         from joinedup.report.html import ReportSection
@@ -311,7 +312,9 @@ def _synthesis_step(ds, indicator_table, protocol: Protocol, out_dir: Path, loca
     truth = load_truth(location) if "://" not in location else None
     from joinedup.programme import programme_of
     programme = programme_of(protocol, ds)
-    panel = outcome_panel(ds, indicator_table, protocol.impact, programme=programme)
+    from joinedup.impact.outcomes import outcome_ids, outcome_spec
+    impact = outcome_spec(protocol.impact, outcome_ids(protocol.impact)[0])  # sites' effects: first outcome
+    panel = outcome_panel(ds, indicator_table, impact, programme=programme)
     schemes = ds.execute(ds.table("schemes"))
     result = synthesise_sites(panel, schemes, truth, spec.method, spec.knha, B=spec.placebo_draws, seed=spec.seed)
     tables = {"synthesis_sites": result.sites, "synthesis_pooled": _pooled_table(result.meta)}
@@ -321,7 +324,7 @@ def _synthesis_step(ds, indicator_table, protocol: Protocol, out_dir: Path, loca
             r2=result.regression.r2)
     for name, frame in tables.items():
         write_table(frame, out_dir, name, [], disclosure_control=protocol.output.disclosure_control)
-    return synthesis_section(result, tables, protocol.impact, programme)
+    return synthesis_section(result, tables, impact, programme)
 
 
 def _pooled_table(meta):

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from joinedup.options import Engine, Period, ScenarioName
 
@@ -95,11 +95,19 @@ class ProgrammeSpec(_Strict):
 
 
 class Impact(_Strict):
-    outcome: str = Field("emergency_admissions",
-                         description="Indicator id compared between programme and comparison areas (a rate)")
+    outcome: str | list[str] = Field("emergency_admissions",
+                                     description="Indicator id, or a list of ids, compared between programme and "
+                                     "comparison units (rates or proportions)")
     period: Period = Field("quarter", description="Period of the area x period panel")
     scale: Literal["rate", "log"] = Field("log", description="Outcome scale: the rate or its log "
                                           "(effects then read as percentage change)")
+    proportion_scale: Literal["pp", "logit"] = Field("pp", description="Scale of proportion outcomes: percentage "
+                                                     "points ('pp') or log odds ('logit')")
+    primary_outcomes: list[str] | None = Field(None, description="The primary family's outcomes, declared before the "
+                                               "data are seen (omit: every listed outcome); the rest is exploratory")
+    primary_design: Literal["twfe_wave1", "cs_simple", "sdid"] = Field(
+        "twfe_wave1", description="The primary family's design: wave-1 TWFE DiD (cluster-robust), Callaway & "
+        "Sant'Anna simple ATT, or synthetic DiD; its p-values are adjusted for multiplicity (Holm, Romano-Wolf)")
     programme: Literal["pioneer"] = Field("pioneer", description="Built-in programme whose areas are treated "
                                           "(used only without [programme])")
     exclude_vanguards: bool = Field(True, description="Drop Vanguard areas (a co-intervention) from the comparison "
@@ -135,12 +143,28 @@ class Impact(_Strict):
     @classmethod
     def _rate_outcome(cls, outcome):
         from joinedup.indicators.catalogue import CATALOGUE
-        if outcome not in CATALOGUE:
-            raise ValueError(f"unknown indicator id {outcome!r}; known: {', '.join(CATALOGUE)}")
-        if CATALOGUE[outcome].method not in ("crude_rate", "dsr", "rate_per_day"):
-            raise ValueError(f"indicator {outcome!r} is a {CATALOGUE[outcome].method}; impact needs a rate "
-                             "(method crude_rate, dsr or rate_per_day)")
+        ids = [outcome] if isinstance(outcome, str) else list(outcome)
+        if not ids or len(set(ids)) != len(ids):
+            raise ValueError(f"outcome must name one indicator or a list of distinct ones; got {outcome!r}")
+        for one in ids:
+            if one not in CATALOGUE:
+                raise ValueError(f"unknown indicator id {one!r}; known: {', '.join(CATALOGUE)}")
+            if CATALOGUE[one].method not in ("crude_rate", "dsr", "rate_per_day", "proportion"):
+                raise ValueError(f"indicator {one!r} is a {CATALOGUE[one].method}; impact needs a rate "
+                                 "(method crude_rate, dsr or rate_per_day) or a proportion")
         return outcome
+
+    @model_validator(mode="after")
+    def _primary_listed(self):
+        listed = [self.outcome] if isinstance(self.outcome, str) else list(self.outcome)
+        if self.primary_outcomes is not None and not self.primary_outcomes:
+            raise ValueError("primary_outcomes is empty: name at least one outcome, or omit it for all")
+        extra = [o for o in (self.primary_outcomes or []) if o not in listed]
+        if extra:
+            raise ValueError(f"primary_outcomes {extra} are not among the outcomes {listed}")
+        if self.primary_design == "sdid" and not self.synthetic_control:
+            raise ValueError("primary_design = 'sdid' needs synthetic_control = true")
+        return self
 
     @field_validator("baseline")
     @classmethod

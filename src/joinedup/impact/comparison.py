@@ -40,10 +40,11 @@ COVARIATES = ("imd_score", "share_65plus", "share_85plus", "baseline_level", "ba
 def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight", complete: bool = True) -> pd.DataFrame:
     """Per area: weighted mean of ``y`` and its OLS slope on ``t`` over the pre-period.
 
-    The pre-period is ``t`` before the earliest ``first_treated`` of any treated area; every area
-    must be observed in every pre-period (an unbalanced pre-period is refused, naming the area),
-    unless ``complete`` is False (``[impact] unbalanced = "available"``): then level and slope come
-    from the pre-periods that exist, at least two per area.
+    The pre-period is ``t`` before the earliest ``first_treated`` of any treated area. With
+    ``complete`` (``[impact] unbalanced`` other than "available", whose panel is balanced before it
+    gets here) an area missing a pre-period is refused by name. Otherwise a missing cell (a quarter
+    with no one eligible, a practice that closed) is missing, not zero: level and trend use the
+    pre-periods an area has; an area with one has no trend (NaN), with none neither (NaN).
     """
     need = [c for c in ("area_code", "t", "y", "first_treated") if c not in panel.columns]
     if need:
@@ -57,15 +58,19 @@ def baseline_outcome(panel: pd.DataFrame, weight: str | None = "weight", complet
     if n_pre < 2:
         raise ValueError(f"a baseline trend needs at least 2 pre-periods; the first treated period is t={start}")
     counts = pre.groupby("area_code")["t"].nunique()
-    short = counts[counts < (n_pre if complete else 2)].index.tolist() + sorted(set(panel["area_code"]) - set(counts.index))
-    if short:
+    short = counts[counts < n_pre].index.tolist() + sorted(set(panel["area_code"]) - set(counts.index))
+    if complete and short:
         raise ValueError(f"unbalanced pre-period: area(s) {short[:5]} lack some of the {n_pre} periods "
-                         f"before t={start}" + ("" if complete else " (at least 2 needed for a baseline trend)"))
+                         f"before t={start}")
     w = pre[weight] if weight and weight in pre.columns else pd.Series(1.0, index=pre.index)
     g = pre.assign(_w=w, _wy=w * pre["y"])
     sums = g.groupby("area_code")[["_w", "_wy"]].sum()
-    slope = pre.groupby("area_code").apply(lambda a: np.polyfit(a["t"], a["y"], 1)[0], include_groups=False)
-    return pd.DataFrame({"baseline_level": sums["_wy"] / sums["_w"], "baseline_trend": slope}).reset_index()
+    slope = pre[pre["area_code"].map(counts) >= 2].groupby("area_code").apply(
+        lambda a: np.polyfit(a["t"], a["y"], 1)[0], include_groups=False)
+    out = pd.DataFrame({"baseline_level": sums["_wy"] / sums["_w"]}).assign(
+        baseline_trend=slope.reindex(sums.index)).reset_index()
+    everyone = pd.DataFrame({"area_code": panel["area_code"].drop_duplicates()})
+    return everyone.merge(out, on="area_code", how="left")
 
 
 def area_covariates(ds, panel: pd.DataFrame, year: int | None = None, complete_baseline: bool = True) -> pd.DataFrame:

@@ -47,10 +47,13 @@ class ImpactResult:
     figures: list[Figure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     programme: object = None  # the joinedup.programme.Programme evaluated: its name and unit for the report
+    spec: object = None  # [impact] narrowed to the first outcome (the one the figures show)
+    fits: dict = field(default_factory=dict)  # model fits the multiplicity adjustment reuses (not written)
 
 
 def _pct(value: float, scale: str, baseline: float) -> float:
-    return float(100 * np.expm1(value)) if scale == "log" else float(100 * value / baseline)
+    """Percentage change (log: of the rate; logit: of the odds; rate or pp: relative to the baseline)."""
+    return float(100 * np.expm1(value)) if scale in ("log", "logit") else float(100 * value / baseline)
 
 
 def _row(design, estimator, estimand, est, se, lo, hi, p, scale, baseline, n_t, n_c, truth) -> dict:
@@ -99,7 +102,51 @@ def outcome_panel(ds, indicators: pd.DataFrame | None, spec, exclude: tuple[str,
 def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = None,
                programme=None) -> ImpactResult:
     """Run every design the protocol's ``[impact]`` section asks for (see the module docstring) on
-    ``programme`` (a :class:`joinedup.programme.Programme`; default the built-in Pioneers)."""
+    ``programme`` (a :class:`joinedup.programme.Programme`; default the built-in Pioneers), for each
+    of its outcomes (:mod:`joinedup.impact.outcomes`), with the primary family's p-values adjusted
+    (:mod:`joinedup.impact.multiplicity`). Every table gains an ``outcome`` column; the figures are
+    the first outcome's."""
+    from joinedup.impact.multiplicity import adjust
+    from joinedup.indicators.catalogue import CATALOGUE
+    from joinedup.impact.outcomes import is_proportion, outcome_ids, outcome_spec, scale_label
+
+    programme = _programme(ds, spec, programme)
+    ids = outcome_ids(spec)
+    parts = []
+    for oid in ids:
+        one = run_impact_one(ds, indicators, outcome_spec(spec, oid), None if is_proportion(oid) else truth,
+                             programme)
+        parts.append((oid, one))
+    out = ImpactResult(programme=programme, spec=outcome_spec(spec, ids[0]), figures=parts[0][1].figures)
+    for oid, one in parts:
+        prefix = "" if len(ids) == 1 else f"{CATALOGUE[oid].title}: "
+        out.notes += [prefix + n for n in one.notes]
+        for name, frame in one.tables.items():
+            frame = frame.copy()
+            frame.insert(0, "outcome", oid)
+            if name == "impact_estimates":
+                frame.insert(1, "scale", scale_label(spec, oid))
+            out.tables[name] = frame if name not in out.tables else pd.concat([out.tables[name], frame],
+                                                                             ignore_index=True)
+    primary = spec.primary_outcomes or ids
+    rw = None
+    if spec.primary_design == "twfe_wave1":  # outcomes resampled together (Romano-Wolf)
+        from joinedup.impact.romano_wolf import twfe_romano_wolf
+
+        fits = {oid: one.fits["twfe_wave1"] for oid, one in parts if oid in primary}
+        rw = twfe_romano_wolf(fits, B=spec.biters, seed=spec.seed,
+                              weights=boot_weights(min(f.n_clusters for f in fits.values())))
+    else:
+        out.notes.append(f"Romano-Wolf adjustment needs outcomes resampled together, which the wild cluster "
+                         f"bootstrap of the wave-1 TWFE design does; the primary design {spec.primary_design} "
+                         "is adjusted by Holm only.")
+    out.tables["impact_estimates"] = adjust(out.tables["impact_estimates"], primary, spec.primary_design, rw)
+    return out
+
+
+def run_impact_one(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = None,
+                   programme=None) -> ImpactResult:
+    """Every design for one outcome (``spec.outcome`` a single id on its panel scale)."""
     programme = _programme(ds, spec, programme)
     out = ImpactResult(programme=programme)
     if programme.unit == "practice":
@@ -124,6 +171,13 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
     if dropped:
         out.notes.append(f"{len(dropped)} area(s) with a period without events were dropped on the log scale: "
                          + ", ".join(map(str, dropped)))
+    missing = panel.attrs.get("missing_cells") or 0
+    if missing:
+        out.notes.append(f"{missing} {programme.unit_word}-period cell(s) in "
+                         f"{len(panel.attrs.get('incomplete_areas') or [])} {programme.unit_word}(s) had no one "
+                         "eligible (a proportion with no denominator): they are missing, not zero; TWFE, the "
+                         "event study and Callaway & Sant'Anna use the cells that exist, synthetic control "
+                         "only units observed in every period.")
     treated = panel[panel["treated"]]
     unit = programme.unit_word
     excluded = " and ".join(programme.exclude_names.get(e, e) for e in programme.exclude)
@@ -144,6 +198,14 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
         comparison_units,
     )
     covs = comparison_covariates(ds, cov_panel, programme.unit, complete_baseline=complete)
+    from joinedup.impact.comparison import COVARIATES
+    sparse = covs[list(COVARIATES)].isna().any(axis=1)
+    if sparse.any():  # too few cells before the start for a baseline level and trend
+        out.notes.append(f"{int(sparse.sum())} {programme.unit_word}(s) observed in fewer than two periods before "
+                         "the start have no baseline level or trend: they are left out of the balance table"
+                         + (" and of matching, so of the matched designs." if spec.matched_controls
+                            else ", not out of the designs."))
+        covs = covs[~sparse]
     matching = choose_comparison(covs, spec)
     balance = balance_on_all(matching, covs)
     out.figures.append(balance_plot(balance, id="impact-love-plot"))
@@ -157,6 +219,11 @@ def run_impact(ds, indicators: pd.DataFrame | None, spec, truth: dict | None = N
         rows += synthetic_did(pool, spec, truth, out) + synthetic_control(pool, spec, truth, out)
     out.tables["impact_estimates"] = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return out
+
+
+def boot_weights(n_clusters: int) -> str:
+    """Webb's six-point weights below 12 clusters (Webb 2014), Rademacher above."""
+    return "webb" if n_clusters < 12 else "rademacher"
 
 
 def _baseline_mean(panel: pd.DataFrame) -> float:
@@ -178,8 +245,8 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
     d["treated_post"] = (d["treated"] & (d["t"] >= start)).astype(int)
     from joinedup.impact.co_interventions import exposure_terms
     res = twfe_did(d, weights="weight", scale=spec.scale, covariates=exposure_terms(d), unbalanced=spec.unbalanced)
-    boot = wild_cluster_bootstrap(res, B=spec.biters, weights="webb" if res.n_clusters < 12 else "rademacher",
-                                  seed=spec.seed)
+    boot = wild_cluster_bootstrap(res, B=spec.biters, weights=boot_weights(res.n_clusters), seed=spec.seed)
+    out.fits["twfe_wave1"] = res
     n_t, n_c = int(d.loc[d["treated"], "area_code"].nunique()), int(d.loc[~d["treated"], "area_code"].nunique())
     expected = programmed_effect(truth, d[d["treated_post"] == 1], spec.scale, spec.period)
     base = _baseline_mean(d)
@@ -205,6 +272,8 @@ def staggered_did(panel, spec, truth, out) -> list[dict]:
     if note:
         out.notes.append(note)
     pre_pop = panel[~panel["post"] | ~panel["treated"]].groupby("area_code")["population"].mean()
+    # an area with no cell before its start (missing cells) is weighted by its mean over all periods
+    pre_pop = pre_pop.reindex(panel["area_code"].unique()).fillna(panel.groupby("area_code")["population"].mean())
     data = panel.assign(area_weight=panel["area_code"].map(pre_pop), area_id=panel["area_code"].factorize()[0])
     from joinedup.impact.co_interventions import membership_formula
     res = att_gt(data, yname="y", tname="t", idname="area_id", gname="first_treated",
@@ -268,8 +337,11 @@ def site_panel(panel: pd.DataFrame, scale: str, multiplier: float) -> pd.DataFra
     sums = treated.groupby(["site", "t"], as_index=False).agg(
         numerator=("numerator", "sum"), population=("population", "sum"),
         first_treated=("first_treated", "min"), wave=("wave", "min"))
+    from joinedup.impact.panel import empirical_logit
+
     rate = sums["numerator"] / sums["population"] * multiplier
-    sums["y"] = np.log(rate) if scale == "log" else rate
+    sums["y"] = (np.log(rate) if scale == "log" else empirical_logit(sums["numerator"], sums["population"])
+                 if scale == "logit" else rate)
     sums = sums.rename(columns={"site": "unit"})
     controls = panel.loc[~panel["treated"], ["area_code", "t", "y", "first_treated"]].rename(
         columns={"area_code": "unit"})
@@ -285,6 +357,14 @@ def _site_units(panel, spec, out=None):
         out.notes.append(note)
 
     sites = site_panel(panel, spec.scale, CATALOGUE[spec.outcome].multiplier)
+    # Synthetic control weighs every period: units missing one (no one eligible) are left out, and said.
+    periods = sites.groupby("unit")["t"].nunique()
+    short = sorted(periods[periods < sites["t"].nunique()].index)
+    if short:
+        sites = sites[~sites["unit"].isin(short)]
+        if out is not None:
+            out.notes.append(f"Synthetic control and synthetic DiD: {len(short)} unit(s) missing a period were "
+                             f"left out: {', '.join(map(str, short[:10]))}{' ...' if len(short) > 10 else ''}.")
     treated = sites[sites["first_treated"] > 0].drop_duplicates("unit").set_index("unit")
     donors = sorted(sites.loc[sites["first_treated"] == 0, "unit"].unique())
     return sites, treated, donors
@@ -294,7 +374,9 @@ def synthetic_control(panel, spec, truth, out) -> list[dict]:
     """Synthetic control per Pioneer site with placebo-in-space (site table, gaps, placebo plot)."""
     from joinedup.impact.synthetic import placebo_in_space
 
-    sites, treated, donors = _site_units(panel, spec, out)
+    sites, treated, donors = _site_units(panel, spec)  # synthetic DiD has said what was left out
+    if treated.empty or len(donors) < 2:
+        return []
     starts = treated["first_treated"].astype(int).to_dict()
     # Predictors: the outcome's yearly means before the first start, equally weighted (a fixed V:
     # every predictor is the same outcome, so there is nothing for a nested V search to weigh, and it
@@ -328,6 +410,10 @@ def synthetic_did(panel, spec, truth, out) -> list[dict]:
     from joinedup.impact.synthetic import sdid
 
     sites, treated, donors = _site_units(panel, spec, out)
+    if treated.empty or len(donors) < 2:
+        out.notes.append(f"Synthetic control and synthetic DiD not run: {len(treated)} site(s) and {len(donors)} "
+                         "comparison unit(s) are observed in every period.")
+        return []
     rows = []
     for wave in sorted(treated["wave"].astype(int).unique()):
         units = treated.index[treated["wave"] == wave].tolist()

@@ -1,8 +1,10 @@
 """The area x period panel that impact estimators read, built from indicator outputs.
 
-One row per area and period of one indicator: the outcome ``y`` on the rate or log-rate scale, the
-events (``numerator``), the population (the denominator, used as the regression ``weight``), the
-integer period index ``t`` (1..T) and the treatment timing from the programme table.
+One row per area and period of one indicator: the outcome ``y`` on the rate or log-rate scale (a
+proportion: percentage points, or empirical log odds), the events (``numerator``), the population
+(the denominator, used as the regression ``weight``), the integer period index ``t`` (1..T) and the
+treatment timing from the programme table. A proportion's period with no one eligible in an area
+has no row: missing, never zero.
 
 Treatment timing follows R ``did``'s ``gname``: ``first_treated`` is the index of the first period
 an area is treated (0 for areas never treated inside the panel). The first treated period is the
@@ -28,7 +30,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 
-Scale = Literal["rate", "log"]
+Scale = Literal["rate", "log", "logit"]  # logit: proportions' log odds
 Outcome = Literal["crude", "value"]
 Zeros = Literal["error", "drop_area"]
 PROGRAMME_COLUMNS = ("programme", "site", "area_code", "wave", "start_date")
@@ -72,7 +74,11 @@ def area_panel(indicators: pd.DataFrame, ds_or_programmes, indicator_id: str, pe
     ``exclude`` drops every area belonging to those programmes (co-interventions such as Vanguards,
     whose own effect would otherwise bias the comparison); with ``exclude=()`` the areas are kept
     and flagged in ``in_<programme>`` columns. ``scale="log"`` gives log rates (areas x periods with
-    no events cannot be logged and raise an error naming them). ``outcome="crude"`` (default) uses
+    no events cannot be logged and raise an error naming them); ``scale="logit"`` gives a
+    proportion's empirical log odds (:func:`empirical_logit`, defined at 0% and 100%). A proportion's
+    area-period with no one eligible (no discharges in a quarter) has no value: it is left out of the
+    panel (missing, not zero), counted in ``attrs["missing_cells"]`` and its area listed in
+    ``attrs["incomplete_areas"]``. ``outcome="crude"`` (default) uses
     ``numerator / denominator`` times the indicator's multiplier: standardised values (DSRs) are not
     given below 10 events, which small areas hit, and the area fixed effects absorb a stable age
     structure anyway; ``outcome="value"`` uses the indicator's published value. On the log scale a
@@ -110,6 +116,13 @@ def area_panel(indicators: pd.DataFrame, ds_or_programmes, indicator_id: str, pe
     })
     starts = np.sort(panel["period_start"].unique())
     last_end = pd.to_datetime(rows["period_end"]).max().to_datetime64()
+    from joinedup.indicators.catalogue import CATALOGUE
+
+    if indicator_id in CATALOGUE and CATALOGUE[indicator_id].method == "proportion":
+        panel = panel[panel["population"] > 0]  # no one eligible: the cell is missing, not 0%
+    elif scale == "logit":
+        raise ValueError(f"scale='logit' needs a proportion; indicator {indicator_id!r} is not one "
+                         "(use scale='log' or 'rate')")
     panel["t"] = np.searchsorted(starts, panel["period_start"].to_numpy()) + 1
     # Co-interventions: flag, then drop the excluded programmes' areas.
     for other in sorted(set(progs["programme"]) - {programme}):
@@ -150,12 +163,17 @@ def area_panel(indicators: pd.DataFrame, ds_or_programmes, indicator_id: str, pe
                          f"after dropping areas with periods of no events: {dropped}")
     panel["y"] = _outcome(panel, scale)
     panel["weight"] = panel["population"]
+    # Cells absent from the indicator table (a proportion with no eligible events in the period: no
+    # discharges in a quarter) stay missing, never zero; the designs use the cells that exist.
+    cells = panel.groupby("area_code")["t"].nunique()
+    incomplete = cells[cells < len(starts)]
     first = ["area_code", "period_start", "t", "y", "numerator", "population", "weight", "first_treated",
              "first_treated_start", "wave", "site", "programme_area", "treated", "post", "treated_post"]
     panel = panel[first + [c for c in panel.columns if c.startswith("in_")]]
     panel = panel.sort_values(["area_code", "t"]).reset_index(drop=True)
     panel.attrs.update(scale=scale, outcome=outcome, dropped_areas=dropped, indicator=indicator_id, period=period, programme=programme,
-                       exclude=tuple(exclude))
+                       exclude=tuple(exclude), missing_cells=int((len(starts) - incomplete).sum()),
+                       incomplete_areas=sorted(incomplete.index))
     return panel
 
 
@@ -185,6 +203,13 @@ def _outcome(panel: pd.DataFrame, scale: str) -> pd.Series:
                          f"{row['area_code']!r} period {row['period_start'].date()}")
     if scale == "rate":
         return panel["value"]
+    if scale == "logit":
+        over = panel["numerator"] > panel["population"]
+        if over.any():
+            row = panel[over].iloc[0]
+            raise ValueError(f"scale='logit' needs a proportion: {int(over.sum())} area-period(s) have more events "
+                             f"than eligible people, e.g. area {row['area_code']!r} period {row['period_start'].date()}")
+        return empirical_logit(panel["numerator"], panel["population"])
     zero = panel["value"] <= 0
     if zero.any():
         row = panel[zero].iloc[0]
@@ -192,6 +217,17 @@ def _outcome(panel: pd.DataFrame, scale: str) -> pd.Series:
                          f"e.g. area {row['area_code']!r} period {row['period_start'].date()} "
                          "(use zeros='drop_area', scale='rate' or a longer period)")
     return np.log(panel["value"])
+
+
+def empirical_logit(events, eligible):
+    """Log odds ``log((x + 0.5) / (n - x + 0.5))``: Cox's empirical logistic transform (Cox and Snell
+    1989, Analysis of Binary Data, section 2.1.6), defined when x is 0 or n, as small areas' quarterly
+    proportions often are, and nearly unbiased for the log odds.
+
+    >>> float(empirical_logit(0, 10).round(4)), float(empirical_logit(5, 10))
+    (-3.0445, 0.0)
+    """
+    return np.log((events + 0.5) / (eligible - events + 0.5))
 
 
 def ramp_excluded(panel: pd.DataFrame, periods: int) -> pd.DataFrame:

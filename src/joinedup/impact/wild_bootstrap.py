@@ -109,12 +109,8 @@ class _Pieces:
         self.S = cross - np.outer(xx, self.a) / D
 
 
-def bootstrap_design(design: Design, j: int, B: int = 9999, weights: str = "rademacher",
-                     impose_null: bool = True, beta0: float = 0.0, alpha: float = 0.05,
-                     seed: int | None = None, ssc: float = 1.0) -> BootstrapResult:
-    """The wild cluster bootstrap of coefficient ``j`` of ``design`` (see the module docstring)."""
-    if B < 1:
-        raise ValueError(f"B must be a positive number of bootstrap draws; got {B}")
+def _prepare(design: Design, j: int, ssc: float):
+    """The fixed effects and other regressors partialled out: (partial, x, y, D, estimate, CR1 SE, G)."""
     others = np.delete(np.arange(design.x.shape[1]), j)
     xo = design.residualise(design.x[:, others]) if len(others) else None
 
@@ -132,7 +128,40 @@ def bootstrap_design(design: Design, j: int, B: int = 9999, weights: str = "rade
     D = float(np.sum(w * x * x))
     est = float(np.sum(w * x * y) / D)
     u = y - est * x
-    se = np.sqrt(ssc * np.sum(np.bincount(design.cluster, weights=w * x * u, minlength=g) ** 2)) / D
+    se = float(np.sqrt(ssc * np.sum(np.bincount(design.cluster, weights=w * x * u, minlength=g) ** 2)) / D)
+    return partial, x, y, D, est, se, g
+
+
+def exceeds(t_boot: np.ndarray, t: float) -> np.ndarray:
+    """Which bootstrap ``|t*|`` lie strictly above ``|t|`` (ties within _TIE not counted)."""
+    return np.abs(t_boot) > abs(t) * (1 + _TIE) + 1e-300
+
+
+def bootstrap_t_draws(design: Design, j: int, V: np.ndarray, beta0: float = 0.0,
+                      ssc: float = 1.0) -> tuple[float, np.ndarray]:
+    """The t statistic of coefficient ``j`` against ``beta0`` and its WCR bootstrap draws for the
+    given G x B cluster weights ``V`` (rows in the order of ``design.cluster_labels``), so that
+    several regressions can share one set of draws (Romano-Wolf). With ``V`` from
+    :func:`draw_weights`, ``mean(exceeds(draws, t))`` is :func:`bootstrap_design`'s p-value.
+    """
+    partial, x, y, D, est, se, g = _prepare(design, j, ssc)
+    if V.shape[0] != g:
+        raise ValueError(f"V has {V.shape[0]} rows; the design has {g} clusters")
+    py, px = _Pieces(design, partial, x, y, D, g), _Pieces(design, partial, x, x, D, g)
+    sy, sx = py.S @ V, px.S @ V
+    num = py.a @ V - beta0 * (px.a @ V)
+    q = np.sum(sy * sy, axis=0) - 2 * beta0 * np.sum(sy * sx, axis=0) + beta0 * beta0 * np.sum(sx * sx, axis=0)
+    return (est - beta0) / se, num / np.sqrt(ssc * np.maximum(q, 0) + 1e-300)
+
+
+def bootstrap_design(design: Design, j: int, B: int = 9999, weights: str = "rademacher",
+                     impose_null: bool = True, beta0: float = 0.0, alpha: float = 0.05,
+                     seed: int | None = None, ssc: float = 1.0) -> BootstrapResult:
+    """The wild cluster bootstrap of coefficient ``j`` of ``design`` (see the module docstring)."""
+    if B < 1:
+        raise ValueError(f"B must be a positive number of bootstrap draws; got {B}")
+    partial, x, y, D, est, se, g = _prepare(design, j, ssc)
+    u = y - est * x
     V, enumerated = draw_weights(weights, g, B, np.random.default_rng(seed))
     if impose_null:  # residuals y - beta0 x: pieces for y and for x, combined linearly in beta0
         py, px = _Pieces(design, partial, x, y, D, g), _Pieces(design, partial, x, x, D, g)
@@ -154,7 +183,7 @@ def bootstrap_design(design: Design, j: int, B: int = 9999, weights: str = "rade
             tb = (num_y - b0 * num_x) / np.sqrt(ssc * np.maximum(q0 - 2 * b0 * q1 + b0 * b0 * q2, 0) + 1e-300)
         else:
             tb = num_y / np.sqrt(ssc * q0 + 1e-300)
-        return float(np.mean(np.abs(tb) > abs(t) * (1 + _TIE) + 1e-300))
+        return float(np.mean(exceeds(tb, t)))
 
     if impose_null:
         ci = (_invert(pvalue, est, se, alpha, -1), _invert(pvalue, est, se, alpha, +1))

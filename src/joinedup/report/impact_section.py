@@ -34,6 +34,13 @@ def _estimates_table(est: pd.DataFrame, scale: str) -> str:
         "Areas (treated / comparison)": [f"{t} / {c}" for t, c in zip(est["n_treated_areas"],
                                                                     est["n_comparison_areas"])],
     })
+    if "outcome" in est and est["outcome"].nunique() > 1:  # each row says which outcome, on what scale
+        shown.insert(0, "Outcome", est["outcome"].map(lambda o: CATALOGUE[o].title if o in CATALOGUE else o))
+        shown.insert(1, "Scale", est["scale"])
+    if "analysis" in est:  # the protocol's primary family, adjusted; the rest exploratory
+        shown["Analysis"] = est["analysis"]
+        shown["p, Holm-adjusted (primary family)"] = est["p_adjusted_holm"].map(lambda p: _num(p, 4))
+        shown["p, Romano-Wolf-adjusted (primary family)"] = est["p_adjusted_romano_wolf"].map(lambda p: _num(p, 4))
     if est["programmed"].notna().any():
         shown["Programmed effect"] = est["programmed"].map(_num)
         shown["Inside the interval"] = est["covers_programmed"].map(
@@ -70,8 +77,32 @@ def _gap_figure(gaps: pd.DataFrame, outcome_title: str, name: str = "Pioneer") -
                              chart, data, width=None, height=None)
 
 
+def _outcomes_paragraph(est: pd.DataFrame) -> list[str]:
+    """Which outcomes, on which scale, and which estimates form the protocol's primary family."""
+    if "analysis" not in est:
+        return []
+    out = []
+    if est["outcome"].nunique() > 1:
+        scales = est.drop_duplicates("outcome")
+        out.append("<p>Outcomes: " + "; ".join(
+            f"{html.escape(CATALOGUE[o].title if o in CATALOGUE else o)} ({html.escape(sc)})"
+            for o, sc in zip(scales["outcome"], scales["scale"])) + ". The figures below show the first.</p>")
+    primary = est[est["analysis"] == "primary"]
+    if len(primary):
+        r = primary.iloc[0]
+        rw = (" and by Romano and Wolf's step-down method on a wild cluster bootstrap resampling the outcomes "
+              "together" if primary["p_adjusted_romano_wolf"].notna().any() else "")
+        out.append(f"<p>Primary analysis, declared in the protocol: {html.escape(str(r['design']))}, "
+                   f"{html.escape(str(r['estimator']))}, for {len(primary)} outcome(s). Its p-values are adjusted "
+                   f"for multiplicity by Holm's method{rw}, and primary results are worded from the adjusted "
+                   "figures. Every other estimate is exploratory: unadjusted, to be read as support for or "
+                   "challenge to the primary result, not as a finding of its own.</p>")
+    return out
+
+
 def impact_section(result, spec) -> ReportSection:
     """Build the section from :func:`joinedup.impact.evaluate.run_impact`'s result."""
+    spec = getattr(result, "spec", None) or spec  # the first outcome's, when several are listed
     title = CATALOGUE[spec.outcome].title
     est = result.tables["impact_estimates"]
     prog = getattr(result, "programme", None)
@@ -91,6 +122,7 @@ def impact_section(result, spec) -> ReportSection:
         f"{f', {spec.matched_controls} matched to each {html.escape(name)} {unit}' if spec.matched_controls else ''}. "
         f"Bootstrap and placebo draws are seeded ({spec.seed}).</p>",
     ]
+    parts += _outcomes_paragraph(est)
     parts += [f"<p>{html.escape(note)}</p>" for note in result.notes]
     parts.append(_estimates_table(est, spec.scale))
     if "impact_synth_sites" in result.tables:

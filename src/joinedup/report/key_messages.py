@@ -4,8 +4,9 @@ estimate, written from the output tables, as the Improvement Analytics Unit and 
 Every bullet gives its interval and a confidence word (:func:`joinedup.report.wording.confidence`):
 the interval decides between "low" and the rest; a problem the automatic checks found in that design
 (:func:`joinedup.report.summary.limitations`) lowers "high" to "moderate". When the impact table has
-an ``outcome`` column each outcome is named by its catalogue label and primary outcomes (``primary``)
-come first, graded on their multiplicity-adjusted p-value where the table has one.
+an ``outcome`` column each outcome is named by its catalogue label and primary outcomes (``analysis``
+"primary", the protocol's primary family) come first, worded and graded from their multiplicity-adjusted
+p-values; every other estimate is labelled exploratory.
 
 Example:
     >>> section = key_messages_section(read_tables("out/demo/tables"))         # doctest: +SKIP
@@ -20,7 +21,17 @@ import pandas as pd
 from joinedup.report.html import ReportSection, table_html
 from joinedup.report.labels import label
 from joinedup.report.summary import DEFAULT_OUTCOME, SMD_LIMIT, _in_simulated, limitations, mdt_rows
-from joinedup.report.wording import adjusted_p, confidence, finding, impact_rows, pct
+from joinedup.report.wording import (
+    ALPHA,
+    adjusted_p,
+    adjusted_text,
+    analysis_word,
+    confidence,
+    finding,
+    impact_rows,
+    outcome_words,
+    pct,
+)
 
 MAX_MESSAGES = 8
 FEW_SITES = 10  # fewer sites than this: the between-site variance is poorly estimated
@@ -59,6 +70,7 @@ def glance_table(t: dict, outcome: str = DEFAULT_OUTCOME) -> pd.DataFrame:
                               adjusted_p(r))
             rows.append({"Work package": "WP1 impact", "Design": r["design"], "Estimator": r["estimator"],
                          "Estimand": r.get("estimand", ""), "Outcome": label(r["outcome"]),
+                         **({"Analysis": analysis_word(r).lower()} if "primary" in r.index else {}),
                          "Estimate (95% CI)": _interval(r["pct_change"], r["pct_low"], r["pct_high"]),
                          "Finding": finding(r["estimate"], r["ci_low"], r["ci_high"], r["outcome"]),
                          "Confidence": conf})
@@ -80,7 +92,10 @@ def glance_table(t: dict, outcome: str = DEFAULT_OUTCOME) -> pd.DataFrame:
                      "Finding": finding(m["estimate"], m["ci_low"], m["ci_high"], "emergency_admissions",
                                         subject="case management"),
                      "Confidence": confidence(m["estimate"], m["ci_low"], m["ci_high"], flags["matched"])})
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if "Analysis" in frame.columns:  # only impact rows belong to the protocol's primary family
+        frame["Analysis"] = frame["Analysis"].fillna("")
+    return frame
 
 
 def key_messages(t: dict, outcome: str = DEFAULT_OUTCOME) -> list[str]:
@@ -89,20 +104,27 @@ def key_messages(t: dict, outcome: str = DEFAULT_OUTCOME) -> list[str]:
     est = t.get("impact_estimates")
     if est is not None and len(est):
         rows = impact_rows(est, outcome)
-        primary = rows[rows["primary"].astype(bool)] if "primary" in rows.columns else rows
+        marked = "primary" in rows.columns
+        primary = rows[rows["primary"].astype(bool)] if marked else rows
         for oc, frame in list((primary if len(primary) else rows).groupby("outcome", sort=False))[:3]:
             r = frame.iloc[0]
-            conf = confidence(r["estimate"], r["ci_low"], r["ci_high"], _impact_flag(r["design"], flags),
-                              adjusted_p(r))
             adj = adjusted_p(r)
-            adj_text = f" (Holm-adjusted p = {adj:.3f})" if adj is not None else ""
-            out.append(f"Compared with similar areas, {finding(r['estimate'], r['ci_low'], r['ci_high'], oc)}: "
+            conf = confidence(r["estimate"], r["ci_low"], r["ci_high"], _impact_flag(r["design"], flags), adj)
+            words = finding(r["estimate"], r["ci_low"], r["ci_high"], oc)
+            if adj is not None and adj >= ALPHA and words.startswith("the programme"):
+                words = f"there was no clear change in {outcome_words(oc)} once adjusted for multiplicity"
+            adj_text = f" ({adjusted_text(r)})" if adjusted_text(r) else ""
+            lead = "Primary outcome, compared" if marked and bool(r["primary"]) else "Compared"
+            out.append(f"{lead} with similar areas, {words}: "
                        f"{_interval(r['pct_change'], r['pct_low'], r['pct_high'])}{adj_text}, "
                        f"{r['design']} ({r['estimator']}). Confidence: {conf}.")
+            if marked:  # the other designs' estimates of this outcome: exploratory, not adjusted
+                frame = rows[(rows["outcome"] == oc) & ~rows["primary"].astype(bool)]
             clear = frame[(frame["ci_high"] < 0) | (frame["ci_low"] > 0)]
-            out.append(f"{len(clear)} of {len(frame)} estimates of the effect on {label(oc).lower()} "
-                       "have intervals that exclude no effect; the designs rest on different assumptions, so "
-                       "agreement between them matters more than any one.")
+            out.append(f"{'Exploratory (not adjusted for multiplicity): ' if marked else ''}"
+                       f"{len(clear)} of {len(frame)} {'other ' if marked else ''}estimates of the effect on "
+                       f"{label(oc).lower()} have intervals that exclude no effect; the designs rest on different "
+                       "assumptions, so agreement between them matters more than any one.")
     pooled = t.get("synthesis_pooled")
     if pooled is not None and len(pooled):
         r = pooled.iloc[0]

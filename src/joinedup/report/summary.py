@@ -23,7 +23,16 @@ import pandas as pd
 
 from joinedup.report.html import ReportSection
 from joinedup.report.labels import label
-from joinedup.report.wording import adjusted_p, finding, impact_rows, pct
+from joinedup.report.wording import (
+    ALPHA,
+    adjusted_p,
+    adjusted_text,
+    analysis_word,
+    finding,
+    impact_rows,
+    outcome_words,
+    pct,
+)
 
 DEFAULT_OUTCOME = "emergency_admissions"  # the protocol's default [impact] outcome
 SMD_LIMIT = 0.1
@@ -50,9 +59,12 @@ def _impact_text(t: dict, outcome: str) -> list[str]:
     for (design, oc), frame in list(rows.groupby(["design", "outcome"], sort=False))[:6]:
         r = frame.iloc[0]
         words = finding(r["estimate"], r["ci_low"], r["ci_high"], oc)
-        adj = adjusted_p(r)
-        extra = f", Holm-adjusted p = {adj:.3f}" if adj is not None else ""
-        out.append(f"Impact ({design}, {r['estimator']}): {words}: "
+        if adjusted_p(r) is not None and adjusted_p(r) >= ALPHA and words.startswith("the programme"):
+            words = f"there was no clear change in {outcome_words(oc)} once adjusted for multiplicity"
+        extra = f", {adjusted_text(r)}" if adjusted_text(r) else ""
+        kind = analysis_word(r)
+        kind = f"{kind} (adjusted for multiplicity)" if kind == "Primary" else kind
+        out.append(f"{kind + ' impact' if kind else 'Impact'} ({design}, {r['estimator']}): {words}: "
                    f"{r['pct_change']:+.1f}% (95% CI {r['pct_low']:+.1f}% to {r['pct_high']:+.1f}%{extra}).")
     return out
 
@@ -126,8 +138,18 @@ def _survey_text(t: dict) -> list[str]:
     return out
 
 
-def limitations(t: dict) -> list[str]:
-    """Limitations found in the step output tables (see the module docstring)."""
+_PER_OUTCOME = ("impact_cs_dynamic", "impact_synth_sites", "impact_synth_gaps")
+
+
+def _impact_outcomes(t: dict) -> list:
+    """The impact outcomes in the tables' order ([None] when the tables have no outcome column)."""
+    est = t.get("impact_estimates")
+    if est is None or "outcome" not in est.columns or not len(est):
+        return [None]
+    return list(dict.fromkeys(est["outcome"]))
+
+
+def _impact_limitations(t: dict) -> list[str]:
     out = []
     dyn = t.get("impact_cs_dynamic")
     if dyn is not None and len(dyn):
@@ -151,6 +173,18 @@ def limitations(t: dict) -> list[str]:
             out.append(f"Synthetic control: {len(poor)} of {len(sites)} sites have a post/pre fit ratio below most "
                        f"of their placebos ({', '.join(poor['site'].tolist()[:5])}{'...' if len(poor) > 5 else ''}); "
                        "their estimates cannot be told from noise.")
+    return out
+
+
+def limitations(t: dict) -> list[str]:
+    """Limitations found in the step output tables (see the module docstring); with several impact
+    outcomes, each outcome's checks are run on its own rows and say which outcome they concern."""
+    out = []
+    outcomes = _impact_outcomes(t)
+    for oc in outcomes:
+        one = {k: (v[v["outcome"] == oc] if k in _PER_OUTCOME and "outcome" in v.columns else v) for k, v in t.items()}
+        found = _impact_limitations(one)
+        out += [f"{label(oc)}: {x}" for x in found] if len(outcomes) > 1 else found
     for name, col in (("economics_balance", "smd"),):
         bal = t.get(name)
         if bal is not None and len(bal):

@@ -7,8 +7,9 @@ whatever the interval. The outcome is named by its catalogue label, never typed.
 Confidence follows the Improvement Analytics Unit's practice of grading a finding by its interval and
 by the design's known weaknesses:
 
-- **low**: the interval includes no effect (or, for several outcomes, the multiplicity-adjusted
-  p-value is 0.05 or more);
+- **low**: the interval includes no effect (or, for a primary result, its Holm-adjusted p-value is
+  0.05 or more: the protocol's primary family is judged on the adjusted figures; every other
+  estimate is worded "exploratory");
 - **moderate**: the interval excludes no effect but a check of the design flagged a problem (failed
   pre-trends, poor synthetic-control fit, imbalance after matching, fewer than 10 sites pooled);
 - **high**: the interval excludes no effect and no check flagged a problem.
@@ -74,9 +75,26 @@ def impact_rows(est: pd.DataFrame, default_outcome: str) -> pd.DataFrame:
     out = est.copy()
     if "outcome" not in out.columns:
         out["outcome"] = default_outcome
+    if "analysis" in out.columns and "primary" not in out.columns:  # as run_impact writes it
+        out["primary"] = out["analysis"].eq("primary")
     if "primary" in out.columns:
         out = out.sort_values("primary", ascending=False, kind="stable")
     return out
+
+
+def adjusted_text(row) -> str:
+    """The multiplicity-adjusted p-values a row has, as words ("" when it has none)."""
+    parts = [f"{name}-adjusted p = {float(row[col]):.3f}"
+             for name, col in (("Holm", "p_adjusted_holm"), ("Romano-Wolf", "p_adjusted_romano_wolf"))
+             if col in row.index and pd.notna(row[col])]
+    return ", ".join(parts)
+
+
+def analysis_word(row) -> str:
+    """"Primary" or "Exploratory" where the table says (the protocol's primary family), else ""."""
+    if "primary" not in row.index or pd.isna(row["primary"]):
+        return ""
+    return "Primary" if bool(row["primary"]) else "Exploratory"
 
 
 def adjusted_p(row) -> float | None:
