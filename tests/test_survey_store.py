@@ -133,5 +133,5 @@ def test_migration_from_version_1(tmp_path):
     s.create()
     assert s.user("old") == {"username": "old", "role": "admin", "site": None}
     with s.engine.connect() as c:
-        assert c.execute(sa.text("select version from schema_version")).scalar() == 2
+        assert c.execute(sa.text("select version from schema_version")).scalar() == 3
         assert c.execute(sa.text("pragma journal_mode")).scalar() == "wal"

@@ -74,7 +74,10 @@ def survey_serve(
     except SurveyError as exc:  # the store cannot be reached: one line, no traceback
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    uvicorn.run(web_app, host=host, port=port)
+    from joinedup.web.logs import uvicorn_log_config
+
+    # the access log names routes, never survey tokens (web/logs.py)
+    uvicorn.run(web_app, host=host, port=port, log_config=uvicorn_log_config())
 
 
 @survey_app.command("simulate")

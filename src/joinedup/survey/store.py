@@ -45,7 +45,9 @@ WAVES = sa.Table(
     "waves", META, sa.Column("wave", sa.Integer, primary_key=True),
     sa.Column("instrument", sa.String(100), nullable=False),
     sa.Column("opens_on", sa.Date, nullable=False), sa.Column("closes_on", sa.Date, nullable=False),
-    sa.Column("status", sa.String(10), nullable=False, default="draft"))  # draft, open, closed
+    sa.Column("status", sa.String(10), nullable=False, default="draft"),  # draft, open, closed
+    # identifiable panel data of the wave are erased this many days after it closes (survey/retention.py)
+    sa.Column("retention_days", sa.Integer, nullable=True, default=730))
 INVITATIONS = sa.Table(
     "invitations", META,
     sa.Column("panelist_id", sa.String(64), sa.ForeignKey("panelists.panelist_id"), primary_key=True),
@@ -75,8 +77,16 @@ AUDIT = sa.Table(
     "audit_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime, nullable=False), sa.Column("actor", sa.String(120), nullable=False),
     sa.Column("action", sa.String(60), nullable=False), sa.Column("detail", sa.Text, default=""))
+SESSIONS = sa.Table(  # server-side sessions (web/security.py): a cookie is valid only while its row is here
+    "sessions", META, sa.Column("sid_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False), sa.Column("last_seen", sa.DateTime, nullable=False))
+LOGIN_FAILURES = sa.Table(  # failed sign-ins per account and per client address (survey/accounts.py)
+    "login_failures", META, sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False), sa.Column("window_start", sa.DateTime, nullable=False),
+    sa.Column("locked_until", sa.DateTime, nullable=True))
 SCHEMA = sa.Table("schema_version", META, sa.Column("version", sa.Integer, primary_key=True))
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is refused with a message, not truncated
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
@@ -169,6 +179,8 @@ class SurveyStore:
             raise SurveyError("passwords need at least 12 characters")
         with self.engine.begin() as c:
             c.execute(sa.delete(ADMINS).where(ADMINS.c.username == username))
+            # a new password (or role) ends every session of the user, on the server (see accounts.py)
+            c.execute(sa.delete(SESSIONS).where(SESSIONS.c.username == username))
             c.execute(sa.insert(ADMINS).values(username=username, password_hash=hash_password(password), role=role,
                                                site=site))
 

@@ -72,34 +72,6 @@ def _guard(handler):
     return wrapper
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request):
-    return request.app.state.ctx.page(request, "login.html", title="Sign in")
-
-
-@router.post("/login")
-async def login(request: Request):
-    ctx = request.app.state.ctx
-    data = await request.form()
-    user = str(data.get("username", ""))
-    found = ctx.store.check_login(user, str(data.get("password", "")))
-    if found is None:
-        return ctx.page(request, "login.html", 401, title="Sign in", error="Wrong user name or password.")
-    response = RedirectResponse("/admin" if found["role"] == "admin" else "/sites", status_code=303)
-    response.set_cookie(COOKIE, ctx.sessions.issue(user), httponly=True, samesite="strict",
-                        secure=ctx.settings.secure_cookies, max_age=ctx.sessions.lifetime)
-    return response
-
-
-@router.post("/logout")
-@_guard
-async def logout(request: Request):
-    await _checked_form(request)
-    response = _login_redirect()
-    response.delete_cookie(COOKIE)
-    return response
-
-
 def rates_tables(store) -> dict[str, pd.DataFrame]:
     """Response rates by wave; by wave and Pioneer; by wave and organisation type; panel participation."""
     inv = store.invitations_frame()
