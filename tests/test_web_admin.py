@@ -49,7 +49,7 @@ def _setup(client) -> str:
     csrf = _login(client)
     r = client.post("/admin/roster", data={"csrf": csrf}, files={"file": ("panel.csv", ROSTER, "text/csv")})
     assert "Imported 3 new" in r.text
-    for action in ({"action": "create", "wave": "1", "opens_on": "2015-06-01", "closes_on": "2015-07-31",
+    for action in ({"action": "create", "wave": "1", "opens_on": "2015-06-01", "closes_on": "2099-07-31",
                     "instrument": "pioneer_ki_survey"}, {"action": "open", "wave": "1"}):
         assert client.post("/admin/waves", data={"csrf": csrf, **action}).status_code == 200
     return csrf

@@ -223,15 +223,19 @@ class SurveyStore:
                                 columns=[col.name for col in PANELISTS.columns])
 
     # -- waves --------------------------------------------------------------------------------------
-    def create_wave(self, wave: int, instrument: str, opens_on, closes_on) -> None:
+    def create_wave(self, wave: int, instrument: str, opens_on, closes_on, retention_days: int | None = 730) -> None:
+        """A draft wave; its identifiable panel data are erased ``retention_days`` after it closes
+        (``joinedup survey erase-expired``; None keeps them until erased by hand)."""
         opens, closes = pd.Timestamp(opens_on).date(), pd.Timestamp(closes_on).date()
+        if retention_days is not None and retention_days < 0:
+            raise SurveyError(f"wave {wave}: the retention period cannot be negative ({retention_days} days)")
         if closes < opens:
             raise SurveyError(f"wave {wave} closes ({closes}) before it opens ({opens})")
         with self.engine.begin() as c:
             if c.execute(sa.select(WAVES.c.wave).where(WAVES.c.wave == wave)).first():
                 raise SurveyError(f"wave {wave} already exists")
             c.execute(sa.insert(WAVES).values(wave=wave, instrument=instrument, opens_on=opens, closes_on=closes,
-                                              status="draft"))
+                                              status="draft", retention_days=retention_days))
 
     def set_wave_status(self, wave: int, status: str) -> None:
         if status not in ("draft", "open", "closed"):

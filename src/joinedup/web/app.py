@@ -62,7 +62,7 @@ class Context:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the app for ``settings`` (the store's tables are created if missing)."""
-    from joinedup.web import admin, respond, signin, sites
+    from joinedup.web import admin, admin_waves, respond, signin, sites
 
     # the OpenAPI description is served (no interactive docs) so the API can be fuzzed against it
     app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
@@ -72,6 +72,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(respond.router)
     app.include_router(signin.router)
     app.include_router(admin.router)
+    app.include_router(admin_waves.router)
     app.include_router(sites.router)
 
     @app.middleware("http")

@@ -82,10 +82,23 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted, watched)
-        except _TooLarge:
-            if started:
+        except Exception as exc:
+            if started or not _too_large(exc):
                 raise
             await _refuse(send, 413, f"Request too large: at most {limit:,} bytes may be sent here.")
+
+
+def _too_large(exc: BaseException | None) -> bool:
+    """True if the limit was passed: the exception itself, or wrapped by the app's middleware (an
+    ExceptionGroup from a task group, or another exception raised from it)."""
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, _TooLarge):
+            return True
+        if isinstance(exc, BaseExceptionGroup):
+            return exc.subgroup(lambda e: _too_large(e) if e is not exc else False) is not None
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
 
 
 async def _refuse(send, status: int, text: str) -> None:
