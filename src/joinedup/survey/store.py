@@ -104,6 +104,10 @@ class SurveyError(ValueError):
     """A request the store refuses (unknown token, closed wave, ...), with the reason."""
 
 
+class WaveClosed(SurveyError):
+    """A save in a wave that is not open (closed, or still a draft)."""
+
+
 class AlreadySubmitted(SurveyError):
     """A save of a response that was submitted: the submission is final, the save is refused."""
 
@@ -336,7 +340,7 @@ class SurveyStore:
                     return answers  # the same submission again (a double click, a retried request): nothing to do
                 raise AlreadySubmitted("this response was already submitted")
             if inv["status"] != "open":
-                raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
+                raise WaveClosed(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
             if inv["disposition"] in ("refusal", "ineligible"):
                 raise SurveyError(f"this invitation is closed ({inv['disposition']})")
             t = now()
