@@ -154,3 +154,20 @@ def test_idle_sessions_expire(app):
     idle = soon + dt.timedelta(minutes=31)
     assert not registry.alive(session.sid, "admin", at=idle)  # then 31 minutes without use: ended
     assert client.get("/admin").url.path == "/admin/login"
+
+
+def test_concurrent_sign_ins_of_one_user_and_injection_in_the_name(app):
+    clients = [TestClient(app) for _ in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda c: login_post(c, "nhse", PASSWORD).status_code, clients))
+    assert codes == [200] * 8  # each its own session, none lost or a 500
+    sids = {app.state.ctx.sessions.verify(c.cookies.get(COOKIE)).sid for c in clients}
+    assert len(sids) == 8 and all(c.get("/sites").url.path == "/sites" for c in clients)
+    with ThreadPoolExecutor(8) as pool:  # signing out in one browser leaves the others signed in
+        pool.submit(lambda: clients[0].post("/admin/logout", data={"csrf": _csrf(clients[0].get("/sites").text)}))
+        pages = list(pool.map(lambda c: c.get("/sites").url.path, clients[1:]))
+    assert pages == ["/sites"] * 7 and clients[0].get("/sites").url.path == "/admin/login"
+    for name in ("admin' OR '1'='1' --", "<script>alert(1)</script>", "=cmd|' /C calc'!A0"):
+        r = login_post(TestClient(app), name, "' OR ''='")
+        assert r.status_code == 401 and "<script>alert(1)" not in r.text
+    assert "admin' OR '1'='1' --" in set(_audit(app, "login failed").actor)  # recorded as typed, as data

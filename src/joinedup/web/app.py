@@ -2,6 +2,7 @@
 
 Example:
     >>> from joinedup.web.config import WebSettings
+from joinedup.web.headers import SecurityHeaders
 from joinedup.web.limits import BodyLimit
     >>> app = create_app(WebSettings(store_url="sqlite:///survey.db"))           # doctest: +SKIP
     >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)            # doctest: +SKIP
@@ -17,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from joinedup.web.config import WebSettings
+from joinedup.web.headers import SecurityHeaders
 from joinedup.web.limits import BodyLimit
 from joinedup.web.security import Sessions
 
@@ -75,24 +77,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(admin_waves.router)
     app.include_router(sites.router)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        # no framing (clickjacking), no sniffing, no referrer leaking the token in /s/{token} links
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        # pages carry answers, tokens and names: no browser or proxy keeps a copy (static files may)
-        if not request.url.path.startswith(("/static/", "/survey-static/")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        # HSTS only when served over HTTPS (the public address, or the request itself behind TLS)
-        if request.url.scheme == "https" or request.app.state.ctx.settings.base_url.startswith("https://"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
-
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     # outermost, so a body over the limit is refused before any route or parser reads it
     app.add_middleware(BodyLimit, anonymous=settings.body_limit_anonymous, signed_in=settings.body_limit_signed_in,
                        signed=lambda cookie: app.state.ctx.sessions.verify(cookie) is not None)
