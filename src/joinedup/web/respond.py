@@ -7,6 +7,7 @@ keeps whatever is valid, "Submit" needs every required, relevant question answer
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,6 +17,9 @@ from joinedup.survey.store import AlreadySubmitted, SurveyError, WaveClosed
 from joinedup.web.security import same, token_csrf
 
 router = APIRouter()
+# the store could not take the save in time (SQLite's write lock past its busy timeout, no pooled
+# PostgreSQL connection free): 503 with Retry-After, nothing saved, never a 500
+BUSY = (sa.exc.OperationalError, sa.exc.TimeoutError)
 
 
 def _message(request: Request, title: str, *paragraphs: str, status_code: int = 200) -> HTMLResponse:
@@ -112,6 +116,11 @@ async def survey_post(request: Request, token: str):
         return _unavailable(request)
     except SurveyError as exc:
         return _message(request, "Survey", str(exc), status_code=409)
+    except BUSY:
+        page = _message(request, "Very busy", "The survey is very busy just now and your answers were not saved. "
+                        "Please wait a few seconds and press the button again.", status_code=503)
+        page.headers["Retry-After"] = "5"
+        return page
     if not saved:
         return _page(request, inv, token, {**answers, **{k: raw[k] for k in errors if k in raw}}, errors,
                      status_code=422)
@@ -149,6 +158,8 @@ async def autosave(request: Request, token: str):
         return Response(status_code=503)
     except SurveyError:
         return Response(status_code=409)
+    except BUSY:  # the page keeps the change and sends it again with the next autosave
+        return Response(status_code=503, headers={"Retry-After": "5"})
     return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
 
 
