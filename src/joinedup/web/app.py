@@ -2,8 +2,6 @@
 
 Example:
     >>> from joinedup.web.config import WebSettings
-from joinedup.web.headers import SecurityHeaders
-from joinedup.web.limits import BodyLimit
     >>> app = create_app(WebSettings(store_url="sqlite:///survey.db"))           # doctest: +SKIP
     >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)            # doctest: +SKIP
 """
