@@ -40,9 +40,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE.parent))  # tests/pg_server.py starts the throwaway PostgreSQL server
 
-from joinedup.survey.roster import read_roster  # noqa: E402
-from joinedup.survey.store import SurveyStore  # noqa: E402
-from joinedup.web.security import token_csrf  # noqa: E402
+from joinedup.survey.roster import read_roster
+from joinedup.survey.store import SurveyStore
+from joinedup.web.security import token_csrf
 
 SECRET = "cd" * 32
 

@@ -11,11 +11,11 @@ import re
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.test_web_admin import PASSWORD, ROSTER, _login, login_post
 
 from joinedup.web.app import create_app
 from joinedup.web.config import WebSettings
 from joinedup.web.security import COOKIE
-from tests.test_web_admin import PASSWORD, ROSTER, _login, login_post
 
 FUTURE = "2099-07-31"
 
@@ -29,7 +29,7 @@ def client(tmp_path):
 
 
 def _alert(html):
-    return " ".join(re.findall(r'role="alert"><p>(.*?)</p>', html, re.S))
+    return " ".join(re.findall(r'role="alert"><p>(.*?)</p>', html, re.DOTALL))
 
 
 def _wave(client, csrf, wave="1", closes_on=FUTURE, instrument="pioneer_ki_survey", **extra):

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from joinedup.survey.instrument import load_form
 from joinedup.survey.pioneer_instrument import CONSENT_STATEMENT, PRIVACY_NOTICE, build
-from joinedup.survey.retention import ERASED, erase_expired, withdraw
+from joinedup.survey.retention import ERASED, erase_expired
 from joinedup.survey.roster import read_roster
 from joinedup.survey.store import MAIL_LOG
 from joinedup.web.app import create_app
@@ -156,7 +156,7 @@ def test_erase_expired_removes_identities_and_keeps_answers(setup, tmp_path):
 
 
 def test_erase_expired_command_reports(setup, tmp_path):
-    client, store = setup
+    _client, store = setup
     _open(store, 1, closes="2015-07-31", retention=30)
     exe = Path(sys.executable).parent / "joinedup"
     out = subprocess.run([str(exe), "survey", "erase-expired", "--store", store.url, "--today", "2016-01-01"],

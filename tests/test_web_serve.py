@@ -17,11 +17,11 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from tests.test_web_durability import SECRET, _port
 
 from joinedup.survey.roster import read_roster
 from joinedup.survey.store import SurveyStore
 from joinedup.web.security import token_csrf
-from tests.test_web_durability import SECRET, _port
 
 PASSWORD = "a long enough password"
 

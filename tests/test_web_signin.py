@@ -10,12 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.test_web_admin import login_post
 
 from joinedup.survey.accounts import LoginPolicy
 from joinedup.web.app import create_app
 from joinedup.web.config import WebSettings
 from joinedup.web.security import COOKIE
-from tests.test_web_admin import login_post
 
 PASSWORD = "a long enough password"
 POLICY = LoginPolicy(slow_after=2, max_delay_s=0.2, account_limit=4, address_limit=7, lock_minutes=15)

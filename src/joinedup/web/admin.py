@@ -4,7 +4,6 @@ imports. Every POST checks the session's CSRF token; every page needs a valid se
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 

@@ -12,8 +12,8 @@ Example:
 from __future__ import annotations
 
 BASE = [(b"x-frame-options", b"DENY"), (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"),
-        (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                     b"script-src 'self'; frame-ancestors 'none'; form-action 'self'")]
+        (b"content-security-policy", (b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                                      b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"))]
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 

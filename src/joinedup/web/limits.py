@@ -96,7 +96,7 @@ def _too_large(exc: BaseException | None) -> bool:
         if isinstance(exc, _TooLarge):
             return True
         if isinstance(exc, BaseExceptionGroup):
-            return exc.subgroup(lambda e: _too_large(e) if e is not exc else False) is not None
+            return exc.subgroup(lambda e, group=exc: e is not group and _too_large(e)) is not None
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
 
