@@ -24,7 +24,7 @@ def store(tmp_path):
     s = SurveyStore(f"sqlite:///{tmp_path / 'survey.db'}")
     s.create()
     s.upsert_panelists(read_roster(ROSTER))
-    s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2015-07-31")
+    s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2099-07-31")
     s.set_wave_status(1, "open")
     return s
 

@@ -133,5 +133,22 @@ def test_migration_from_version_1(tmp_path):
     s.create()
     assert s.user("old") == {"username": "old", "role": "admin", "site": None}
     with s.engine.connect() as c:
-        assert c.execute(sa.text("select version from schema_version")).scalar() == 2
+        assert c.execute(sa.text("select version from schema_version")).scalar() == 3
         assert c.execute(sa.text("pragma journal_mode")).scalar() == "wal"
+
+
+def test_migration_from_version_2_adds_retention(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    old = sa.create_engine(url)
+    with old.begin() as c:  # the waves table and version row as version 2 made them
+        c.execute(sa.text("CREATE TABLE waves (wave INTEGER PRIMARY KEY, instrument VARCHAR(100) NOT NULL, "
+                          "opens_on DATE NOT NULL, closes_on DATE NOT NULL, status VARCHAR(10) NOT NULL)"))
+        c.execute(sa.text("INSERT INTO waves VALUES (1, 'pioneer_ki_survey', '2015-06-01', '2015-07-31', 'closed')"))
+        c.execute(sa.text("CREATE TABLE schema_version (version INTEGER PRIMARY KEY)"))
+        c.execute(sa.text("INSERT INTO schema_version VALUES (2)"))
+    s = SurveyStore(url)
+    s.create()
+    assert s.wave(1)["retention_days"] == 730
+    with s.engine.connect() as c:
+        assert c.execute(sa.text("select version from schema_version")).scalar() == 3
+        assert {"sessions", "login_failures"} <= set(sa.inspect(c).get_table_names())

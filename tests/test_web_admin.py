@@ -33,8 +33,14 @@ def _csrf(html: str) -> str:
     return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
 
 
+def login_post(client, username: str, password: str):
+    """Sign in as a browser does: fetch the form (its CSRF token and pre-session cookie), post it."""
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/admin/login").text).group(1)
+    return client.post("/admin/login", data={"username": username, "password": password, "csrf": token})
+
+
 def _login(client) -> str:
-    r = client.post("/admin/login", data={"username": "admin", "password": PASSWORD})
+    r = login_post(client, "admin", PASSWORD)
     assert r.status_code == 200 and r.url.path == "/admin"
     return _csrf(r.text)
 
@@ -43,7 +49,7 @@ def _setup(client) -> str:
     csrf = _login(client)
     r = client.post("/admin/roster", data={"csrf": csrf}, files={"file": ("panel.csv", ROSTER, "text/csv")})
     assert "Imported 3 new" in r.text
-    for action in ({"action": "create", "wave": "1", "opens_on": "2015-06-01", "closes_on": "2015-07-31",
+    for action in ({"action": "create", "wave": "1", "opens_on": "2015-06-01", "closes_on": "2099-07-31",
                     "instrument": "pioneer_ki_survey"}, {"action": "open", "wave": "1"}):
         assert client.post("/admin/waves", data={"csrf": csrf, **action}).status_code == 200
     return csrf
@@ -52,7 +58,7 @@ def _setup(client) -> str:
 def test_admin_pages_need_login_and_csrf(client):
     assert client.get("/admin").url.path == "/admin/login"
     assert client.get("/admin/export/responses.csv").url.path == "/admin/login"
-    r = client.post("/admin/login", data={"username": "admin", "password": "wrong password!"})
+    r = login_post(client, "admin", "wrong password!")
     assert r.status_code == 401 and "Wrong user name or password" in r.text
     csrf = _login(client)
     r = client.post("/admin/waves", data={"csrf": "forged", "action": "create", "wave": "1",
@@ -139,7 +145,7 @@ def test_demo_panel_and_hostile_input(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     seeded = seed_demo(url)
     client = TestClient(create_app(WebSettings(store_url=url)))
-    r = client.post("/admin/login", data={"username": "demo", "password": DEMO_PASSWORD})
+    r = login_post(client, "demo", DEMO_PASSWORD)
     rates = client.get("/admin/rates.json").json()["by wave"][0]
     assert rates["invited"] == seeded["panelists"] and rates["complete"] > 50
     link = f"/s/{seeded['try_token']}"

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from joinedup.indicators.spc import xmr
 from joinedup.web.app import create_app
 from joinedup.web.config import WebSettings
+from tests.test_web_admin import login_post
 
 PASSWORD = "a long enough password"
 
@@ -52,7 +53,7 @@ def client(tmp_path):
 
 
 def _login(client, user):
-    r = client.post("/admin/login", data={"username": user, "password": PASSWORD})
+    r = login_post(client, user, PASSWORD)
     assert r.status_code == 200
     return r
 

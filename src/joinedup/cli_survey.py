@@ -41,6 +41,33 @@ def survey_add_user(
     typer.echo(f"{role} {username!r} can sign in at /admin/login")
 
 
+@survey_app.command("erase-expired")
+def survey_erase_expired(
+    store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
+    today: str = typer.Option(None, "--today", help="Date to count retention from (YYYY-MM-DD; default today)"),
+) -> None:
+    """Erase names, e-mail addresses and survey links of waves past their retention period (answers are
+    kept, de-identified); prints what was removed (see docs/survey.md)."""
+    import datetime as dt
+
+    from joinedup.survey.retention import erase_expired
+    from joinedup.survey.store import SurveyError, SurveyStore
+
+    try:
+        day = dt.date.fromisoformat(today) if today else None
+    except ValueError:
+        console.print(f"error: --today {today!r} is not a date (YYYY-MM-DD)", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    try:
+        s = SurveyStore(store)
+        s.create()
+        report = erase_expired(s, day)
+    except SurveyError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(report))
+
+
 @survey_app.command("serve")
 def survey_serve(
     store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
@@ -74,7 +101,10 @@ def survey_serve(
     except SurveyError as exc:  # the store cannot be reached: one line, no traceback
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
-    uvicorn.run(web_app, host=host, port=port)
+    from joinedup.web.logs import uvicorn_log_config
+
+    # the access log names routes, never survey tokens (web/logs.py)
+    uvicorn.run(web_app, host=host, port=port, log_config=uvicorn_log_config())
 
 
 @survey_app.command("simulate")

@@ -88,8 +88,9 @@ def _esc(text: str) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _send(store: SurveyStore, wave: int, settings: MailSettings, base_url: str, kind: str, targets) -> MailRun:
-    w = _open_wave(store, wave, kind)
+def _send(store: SurveyStore, wave: int, settings: MailSettings, base_url: str, kind: str, targets,
+          at: dt.datetime | None = None) -> MailRun:
+    w = check_sendable(store, wave, kind, at)
     people = store.panelists().set_index("panelist_id")
     tokens = store.issue_tokens(wave, targets)
     sent, bounced, errors = 0, [], []
@@ -125,30 +126,39 @@ def _send(store: SurveyStore, wave: int, settings: MailSettings, base_url: str, 
     return MailRun(kind, sent, bounced, 0)
 
 
-def _open_wave(store: SurveyStore, wave: int, kind: str) -> dict:
+def check_sendable(store: SurveyStore, wave: int, kind: str, at: dt.datetime | None = None) -> dict:
+    """The wave, if invitations, reminders or links may go out for it: it is open and its closing
+    date has not passed (a link sent after the close would lead to a closed survey)."""
     w = store.wave(wave)
     if w["status"] != "open":
         raise MailError(f"wave {wave} is {w['status']}: open it before sending {kind}s")
+    today = (at or now()).date()
+    if today > w["closes_on"]:
+        raise MailError(f"wave {wave} closed on {w['closes_on']}: no {kind}s are sent after a wave's closing date")
     return w
 
 
-def send_invitations(store: SurveyStore, wave: int, settings: MailSettings, base_url: str) -> MailRun:
-    """Invite everyone active and subscribed who has not been invited to ``wave`` yet."""
-    _open_wave(store, wave, "invitation")
+
+def send_invitations(store: SurveyStore, wave: int, settings: MailSettings, base_url: str,
+                     at: dt.datetime | None = None) -> MailRun:
+    """Invite everyone active and subscribed who has not been invited to ``wave`` yet (refused once
+    the wave's closing date has passed)."""
+    check_sendable(store, wave, "invitation", at)
     inv = store.invitations_frame(wave)
     already = set(inv["panelist_id"])
     people = store.panelists()
     targets = people.loc[people["active"] & people["unsubscribed_at"].isna()
                          & ~people["panelist_id"].isin(already), "panelist_id"].tolist()
-    run = _send(store, wave, settings, base_url, "invitation", targets) if targets else MailRun("invitation", 0, [], 0)
+    run = _send(store, wave, settings, base_url, "invitation", targets, at) if targets else MailRun("invitation", 0, [], 0)
     return MailRun("invitation", run.sent, run.bounced, len(people) - len(targets))
 
 
 def send_reminders(store: SurveyStore, wave: int, settings: MailSettings, base_url: str,
                    at: dt.datetime | None = None, max_reminders: int = 2, min_days_between: int = 7) -> MailRun:
-    """Remind those still to answer (non-contact or partial), capped and spaced (see the module)."""
-    _open_wave(store, wave, "reminder")
+    """Remind those still to answer (non-contact or partial), capped and spaced (see the module);
+    refused once the wave's closing date has passed."""
     at = at or now()
+    check_sendable(store, wave, "reminder", at)
     inv = store.invitations_frame(wave).set_index("panelist_id")
     people = store.panelists().set_index("panelist_id")
     last = store.last_mail(wave)
@@ -162,7 +172,7 @@ def send_reminders(store: SurveyStore, wave: int, settings: MailSettings, base_u
         if when is not None and (at - when) < dt.timedelta(days=min_days_between):
             continue
         due.append(pid)
-    run = _send(store, wave, settings, base_url, "reminder", due) if due else MailRun("reminder", 0, [], 0)
+    run = _send(store, wave, settings, base_url, "reminder", due, at) if due else MailRun("reminder", 0, [], 0)
     return MailRun("reminder", run.sent, run.bounced, len(inv) - len(due))
 
 

@@ -22,7 +22,16 @@ def _v2(conn) -> None:
         conn.execute(sa.text("ALTER TABLE admins ADD COLUMN site VARCHAR(100)"))
 
 
-STEPS = {2: _v2}
+def _v3(conn) -> None:
+    """Version 3: each wave has a retention period (days after closing); sessions and login failures
+    are new tables (made by ``create_all``)."""
+    cols = {c["name"] for c in sa.inspect(conn).get_columns("waves")}
+    if "retention_days" not in cols:
+        conn.execute(sa.text("ALTER TABLE waves ADD COLUMN retention_days INTEGER DEFAULT 730"))
+        conn.execute(sa.text("UPDATE waves SET retention_days = 730"))
+
+
+STEPS = {2: _v2, 3: _v3}
 
 
 def migrate(engine) -> int:
@@ -34,6 +43,9 @@ def migrate(engine) -> int:
         if version is None:
             cols = {c["name"] for c in sa.inspect(conn).get_columns("admins")}
             version = SCHEMA_VERSION if "role" in cols else 1
+            if version == SCHEMA_VERSION and "retention_days" not in {
+                    c["name"] for c in sa.inspect(conn).get_columns("waves")}:
+                version = 2  # made by version 2's create_all, which kept no version row
         for step in range(version + 1, SCHEMA_VERSION + 1):
             STEPS[step](conn)
         conn.execute(sa.delete(SCHEMA))

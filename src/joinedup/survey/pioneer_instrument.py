@@ -17,6 +17,16 @@ from pathlib import Path
 
 from joinedup.simulate.geography import read_reference
 
+PRIVACY_NOTICE = (
+    "The evaluation team uses your answers only to evaluate the Integrated Care and Support Pioneer programme. "
+    "Results are reported so that no person can be identified; your name and e-mail address are kept only to "
+    "send you this survey and its reminders, and are erased after the retention period set for this survey "
+    "wave, after which your answers are kept without them. You can ask to see or correct what we hold about "
+    "you.")
+CONSENT_STATEMENT = (
+    "Taking part is voluntary. By answering and submitting this survey you agree to your answers being used "
+    "as described above. You can withdraw at any time with the link at the bottom of this page: your answers "
+    "are then deleted.")
 HEADER = ["type", "name", "label", "hint", "required", "relevant", "constraint", "constraint_message", "appearance"]
 PROGRESS = [("prog_joined_up", "Services are more joined up"), ("prog_quality", "The quality of care has improved"),
             ("prog_access", "Services are more accessible"), ("prog_qol", "People's quality of life has improved"),
@@ -112,8 +122,9 @@ def build(path: str | Path) -> Path:
     for r in [["list_name", "name", "label"], *choice_rows()]:
         ch.append(r)
     st = wb.create_sheet("settings")
-    st.append(["form_id", "form_title", "version", "default_language"])
-    st.append(["pioneer_ki_survey", "Integrated Care and Support Pioneers: key-informant survey", "2015.1", "English"])
+    st.append(["form_id", "form_title", "version", "default_language", "privacy_notice", "consent_statement"])
+    st.append(["pioneer_ki_survey", "Integrated Care and Support Pioneers: key-informant survey", "2015.1", "English",
+               PRIVACY_NOTICE, CONSENT_STATEMENT])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

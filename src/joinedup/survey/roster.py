@@ -32,6 +32,42 @@ class RosterError(ValueError):
         super().__init__(f"{name}: {len(problems)} problem(s):\n  {shown}")
 
 
+def read_roster_bytes(content: bytes, name: str) -> pd.DataFrame:
+    r"""An uploaded roster file as text columns; a file that is not UTF-8 CSV, or whose rows have more
+    fields than its header (a ragged file), is refused with the file and line named.
+
+    Example:
+        >>> try:
+        ...     read_roster_bytes(b"a,b\n1,2,3\n", "panel.csv")
+        ... except RosterError as exc:
+        ...     print(exc)
+        panel.csv: 1 problem(s):
+          not a well-formed CSV file (a row with a different number of fields); line 2: 3 field(s), the header has 2
+    """
+    import csv
+    import io
+
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RosterError(name, [f"not UTF-8 text (byte {exc.start + 1}): save the file as CSV UTF-8"]) from None
+    if not text.strip():
+        raise RosterError(name, ["the file is empty"])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = [(reader.line_num, r) for r in reader]  # line_num: the file line a record ends on
+    except csv.Error as exc:
+        raise RosterError(name, [f"not a well-formed CSV file (line {reader.line_num}): {exc}"]) from None
+    header, body = rows[0][1], [r for _, r in rows[1:] if r]  # a blank line is no row
+    # pandas would quietly take a row with one field too many as having an index column: count instead
+    ragged = [f"line {n}: {len(r)} field(s), the header has {len(header)}"
+              for n, r in rows[1:] if r and len(r) != len(header)]
+    if ragged:
+        raise RosterError(name, ["not a well-formed CSV file (a row with a different number of fields); " + ragged[0],
+                                 *ragged[1:]])
+    return pd.DataFrame(body, columns=header, dtype=str)
+
+
 def read_roster(source, pioneers=None, name: str | None = None) -> pd.DataFrame:
     """Read and check a roster (path or DataFrame); ``pioneers`` restricts the Pioneer names."""
     if isinstance(source, pd.DataFrame):

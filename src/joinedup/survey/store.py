@@ -45,7 +45,9 @@ WAVES = sa.Table(
     "waves", META, sa.Column("wave", sa.Integer, primary_key=True),
     sa.Column("instrument", sa.String(100), nullable=False),
     sa.Column("opens_on", sa.Date, nullable=False), sa.Column("closes_on", sa.Date, nullable=False),
-    sa.Column("status", sa.String(10), nullable=False, default="draft"))  # draft, open, closed
+    sa.Column("status", sa.String(10), nullable=False, default="draft"),  # draft, open, closed
+    # identifiable panel data of the wave are erased this many days after it closes (survey/retention.py)
+    sa.Column("retention_days", sa.Integer, nullable=True, default=730))
 INVITATIONS = sa.Table(
     "invitations", META,
     sa.Column("panelist_id", sa.String(64), sa.ForeignKey("panelists.panelist_id"), primary_key=True),
@@ -75,8 +77,16 @@ AUDIT = sa.Table(
     "audit_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime, nullable=False), sa.Column("actor", sa.String(120), nullable=False),
     sa.Column("action", sa.String(60), nullable=False), sa.Column("detail", sa.Text, default=""))
+SESSIONS = sa.Table(  # server-side sessions (web/security.py): a cookie is valid only while its row is here
+    "sessions", META, sa.Column("sid_hash", sa.String(64), primary_key=True),
+    sa.Column("username", sa.String(100), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime, nullable=False), sa.Column("last_seen", sa.DateTime, nullable=False))
+LOGIN_FAILURES = sa.Table(  # failed sign-ins per account and per client address (survey/accounts.py)
+    "login_failures", META, sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False), sa.Column("window_start", sa.DateTime, nullable=False),
+    sa.Column("locked_until", sa.DateTime, nullable=True))
 SCHEMA = sa.Table("schema_version", META, sa.Column("version", sa.Integer, primary_key=True))
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is refused with a message, not truncated
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
@@ -92,6 +102,10 @@ def token_hash(token: str) -> str:
 
 class SurveyError(ValueError):
     """A request the store refuses (unknown token, closed wave, ...), with the reason."""
+
+
+class WaveClosed(SurveyError):
+    """A save in a wave that is not open (closed, or still a draft)."""
 
 
 class AlreadySubmitted(SurveyError):
@@ -176,6 +190,8 @@ class SurveyStore:
             raise SurveyError("passwords need at least 12 characters")
         with self.engine.begin() as c:
             c.execute(sa.delete(ADMINS).where(ADMINS.c.username == username))
+            # a new password (or role) ends every session of the user, on the server (see accounts.py)
+            c.execute(sa.delete(SESSIONS).where(SESSIONS.c.username == username))
             c.execute(sa.insert(ADMINS).values(username=username, password_hash=hash_password(password), role=role,
                                                site=site))
 
@@ -218,15 +234,19 @@ class SurveyStore:
                                 columns=[col.name for col in PANELISTS.columns])
 
     # -- waves --------------------------------------------------------------------------------------
-    def create_wave(self, wave: int, instrument: str, opens_on, closes_on) -> None:
+    def create_wave(self, wave: int, instrument: str, opens_on, closes_on, retention_days: int | None = 730) -> None:
+        """A draft wave; its identifiable panel data are erased ``retention_days`` after it closes
+        (``joinedup survey erase-expired``; None keeps them until erased by hand)."""
         opens, closes = pd.Timestamp(opens_on).date(), pd.Timestamp(closes_on).date()
+        if retention_days is not None and retention_days < 0:
+            raise SurveyError(f"wave {wave}: the retention period cannot be negative ({retention_days} days)")
         if closes < opens:
             raise SurveyError(f"wave {wave} closes ({closes}) before it opens ({opens})")
         with self.engine.begin() as c:
             if c.execute(sa.select(WAVES.c.wave).where(WAVES.c.wave == wave)).first():
                 raise SurveyError(f"wave {wave} already exists")
             c.execute(sa.insert(WAVES).values(wave=wave, instrument=instrument, opens_on=opens, closes_on=closes,
-                                              status="draft"))
+                                              status="draft", retention_days=retention_days))
 
     def set_wave_status(self, wave: int, status: str) -> None:
         if status not in ("draft", "open", "closed"):
@@ -327,7 +347,7 @@ class SurveyStore:
                     return answers  # the same submission again (a double click, a retried request): nothing to do
                 raise AlreadySubmitted("this response was already submitted")
             if inv["status"] != "open":
-                raise SurveyError(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
+                raise WaveClosed(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
             if inv["disposition"] in ("refusal", "ineligible"):
                 raise SurveyError(f"this invitation is closed ({inv['disposition']})")
             t = now()

@@ -4,12 +4,12 @@ imports. Every POST checks the session's CSRF token; every page needs a valid se
 
 from __future__ import annotations
 
-import io
 import tempfile
 from pathlib import Path
 
 import pandas as pd
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from joinedup.survey.aapor import response_rates
@@ -57,12 +57,16 @@ def _login_redirect() -> RedirectResponse:
 def _guard(handler):
     """Send unauthenticated requests (or forged posts) to the login page."""
     import functools
+    import inspect
 
     @functools.wraps(handler)
     async def wrapper(request: Request, *args, **kwargs):
         try:
-            result = handler(request, *args, **kwargs)
-            return await result if hasattr(result, "__await__") else result
+            if inspect.iscoroutinefunction(handler):
+                return await handler(request, *args, **kwargs)
+            # a plain function (database reads, pandas, templates) runs in a worker thread, as FastAPI
+            # runs `def` endpoints: this wrapper is async, so calling it here would block the event loop
+            return await run_in_threadpool(handler, request, *args, **kwargs)
         except _Forbidden:
             return Response("Survey administration is for survey admins only.", status_code=403)
         except _Denied:
@@ -70,34 +74,6 @@ def _guard(handler):
                 return Response("CSRF check failed", status_code=403)
             return _login_redirect()
     return wrapper
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request):
-    return request.app.state.ctx.page(request, "login.html", title="Sign in")
-
-
-@router.post("/login")
-async def login(request: Request):
-    ctx = request.app.state.ctx
-    data = await request.form()
-    user = str(data.get("username", ""))
-    found = ctx.store.check_login(user, str(data.get("password", "")))
-    if found is None:
-        return ctx.page(request, "login.html", 401, title="Sign in", error="Wrong user name or password.")
-    response = RedirectResponse("/admin" if found["role"] == "admin" else "/sites", status_code=303)
-    response.set_cookie(COOKIE, ctx.sessions.issue(user), httponly=True, samesite="strict",
-                        secure=ctx.settings.secure_cookies, max_age=ctx.sessions.lifetime)
-    return response
-
-
-@router.post("/logout")
-@_guard
-async def logout(request: Request):
-    await _checked_form(request)
-    response = _login_redirect()
-    response.delete_cookie(COOKIE)
-    return response
 
 
 def rates_tables(store) -> dict[str, pd.DataFrame]:
@@ -148,19 +124,26 @@ def roster_page(request: Request, message: str = "", error: str = ""):
 @router.post("/roster", response_class=HTMLResponse)
 @_guard
 async def roster_upload(request: Request):
-    from joinedup.survey.pioneer_instrument import pioneer_choices
-    from joinedup.survey.roster import read_roster
-
     session, data = await _checked_form(request)
     ctx = request.app.state.ctx
     upload = data.get("file")
+    content = await upload.read() if upload is not None and getattr(upload, "filename", "") else None
+    name = getattr(upload, "filename", "") or "roster"
+    # checking 20,000 rows and writing them takes seconds: a worker thread, so other requests go on
+    return await run_in_threadpool(_import_roster, request, ctx, session.user, name, content)
+
+
+def _import_roster(request: Request, ctx, user: str, name: str, content: bytes | None) -> HTMLResponse:
+    from joinedup.survey.pioneer_instrument import pioneer_choices
+    from joinedup.survey.roster import read_roster, read_roster_bytes
+
     try:
-        if upload is None or not getattr(upload, "filename", ""):
+        if content is None:
             raise ValueError("choose a CSV file to upload")
-        frame = pd.read_csv(io.BytesIO(await upload.read()), dtype=str, keep_default_na=False)
-        roster = read_roster(frame, pioneers=[label for _, label in pioneer_choices()], name=upload.filename)
+        roster = read_roster(read_roster_bytes(content, name), pioneers=[label for _, label in pioneer_choices()],
+                             name=name)
         added, updated = ctx.store.upsert_panelists(roster)
-        ctx.store.audit(session.user, "roster import", f"{upload.filename}: {added} added, {updated} updated")
+        ctx.store.audit(user, "roster import", f"{name}: {added} added, {updated} updated")
     except ValueError as exc:
         return ctx.page(request, "admin/roster.html", 422, title="Panel", panelists=ctx.store.panelists(),
                         error=str(exc))
@@ -174,37 +157,6 @@ def waves_page(request: Request):
     _session(request)
     ctx = request.app.state.ctx
     return ctx.page(request, "admin/waves.html", title="Waves", waves=ctx.store.list_waves())
-
-
-@router.post("/waves", response_class=HTMLResponse)
-@_guard
-async def waves_action(request: Request):
-    from joinedup.survey.mail import MailError, send_invitations, send_reminders
-
-    session, data = await _checked_form(request)
-    ctx = request.app.state.ctx
-    action, message, error = data.get("action"), "", ""
-    try:
-        if action == "create":
-            ctx.store.create_wave(int(data["wave"]), str(data.get("instrument") or "pioneer_ki_survey"),
-                                  data["opens_on"], data["closes_on"])
-            message = f"Wave {data['wave']} created."
-        elif action in ("open", "close"):
-            ctx.store.set_wave_status(int(data["wave"]), "open" if action == "open" else "closed")
-            message = f"Wave {data['wave']} {'opened' if action == 'open' else 'closed'}."
-        elif action in ("invite", "remind"):
-            if ctx.settings.mail is None:
-                raise ValueError("no SMTP server is configured (joinedup survey serve --smtp-host ...)")
-            send = send_invitations if action == "invite" else send_reminders
-            run = send(ctx.store, int(data["wave"]), ctx.settings.mail, ctx.settings.base_url)
-            message = f"{run.sent} {run.kind}(s) sent; {len(run.bounced)} bounced."
-        else:
-            raise ValueError(f"unknown action {action!r}")
-    except (ValueError, KeyError, SurveyError, MailError) as exc:
-        error = str(exc)
-    ctx.store.audit(session.user, f"wave {action}", f"wave {data.get('wave')}: {error or message}")
-    return ctx.page(request, "admin/waves.html", 422 if error else 200, title="Waves", waves=ctx.store.list_waves(),
-                    message=message, error=error)
 
 
 @router.get("/data", response_class=HTMLResponse)
@@ -253,29 +205,40 @@ def export_codebook(request: Request):
 @router.post("/import", response_class=HTMLResponse)
 @_guard
 async def import_responses_page(request: Request):
-    from joinedup.survey.exchange import import_responses
-
     session, data = await _checked_form(request)
+    uploads = {}
+    for key in ("file", "mapping"):
+        upload = data.get(key)
+        if upload is not None and getattr(upload, "filename", ""):
+            uploads[key] = (Path(upload.filename).name, await upload.read())
+    fields = {k: str(data.get(k, "")) for k in ("wave", "source", "id_column")}
+    return await run_in_threadpool(_import_responses, request, session.user, uploads, fields)
+
+
+def _import_responses(request: Request, user: str, uploads: dict, fields: dict) -> HTMLResponse:
+    from joinedup.survey.exchange import import_responses
+    from joinedup.web.forms import wave_number
+
     ctx = request.app.state.ctx
     message, error = "", ""
     try:
         with tempfile.TemporaryDirectory() as tmp:
             paths = {}
             for key in ("file", "mapping"):
-                upload = data.get(key)
-                if upload is None or not getattr(upload, "filename", ""):
+                if key not in uploads:
                     raise ValueError(f"choose the {'response file' if key == 'file' else 'mapping file'}")
-                paths[key] = Path(tmp) / Path(upload.filename).name
-                paths[key].write_bytes(await upload.read())
-            wave = int(data["wave"])
+                name, content = uploads[key]
+                paths[key] = Path(tmp) / (name or key)
+                paths[key].write_bytes(content)
+            wave = wave_number(fields["wave"])
             result = import_responses(paths["file"], ctx.form("pioneer_ki_survey"), paths["mapping"],
-                                      str(data["source"]), wave, str(data["id_column"]))
+                                      fields["source"], wave, fields["id_column"])
         stored = ctx.store.import_responses(result.frame, wave)
         message = (f"Imported {stored} response(s) for wave {wave}."
                    + (f" Columns not mapped: {', '.join(result.unmapped_columns)}." if result.unmapped_columns else ""))
     except (ValueError, KeyError, SurveyError) as exc:
         error = str(exc)
-    ctx.store.audit(session.user, "response import", error or message)
+    ctx.store.audit(user, "response import", error or message)
     return ctx.page(request, "admin/data.html", 422 if error else 200, title="Exports and imports",
                     waves=ctx.store.list_waves(), message=message, error=error)
 

@@ -16,6 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from joinedup.web.config import WebSettings
+from joinedup.web.headers import SecurityHeaders
+from joinedup.web.limits import BodyLimit
 from joinedup.web.security import Sessions
 
 HERE = Path(__file__).parent
@@ -25,12 +27,14 @@ class Context:
     """What every route needs: settings, the store, sessions, templates and the loaded instruments."""
 
     def __init__(self, settings: WebSettings):
+        from joinedup.survey.accounts import LoginThrottle, SessionRegistry
         from joinedup.survey.store import SurveyStore
 
         self.settings = settings
         self.store = SurveyStore(settings.store_url)
         self.store.create()
-        self.sessions = Sessions(settings.secret)
+        self.sessions = Sessions(settings.secret, registry=SessionRegistry(self.store, settings.idle_minutes))
+        self.throttle = LoginThrottle(self.store, settings.login_policy)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self._forms: dict[str, object] = {}
 
@@ -43,7 +47,8 @@ class Context:
             path = self.settings.instruments.get(instrument_id)
             if path is None:
                 if instrument_id != "pioneer_ki_survey":
-                    raise LookupError(f"no instrument {instrument_id!r} is configured")
+                    raise LookupError(f"no instrument {instrument_id!r} is configured (configured: "
+                                      f"{', '.join(['pioneer_ki_survey', *self.settings.instruments])})")
                 path = pioneer_instrument_path()
             self._forms[instrument_id] = load_form(path)
         return self._forms[instrument_id]
@@ -57,7 +62,7 @@ class Context:
 
 def create_app(settings: WebSettings) -> FastAPI:
     """Build the app for ``settings`` (the store's tables are created if missing)."""
-    from joinedup.web import admin, respond, sites
+    from joinedup.web import admin, admin_waves, respond, signin, sites
 
     # the OpenAPI description is served (no interactive docs) so the API can be fuzzed against it
     app = FastAPI(title="joinedup survey", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
@@ -65,27 +70,15 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.mount("/survey-static", StaticFiles(directory=str(_instrument_static())), name="survey-static")
     app.include_router(respond.router)
+    app.include_router(signin.router)
     app.include_router(admin.router)
+    app.include_router(admin_waves.router)
     app.include_router(sites.router)
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        # no framing (clickjacking), no sniffing, no referrer leaking the token in /s/{token} links
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                                    "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        # pages carry answers, tokens and names: no browser or proxy keeps a copy (static files may)
-        if not request.url.path.startswith(("/static/", "/survey-static/")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        # HSTS only when served over HTTPS (the public address, or the request itself behind TLS)
-        if request.url.scheme == "https" or request.app.state.ctx.settings.base_url.startswith("https://"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        return response
-
+    app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
+    # outermost, so a body over the limit is refused before any route or parser reads it
+    app.add_middleware(BodyLimit, anonymous=settings.body_limit_anonymous, signed_in=settings.body_limit_signed_in,
+                       signed=lambda cookie: app.state.ctx.sessions.verify(cookie) is not None)
     return app
 
 

@@ -24,6 +24,10 @@ class WebSettings:
     instruments: dict[str, Path] = field(default_factory=dict)  # instrument id -> XLSForm path
     secure_cookies: bool = False        # True behind HTTPS
     results: Path | None = None         # output folder of a joinedup run, for the site dashboards
+    login_policy: object | None = None  # joinedup.survey.accounts.LoginPolicy (default: its defaults)
+    idle_minutes: float = 30.0          # a session unused this long ends (survey/accounts.py)
+    body_limit_anonymous: int = 1 << 20   # bytes a request without a signed-in session may send (web/limits.py)
+    body_limit_signed_in: int = 32 << 20  # bytes a signed-in user may send (roster and response files)
 
     @classmethod
     def from_env(cls, store_url: str, base_url: str, **kwargs) -> WebSettings:

@@ -7,15 +7,19 @@ keeps whatever is valid, "Submit" needs every required, relevant question answer
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.survey.instrument import render_form, validate_answers
-from joinedup.survey.store import AlreadySubmitted, SurveyError
+from joinedup.survey.store import AlreadySubmitted, SurveyError, WaveClosed
 from joinedup.web.security import same, token_csrf
 
 router = APIRouter()
+# the store could not take the save in time (SQLite's write lock past its busy timeout, no pooled
+# PostgreSQL connection free): 503 with Retry-After, nothing saved, never a 500
+BUSY = (sa.exc.OperationalError, sa.exc.TimeoutError)
 
 
 def _message(request: Request, title: str, *paragraphs: str, status_code: int = 200) -> HTMLResponse:
@@ -40,7 +44,28 @@ def _page(request: Request, inv: dict, token: str, answers: dict, errors: dict, 
     html = render_form(form, answers, errors, f"/s/{token}", token_csrf(ctx.settings.secret, token),
                        autosave_url=f"/s/{token}/autosave")
     return ctx.page(request, "respond.html", status_code, title=form.title, form_html=html, token=token,
-                    message=message)
+                    message=message, privacy_notice=form.privacy_notice, consent_statement=form.consent_statement)
+
+
+def _closed(request: Request, inv: dict | None = None) -> HTMLResponse:
+    """The polite page of a survey that is not taking answers (closed, or not yet open)."""
+    import datetime as dt
+
+    if inv is not None and inv.get("status") == "draft":
+        return _message(request, "This survey is not open yet", "This survey is not open yet. Please use the link "
+                        "in your e-mail again once it opens. Thank you.", status_code=410)
+    closes = inv.get("closes_on") if inv else None
+    when = f" on {closes:%d %B %Y}" if closes is not None and closes <= dt.date.today() else ""
+    return _message(request, "This survey has closed",
+                    f"This survey closed{when} and can no longer take answers.",
+                    "Thank you for your interest. Answers already submitted are kept and will be used in the evaluation.",
+                    status_code=410)
+
+
+def _unavailable(request: Request) -> HTMLResponse:
+    return _message(request, "Survey not available",
+                    "This survey cannot be shown at the moment. Please try again later, or contact the survey team "
+                    "named in your e-mail.", status_code=503)
 
 
 @router.get("/s/{token}", response_class=HTMLResponse)
@@ -53,8 +78,14 @@ def survey_page(request: Request, token: str):
     if inv["disposition"] == "complete":
         return _message(request, "Thank you", "Your answers have been submitted. Thank you for taking part.")
     if inv["status"] != "open":
-        return _message(request, "Survey closed", f"This survey is {inv['status']}.", status_code=410)
-    return _page(request, inv, token, ctx.store.answers(inv["panelist_id"], inv["wave"]), {})
+        return _closed(request, inv)
+    if inv["disposition"] == "refusal":
+        return _message(request, "Survey", "You have told us you do not wish to take part, so this survey is closed "
+                        "to you. Thank you.", status_code=410)
+    try:
+        return _page(request, inv, token, ctx.store.answers(inv["panelist_id"], inv["wave"]), {})
+    except LookupError:  # the wave's instrument is not configured on this server
+        return _unavailable(request)
 
 
 @router.post("/s/{token}", response_class=HTMLResponse)
@@ -79,8 +110,17 @@ async def survey_post(request: Request, token: str):
     except AlreadySubmitted:
         return _message(request, "Already submitted", "Your answers had already been submitted, so these changes "
                         "were not saved. Thank you for taking part.", status_code=409)
+    except WaveClosed:
+        return _closed(request)
+    except LookupError:
+        return _unavailable(request)
     except SurveyError as exc:
         return _message(request, "Survey", str(exc), status_code=409)
+    except BUSY:
+        page = _message(request, "Very busy", "The survey is very busy just now and your answers were not saved. "
+                        "Please wait a few seconds and press the button again.", status_code=503)
+        page.headers["Retry-After"] = "5"
+        return page
     if not saved:
         return _page(request, inv, token, {**answers, **{k: raw[k] for k in errors if k in raw}}, errors,
                      status_code=422)
@@ -112,8 +152,14 @@ async def autosave(request: Request, token: str):
         errors = await run_in_threadpool(work)
     except AlreadySubmitted:
         return Response(status_code=409, headers={"X-Refused": "already submitted"})
+    except WaveClosed:
+        return Response(status_code=409, headers={"X-Refused": "survey closed"})
+    except LookupError:
+        return Response(status_code=503)
     except SurveyError:
         return Response(status_code=409)
+    except BUSY:  # the page keeps the change and sends it again with the next autosave
+        return Response(status_code=503, headers={"Retry-After": "5"})
     return Response(status_code=204, headers={"X-Invalid-Answers": str(len(errors))})
 
 
@@ -139,3 +185,31 @@ async def unsubscribe(request: Request, token: str):
     except SurveyError as exc:
         return _message(request, "Unsubscribe", str(exc), status_code=404)
     return _message(request, "Unsubscribed", "You will get no more e-mails about this survey panel.")
+
+
+@router.get("/s/{token}/withdraw", response_class=HTMLResponse)
+def withdraw_page(request: Request, token: str):
+    ctx = request.app.state.ctx
+    try:
+        ctx.store.invitation(token)
+    except SurveyError as exc:
+        return _message(request, "Withdraw", str(exc), status_code=404)
+    return ctx.page(request, "withdraw.html", title="Withdraw from the survey", token=token,
+                    form_csrf=token_csrf(ctx.settings.secret, token))
+
+
+@router.post("/s/{token}/withdraw", response_class=HTMLResponse)
+async def withdraw(request: Request, token: str):
+    """Delete this person's answers (every wave), stop their links and mail; audit-logged."""
+    from joinedup.survey.retention import withdraw as withdraw_answers
+
+    ctx = request.app.state.ctx
+    data = await request.form()
+    if not same(data.get("csrf"), token_csrf(ctx.settings.secret, token)):
+        return _message(request, "Withdraw", "This form has expired; please reload the page.", status_code=403)
+    try:
+        await run_in_threadpool(withdraw_answers, ctx.store, token)
+    except SurveyError as exc:
+        return _message(request, "Withdraw", str(exc), status_code=404)
+    return _message(request, "You have withdrawn", "Your answers have been deleted and you will get no more e-mails "
+                    "about this survey panel. Thank you for your time.")

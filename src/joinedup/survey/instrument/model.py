@@ -68,6 +68,10 @@ class Form:
     version: str
     items: tuple = ()
     choices: dict[str, tuple[Choice, ...]] = field(default_factory=dict)
+    # shown on the respondent's first page; from the settings sheet's privacy_notice and
+    # consent_statement columns (extra settings columns, which pyxform accepts and ignores)
+    privacy_notice: str = ""
+    consent_statement: str = ""
 
     @property
     def questions(self) -> list[Question]:

@@ -103,7 +103,9 @@ def load_form(path: str | Path) -> Form:
     form = Form(str(settings.get("form_id") or path.stem), str(settings.get("form_title") or settings.get("title")
                                                              or path.stem),
                 str(settings.get("version", "")), tuple(stack[0][1]),
-                {k: tuple(v) for k, v in choices.items()})
+                {k: tuple(v) for k, v in choices.items()},
+                privacy_notice=str(settings.get("privacy_notice") or ""),
+                consent_statement=str(settings.get("consent_statement") or ""))
     for q in form.questions:
         for field in ("relevant", "constraint"):
             text = getattr(q, field)

@@ -126,17 +126,21 @@
   function autosave() {
     if (!url || !dirty || inflight) { return; }
     dirty = false;
-    var data = new FormData(form);
+    var data = new FormData(form), failed = false;
     inflight = fetch(url, { method: "POST", body: data, credentials: "same-origin" }).then(function (r) {
       if (r.status === 409 && r.headers.get("X-Refused") === "already submitted") {
         url = null;  // a submitted response is final: stop autosaving and say so
         say("These answers were already submitted, so changes made here are not saved.");
+      } else if (r.status === 409 && r.headers.get("X-Refused") === "survey closed") {
+        url = null;
+        say("This survey has closed, so changes made here are not saved.");
       } else {
-        say(r.ok ? "Your answers were saved at " + new Date().toLocaleTimeString() + "." : "Your answers could not be saved just now; they will be saved when you press a button.");
+        if (!r.ok) { dirty = true; failed = true; }  // not saved (busy): the 10-second timer sends it again
+        say(r.ok ? "Your answers were saved at " + new Date().toLocaleTimeString() + "." : "Your answers could not be saved just now; they will be sent again in a few seconds.");
       }
-    }).catch(function () { say("Not saved: no connection."); }).then(function () {
+    }).catch(function () { dirty = true; failed = true; say("Not saved: no connection."); }).then(function () {
       inflight = null;
-      if (dirty) { autosave(); }
+      if (dirty && !failed) { autosave(); }  // after a failure, wait for the timer rather than retry at once
     });
   }
   form.addEventListener("change", function (e) {
