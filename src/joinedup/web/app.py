@@ -67,6 +67,8 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(respond.router)
     app.include_router(admin.router)
     app.include_router(sites.router)
+    from joinedup.web import feedback_routes
+    feedback_routes.attach(app)  # sites' comments and scheme corrections (tables made here, once)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):

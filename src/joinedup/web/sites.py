@@ -47,7 +47,7 @@ def index(request: Request):
         return RedirectResponse(f"/sites/{user['site']}", status_code=303)
     data = _data(request)
     return request.app.state.ctx.page(request, "sites/index.html", title="Site dashboards",
-                                      sites=data.sites if data else [])
+                                      sites=data.sites if data else [], role=user["role"])
 
 
 def _render(request: Request, site: str, printable: bool = False):
@@ -58,9 +58,15 @@ def _render(request: Request, site: str, printable: bool = False):
     if data is None or not _allowed(user, site) or site not in data.sites:
         return request.app.state.ctx.page(request, "message.html", 404, title="Not found",
                                           paragraphs=["There is no dashboard here for you."])
+    from joinedup.web.feedback_routes import site_feedback
+    from joinedup.web.site_panels import readable_survey, scheme_rows
+
     tables = data.dashboard(site)
     return request.app.state.ctx.page(request, "sites/site.html", title=f"{site}: dashboard", site=site,
-                                      tables=tables, printable=printable, site_user=user["role"] == "site")
+                                      tables=tables, printable=printable, site_user=user["role"] == "site",
+                                      panels=data.panels(site), feedback=site_feedback(request, site, user["username"]),
+                                      me=user["username"], role=user["role"], readable=readable_survey,
+                                      scheme_rows=scheme_rows)
 
 
 @router.get("/{site}", response_class=HTMLResponse)
