@@ -28,8 +28,8 @@ from joinedup.web.feedback import MAX_COMMENT_CHARS, SCHEME_FIELDS, SECTIONS, Fe
 from joinedup.web.security import COOKIE, same
 
 router = APIRouter()
-MAX_FORM_BYTES = 32 * 1024  # a 4,000-character comment percent-encoded as 3-byte UTF-8 is ~36 KB at worst;
-# the textarea's maxlength keeps real posts far below; anything larger is not a comment
+MAX_FORM_BYTES = 64 * 1024  # the longest comment (4,000 characters of 4-byte UTF-8, each byte
+# percent-encoded as 3) is 48 KB; anything larger is not a comment
 
 
 class FormError(Exception):
