@@ -24,7 +24,7 @@ from tests.test_web_sites import PASSWORD, _results
 from joinedup.survey.store import SurveyStore
 from joinedup.web.app import create_app
 from joinedup.web.config import WebSettings
-from joinedup.web.feedback import MAX_COMMENT_CHARS
+from joinedup.web.feedback import MAX_COMMENT_CHARS, Feedback
 
 
 @pytest.fixture
@@ -208,6 +208,12 @@ def served(request, tmp_path, pg_server):
         url = f"sqlite:///{tmp_path / 'survey.db'}"
     else:
         url = pg_server.create_database(f"f_{tmp_path.name.lower().replace('-', '_')[:40]}")
+    yield from _served(url, tmp_path)
+
+
+def _served(url, tmp_path):
+    """A real `joinedup serve` with the hand-made run's tables; yields its address, a signed-in site
+    user's cookies and CSRF token, and the store."""
     store = SurveyStore(url)
     store.create()
     store.add_user("barnsley", PASSWORD, "site", "Barnsley")
@@ -273,3 +279,45 @@ def test_same_user_racing_posts_and_edits_lose_nothing(served):
     # the page still renders with everything on it
     page = httpx.get(base + "/sites/Barnsley", cookies=cookies, timeout=60)
     assert page.status_code == 200 and "Comments on this section (40)" in page.text
+
+
+def test_dashboard_in_chromium_reads_and_takes_a_comment(tmp_path):
+    """As a site lead at 1280 px and 390 px: no console errors (the inline SVG charts pass the app's
+    CSP), nothing wider than the screen, every table captioned, and a comment sent through the page's
+    own form (its CSRF token) comes back on the page, escaped."""
+    from playwright.sync_api import sync_playwright
+
+    from joinedup.report.pdf import chromium_path
+
+    if chromium_path() is None:
+        pytest.fail("needs Debian's chromium (make browser)")
+    gen = _served(f"sqlite:///{tmp_path / 'survey.db'}", tmp_path)
+    base, _, _, store = next(gen)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+            for width in (1280, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                errors = []
+                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.goto(base + "/admin/login")
+                page.fill("#username", "barnsley")
+                page.fill("#password", PASSWORD)
+                page.click("button[type=submit]")
+                page.wait_for_url("**/sites/Barnsley")
+                assert page.locator("svg.chart").count() >= 2  # the SPC chart and the estimates
+                assert page.locator("svg.icon").count() >= 2  # variation and assurance icons
+                assert page.evaluate("[...document.querySelectorAll('table')].filter(t => !t.caption).length") == 0
+                page.click("#comments-impact summary")
+                page.fill("#new-impact", f"<b>At {width} px</b> the estimate looks right")
+                page.click("#comments-impact > form button[type=submit]")
+                page.wait_for_load_state()
+                assert page.locator("#comments-impact .comment .body").last.inner_text() == \
+                    f"<b>At {width} px</b> the estimate looks right"
+                assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, width
+                assert errors == [], (width, errors)
+                page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
+            browser.close()
+    finally:
+        gen.close()
+    assert len(Feedback(store).comments()) == 2
