@@ -149,6 +149,7 @@ class SiteData:
         out = {"spc": sp.spc_panels(ind, site, start), "start": start,
                "spine": sp.spine_rows(ind, site, mine, sp.comparison_areas(groups, mine)),
                "impact": impact, "impact_svg": sp.impact_chart(impact)}
+        out["spc_by"] = {panel["indicator"]: panel for panel in out["spc"]}
         self._panels[site] = (stamp, out)
         return out
 

@@ -82,7 +82,8 @@ def site_pdf(request: Request, site: str):
     page = _render(request, site, printable=True)
     if page.status_code != 200:
         return page
-    css = (Path(__file__).parent / "static" / "site.css").read_text(encoding="utf-8")
+    static = Path(__file__).parent / "static"  # set_content has no base URL: the page's stylesheets come inline
+    css = "\n".join((static / name).read_text(encoding="utf-8") for name in ("site.css", "dashboard.css"))
     with tempfile.TemporaryDirectory() as tmp:
         pdf = html_string_to_pdf(page.body.decode(), Path(tmp) / "summary.pdf", css, one_page=True).read_bytes()
     return Response(pdf, media_type="application/pdf",
