@@ -299,7 +299,7 @@ def test_dashboard_in_chromium_reads_and_takes_a_comment(tmp_path):
             for width in (1280, 390):
                 page = browser.new_page(viewport={"width": width, "height": 900})
                 errors = []
-                page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+                page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
                 page.goto(base + "/admin/login")
                 page.fill("#username", "barnsley")
                 page.fill("#password", PASSWORD)

@@ -197,7 +197,7 @@ def feedback_page(request: Request):
 def feedback_csv(request: Request, name: str):
     from joinedup.web.csv_safe import neutralise
 
-    user, refused = _team(request)
+    _, refused = _team(request)
     if refused:
         return refused
     fb = request.app.state.ctx.feedback

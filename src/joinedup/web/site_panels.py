@@ -23,8 +23,15 @@ import pandas as pd
 
 from joinedup.indicators.catalogue import CATALOGUE
 from joinedup.indicators.spc import xmr
-from joinedup.web.site_charts import (ASSURANCE_WORDS, VARIATION_WORDS, assurance_icon_svg, interval_svg,
-                                      spc_svg, spine_svg, variation_icon_svg)
+from joinedup.web.site_charts import (
+    ASSURANCE_WORDS,
+    VARIATION_WORDS,
+    assurance_icon_svg,
+    interval_svg,
+    spc_svg,
+    spine_svg,
+    variation_icon_svg,
+)
 
 MIN_SPC_POINTS = 12  # Making Data Count: at least 12 points before limits are read
 
