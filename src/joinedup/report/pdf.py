@@ -47,7 +47,7 @@ FLATTEN_OPACITY = """() => {
   return n;
 }"""
 # Print-only rules added to whatever the page's own print stylesheet says: every table within the
-# page width (fixed layout, wrapping anywhere), figures scaled to the page, and the data behind each
+# page width (cells wrap anywhere), figures scaled to the page, and the data behind each
 # chart left out of the print even where a stylesheet opens <details> (it is in tables.xlsx and the CSVs).
 PRINT_CSS = """@media print {
   figure details { display: none !important; }
