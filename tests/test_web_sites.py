@@ -62,9 +62,10 @@ def test_site_user_sees_only_its_site(client):
     assert client.get("/sites/Barnsley").url.path == "/admin/login"  # signed out
     r = _login(client, "barnsley")
     assert r.url.path == "/sites/Barnsley"
-    assert "barnsley-01" in r.text and "leeds-01" not in r.text and "-0.041" in r.text
+    # Barnsley's DiD log rate ratio -0.0412 (se 0.03) reads as -4.0% (-9.5% to +1.8%); Leeds' -1.2% is not shown
+    assert "barnsley-01" in r.text and "leeds-01" not in r.text and "-4.0" in r.text and "-9.5 to +1.8" in r.text
     leeds = client.get("/sites/Leeds")
-    assert leeds.status_code == 404 and "-0.012" not in leeds.text and "Leeds" not in leeds.text.split("<main")[1]
+    assert leeds.status_code == 404 and "-1.2" not in leeds.text and "Leeds" not in leeds.text.split("<main")[1]
     assert client.get("/sites/Leeds/summary.pdf").status_code == 404
     assert client.get("/admin").status_code == 403  # survey administration is not for site users
 
@@ -82,8 +83,12 @@ def test_spc_icon_and_numbers_equal_the_tables(client, tmp_path):
     ind = pd.read_parquet(tmp_path / "run" / "tables" / "indicators.parquet")
     series = ind[ind.unit == "Barnsley"].sort_values("period_start")
     icon = xmr(series["value"].to_numpy(), series["period_start"].to_numpy(), improvement_direction="decrease").variation_icon
-    assert icon == "special_cause_improvement_low" and "improving (special cause, lower)" in page
-    assert "6.700" in page  # the latest value of the series
+    assert icon == "special_cause_improvement_low" and "Improving: special cause, lower" in page
+    assert "Latest 6.7 " in page  # the latest value of the series
+    # the chart is drawn: 16 points, the last four below the mean coloured as improvement (NHSRplotthedots)
+    card = page.split('id="spc-emergency_admissions"')[1].split("</section>")[0]
+    assert card.count("<circle") - card.count('r="17"') - card.count('r="1.8"') == 16
+    assert card.count('fill="#00b0f0"') >= 4
 
 
 def test_one_page_pdf(client):
@@ -111,11 +116,13 @@ def test_site_pages_and_pdf_show_no_small_counts_or_small_base_percentages(clien
     page = client.get("/sites/Barnsley").text
     respondents = page.split("Respondents from Barnsley by wave</caption>")[1].split("</table>")[0]
     cells = [int(float(c)) for c in re.findall(r"<td>([\d.]+)</td>", respondents)]
-    assert cells == [1, 2, 3, 15]  # the waves, then 13 shown rounded to 15; 1 and 7 are blank
+    assert cells == [1, 2, 3, 15]  # the waves, then 13 shown rounded to 15; 1 and 7 are withheld
+    assert respondents.count("not shown (1 to 7)") == 2
     progress = page.split("Progress reported (all respondents, programme)</caption>")[1].split("</table>")[0]
-    assert "30.000" not in progress and "72.700" in progress  # base 10 not shown, base 11 shown
+    assert "30.0" not in progress and "72.7" in progress  # base 10 not shown, base 11 shown
+    assert "not shown (base under 11)" in progress
     text = PdfReader(io.BytesIO(client.get("/sites/Barnsley/summary.pdf").content)).pages[0].extract_text()
-    rows = {r[0]: r[2:] for r in (line.split() for line in text.splitlines()) if r[:2] in (["1", "Barnsley"],
-                                                                                         ["2", "Barnsley"],
-                                                                                         ["3", "Barnsley"])}
-    assert rows == {"1": ["True"], "2": ["True"], "3": ["15.000", "False"]}  # n: blank, blank, 15
+    lines = [line.split() for line in text.splitlines()]
+    rows = {r[0]: " ".join(r[1:]) for r in lines if r and r[0] in ("1", "2", "3") and ("not shown" in " ".join(r)
+                                                                                    or r[1:] == ["15"])}
+    assert rows == {"1": "not shown (1 to 7)", "2": "not shown (1 to 7)", "3": "15"}  # n: withheld, withheld, 15

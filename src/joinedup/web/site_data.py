@@ -32,8 +32,8 @@ ICON_TEXT = {
     "special_cause_improvement_low": "improving (special cause, lower)",
     "special_cause_concern_high": "concern (special cause, higher)",
     "special_cause_concern_low": "concern (special cause, lower)",
-    "special_cause_neither_high": "unusually high (special cause)",
-    "special_cause_neither_low": "unusually low (special cause)",
+    "special_cause_neutral_high": "unusually high (special cause)",
+    "special_cause_neutral_low": "unusually low (special cause)",
     "common_cause": "common cause variation only",
 }
 
@@ -44,6 +44,7 @@ class SiteData:
         if not self.folder.is_dir():
             raise FileNotFoundError(f"{self.folder} does not exist: give the output folder of a joinedup run")
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._panels: dict[str, tuple[tuple, dict]] = {}
 
     def table(self, name: str) -> pd.DataFrame | None:
         """The run's table, read once (again only when the file changes), not on every request."""
@@ -127,6 +128,31 @@ class SiteData:
                 out[name] = t[t["site"] == site].reset_index(drop=True)
         return out
 
+    def panels(self, site: str) -> dict:
+        """The dashboard's charts for ``site`` (see :mod:`joinedup.web.site_panels`), drawn once per
+        site and again only when a table they read changes."""
+        from joinedup.web import site_panels as sp
+
+        names = ("indicators", "area_groups", "site_areas", "synthesis_sites", "impact_synth_sites")
+        stamp = tuple((self.folder / f"{n}.parquet").stat().st_mtime_ns if (self.folder / f"{n}.parquet").is_file()
+                      else 0 for n in names)
+        cached = self._panels.get(site)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        ind, groups = self.table("indicators"), self.table("area_groups")
+        mine = self._site_areas(site)
+        start = None
+        if groups is not None and "pioneer_start" in groups and mine:
+            starts = groups.loc[groups["area_code"].isin(mine), "pioneer_start"].dropna()
+            start = pd.Timestamp(starts.min()) if len(starts) else None
+        impact = sp.impact_rows(self.table("synthesis_sites"), self.table("impact_synth_sites"), site)
+        out = {"spc": sp.spc_panels(ind, site, start), "start": start,
+               "spine": sp.spine_rows(ind, site, mine, sp.comparison_areas(groups, mine)),
+               "impact": impact, "impact_svg": sp.impact_chart(impact)}
+        out["spc_by"] = {panel["indicator"]: panel for panel in out["spc"]}
+        self._panels[site] = (stamp, out)
+        return out
+
 
 def survey_controlled(frame: pd.DataFrame) -> pd.DataFrame:
     """A survey table as a dashboard may show it: the respondent count ``n`` controlled as in the
@@ -138,4 +164,7 @@ def survey_controlled(frame: pd.DataFrame) -> pd.DataFrame:
         {'n': [nan, 10.0, 10.0], 'pct_x': [nan, nan, 25.0], 'suppressed': [True, False, False]}
     """
     pcts = [c for c in frame.columns if c.startswith("pct_")]
-    return control_counts(require_base(frame, pcts, "n", SURVEY_MIN_BASE), ["n"])
+    out = control_counts(require_base(frame, pcts, "n", SURVEY_MIN_BASE), ["n"])
+    if "suppressed" in frame.columns:  # a count the run already blanked stays marked as suppressed
+        out["suppressed"] = out["suppressed"] | frame["suppressed"].fillna(False).astype(bool).to_numpy()
+    return out

@@ -47,7 +47,7 @@ def index(request: Request):
         return RedirectResponse(f"/sites/{user['site']}", status_code=303)
     data = _data(request)
     return request.app.state.ctx.page(request, "sites/index.html", title="Site dashboards",
-                                      sites=data.sites if data else [])
+                                      sites=data.sites if data else [], role=user["role"])
 
 
 def _render(request: Request, site: str, printable: bool = False):
@@ -58,9 +58,15 @@ def _render(request: Request, site: str, printable: bool = False):
     if data is None or not _allowed(user, site) or site not in data.sites:
         return request.app.state.ctx.page(request, "message.html", 404, title="Not found",
                                           paragraphs=["There is no dashboard here for you."])
+    from joinedup.web.feedback_routes import site_feedback
+    from joinedup.web.site_panels import readable_survey, scheme_rows
+
     tables = data.dashboard(site)
     return request.app.state.ctx.page(request, "sites/site.html", title=f"{site}: dashboard", site=site,
-                                      tables=tables, printable=printable, site_user=user["role"] == "site")
+                                      tables=tables, printable=printable, site_user=user["role"] == "site",
+                                      panels=data.panels(site), feedback=site_feedback(request, site, user["username"]),
+                                      me=user["username"], role=user["role"], readable=readable_survey,
+                                      scheme_rows=scheme_rows)
 
 
 @router.get("/{site}", response_class=HTMLResponse)
@@ -76,7 +82,8 @@ def site_pdf(request: Request, site: str):
     page = _render(request, site, printable=True)
     if page.status_code != 200:
         return page
-    css = (Path(__file__).parent / "static" / "site.css").read_text(encoding="utf-8")
+    static = Path(__file__).parent / "static"  # set_content has no base URL: the page's stylesheets come inline
+    css = "\n".join((static / name).read_text(encoding="utf-8") for name in ("site.css", "dashboard.css"))
     with tempfile.TemporaryDirectory() as tmp:
         pdf = html_string_to_pdf(page.body.decode(), Path(tmp) / "summary.pdf", css, one_page=True).read_bytes()
     return Response(pdf, media_type="application/pdf",
