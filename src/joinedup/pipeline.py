@@ -145,6 +145,11 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             seeds["cohort"] = protocol.cohort.seed
 
     with timer.step("report"):
+        if protocol.synthesis is not None:  # WP3 joins every step's tables, so it comes after them all
+            from joinedup.programme import programme_of
+            from joinedup.report.wp3_section import wp3_step
+
+            sections.append(wp3_step(out_dir, programme_of(protocol, ds), protocol))
         from joinedup.report.key_messages import key_messages_section
         from joinedup.report.summary import DEFAULT_OUTCOME, read_tables, summary_section
 
@@ -245,6 +250,7 @@ ECONOMICS_COUNTS = {
     "economics_sample_sizes": ["Control", "Treated"], "economics_risk": ["people", "events"],
     "economics_risk_calibration": ["n", "observed"], "economics_use": ["people"],
     "economics_qalys": ["sampled", "complete", "no_baseline", "no_end_point"],
+    "economics_sites": ["n_treated"],
 }
 
 
@@ -343,8 +349,13 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
     from joinedup.survey.analysis.run import write_survey_tables
 
     write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
+    from joinedup.survey.analysis.sites import write_site_measures  # WP3 joins these to the site effects
+
+    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control)
     section = survey_section(tables, "Key-informant survey (WP1)")
-    body = f"<p>Source: {source}.</p>" + section.body_html
+    from joinedup.report.survey_extra import survey_extra_html  # change, involvement, coded free text
+
+    body = f"<p>Source: {source}.</p>" + section.body_html + survey_extra_html(tables, book)
     figures = list(section.figures)
     if spec.typology:
         from joinedup.survey import typology as ty

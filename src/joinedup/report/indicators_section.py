@@ -89,10 +89,10 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
              "funnel plots": _funnels(funnel, headline)}
     figures = [f for f in built.values() if f is not None]
     missing = [name for name, f in built.items() if f is None]
-    icons = site_icons(table)
-    matrix = icons.assign(icon=icons["variation_icon"].map(ICON_WORDS)).pivot(
-        index="site", columns="indicator", values="icon").reset_index()
-    catalogue = pd.DataFrame([{"id": i.id, "indicator": i.title, "unit": i.unit, "definition": i.source}
+    from joinedup.report.spc_matrix import legend_html, spc_cells, spc_matrix_html
+
+    cells = spc_cells(table, _spc_period(table))
+    catalogue = pd.DataFrame([{"indicator": i.title, "unit": i.unit, "definition": i.source}
                               for i in CATALOGUE.values() if i.id in set(table["indicator"])])
     body = (
         "<p>Indicators of integration performance for every area, each Pioneer site, each wave, all "
@@ -101,10 +101,12 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
         "The full table is <code>tables/indicators.csv</code>.</p>"
         + table_html(catalogue, "The indicator catalogue")
         + "<h3>Statistical process control at each Pioneer site</h3>"
-        + f"<p>Variation icons (Making Data Count) from the {_spc_period(table)}ly series of each site; "
-          "improvement is a fall for activity measures and a rise for the share still at home, offered "
-          "reablement, discharged home or at weekends.</p>"
-        + table_html(matrix, "SPC variation by site and indicator")
+        + f"<p>Making Data Count icons from the {_spc_period(table)}ly series of each site: variation (is the "
+          "latest point special cause, improving or concerning?) and assurance (will the site consistently do "
+          "better than the rest of England's latest rate, a stand-in target where the programme set none?), "
+          "with a sparkline of the series. Improvement is a fall for activity measures and a rise for the "
+          "share still at home, offered reablement, discharged home or at weekends.</p>"
+        + legend_html() + spc_matrix_html(cells, "SPC variation and assurance by site and indicator")
         + (f"<p>Not enough data to draw: {', '.join(missing)}.</p>" if missing else "")
     )
     return ReportSection("indicators", "Indicators of integration performance", body, tuple(figures))
