@@ -18,6 +18,7 @@ def test_variation_icons_follow_mdc(code):
     svg = variation_icon(code)
     words, colour, letter, _ = VARIATION[code]
     assert svg.startswith("<svg") and 'role="img"' in svg and f'aria-label="{words}"' in svg
+    assert f"<title>{words}</title>" in svg and "<desc>" in svg  # what the report's outline check asks of every image
     assert f'stroke="{colour}"' in svg
     kind = "improvement" if "improvement" in code else "concern" if "concern" in code else "neutral" if "neutral" in code else "common"
     assert colour == {"improvement": "#289DE0", "concern": "#FAB428", "neutral": "#361475", "common": "#7B7D7D"}[kind]

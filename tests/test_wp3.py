@@ -194,3 +194,40 @@ def test_survey_change_involvement_and_coded_text_are_reported_from_their_tables
     for heading in ("Change between waves", "Involvement of partners", "coded free text"):
         assert heading in html
     assert "ACH_INT" not in html and "inv_gps" not in html  # labels, not codes
+
+
+def test_rendered_sections_pass_the_numbers_harness():
+    """Every paragraph of the WP3 section and of the impact and economics findings, as rendered."""
+    from joinedup.report.numbers import paragraphs
+    from joinedup.report.section_findings import impact_findings_html, mdt_finding_html
+
+    tables = _tables()
+    tables["indicators"] = _indicators()
+    t = wp3_tables(tables, pd.DataFrame({"site": SITES, "start": "2013-11-01"}))
+    texts = paragraphs(wp3_section(t, "emergency_admissions").body_html)
+    assert len(texts) >= 6
+    for text in texts:
+        assert underived(text, t, allowed=WORDING_CONSTANTS) == [], text
+    est = pd.DataFrame({"design": ["wave 1", "staggered"], "estimator": ["TWFE", "CS"], "estimate": [-0.05, 0.01],
+                        "ci_low": [-0.08, -0.02], "ci_high": [-0.02, 0.04], "pct_change": [-4.9, 1.0],
+                        "pct_low": [-7.7, -2.0], "pct_high": [-2.0, 4.1]})
+    (impact,) = paragraphs(impact_findings_html(est, "acsc_chronic"))
+    assert impact.startswith("Finding: the programme reduced emergency admissions for chronic")
+    assert "1 of 2 estimates" in impact and underived(impact, {"impact_estimates": est}) == []
+    econ = pd.DataFrame({"measure": ["emergency_admissions"], "model": ["negative binomial (NB2) DiD"],
+                         "estimate": [-0.2], "ci_low": [-0.5], "ci_high": [0.1], "ratio": [0.82], "ratio_low": [0.61],
+                         "ratio_high": [1.11]})
+    (mdt,) = paragraphs(mdt_finding_html(econ))
+    assert "there was no clear change" in mdt and underived(mdt, {"economics_estimates": econ}) == []
+    assert underived(mdt.replace("0.82", "0.83"), {"economics_estimates": econ}) == ["0.83"]
+
+
+def test_wp3_with_only_the_site_effects():
+    """A protocol with [synthesis] but no survey, typology, economics or indicators: the section says so."""
+    only = {"synthesis_sites": _tables()["synthesis_sites"]}
+    t = wp3_tables(only, pd.DataFrame({"site": SITES, "start": "2013-11-01"}))
+    assert t["wp3_moderators"].empty and t["wp3_self_report"].empty
+    section = wp3_section(t, "emergency_admissions")
+    assert "key-informant answers reach the minimum base of 11" in section.body_html
+    assert section.body_html.count("<caption>") == 1  # the site table; no empty tables
+    assert "No site in this table had enough enrolled MDT patients" in section.body_html

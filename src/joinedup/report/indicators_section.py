@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from joinedup.indicators.catalogue import CATALOGUE
@@ -191,8 +192,14 @@ def _funnels(funnel: pd.DataFrame, headline: str) -> Figure | None:
     ratios = data["ratio"].replace([float("inf"), float("-inf")], float("nan")).dropna()
     domain = [max(0.0, min(0.5, ratios.quantile(0.01) * 0.9)), max(1.6, ratios.quantile(0.99) * 1.1)]
     y_scale = alt.Scale(domain=domain, clamp=True)
-    base = alt.Chart(data[["financial_year", "unit_name", "expected", "ratio", "outlier", "od_ll95", "od_ul95",
-                           "od_ll998", "od_ul998"]]).encode(
+    # name the three areas furthest outside the 99.8% limits in each year (more would overlap); the
+    # alt text and the data table name every one
+    far = data["ratio"].where(data["outlier"]).map(lambda r: abs(np.log(r)) if r and r > 0 else np.nan)
+    top = far.groupby(data["financial_year"]).rank(ascending=False, method="first") <= 3
+    data["label"] = data["unit_name"].where(top & data["outlier"])
+    data["outside"] = data["outlier"].map({True: "yes", False: "no"})
+    base = alt.Chart(data[["financial_year", "unit_name", "expected", "ratio", "outlier", "outside", "label",
+                           "od_ll95", "od_ul95", "od_ll998", "od_ul998"]]).encode(
         x=alt.X("expected:Q", title="Expected events", scale=alt.Scale(type="log"),
                 axis=alt.Axis(tickCount=4, grid=False)))
     chart = (
@@ -202,10 +209,13 @@ def _funnels(funnel: pd.DataFrame, headline: str) -> Figure | None:
         + base.mark_line(color="#56B4E9", clip=True).encode(y="od_ul95:Q")
         + base.mark_point(size=14, filled=True, clip=True).encode(
             y=alt.Y("ratio:Q", title="Observed / expected", scale=y_scale),
-            color=alt.Color("outlier:N", title="Outside 99.8% limits",
-                            scale=alt.Scale(domain=[False, True], range=["#8c8c8c", "#D55E00"])),
+            color=alt.Color("outside:N", title="Outside 99.8% limits",
+                            scale=alt.Scale(domain=["no", "yes"], range=["#8c8c8c", "#D55E00"])),
             tooltip=["unit_name", "ratio"])
-    ).properties(width=190, height=150).facet(facet=alt.Facet("financial_year:N", title=None), columns=3)
+        # areas outside the 99.8% limits are named beside their point (as PHE's funnel plots label outliers)
+        + base.transform_filter("isValid(datum.label)").mark_text(align="left", dx=4, fontSize=9, limit=110).encode(
+            y="ratio:Q", text="label:N")
+    ).properties(width=230, height=170).facet(facet=alt.Facet("financial_year:N", title=None), columns=3)
     latest = data[data["financial_year"] == data["financial_year"].max()]
     outliers = latest.loc[latest["outlier"], "unit_name"].tolist()
     title = CATALOGUE[headline].title

@@ -12,7 +12,7 @@ decisions", 2019; the icon set in NHSRplotthedots 0.2.2, ``ptd_get_icons``):
 Colours are NHSRplotthedots' defaults (``ptd_spc_colours``: common cause #7B7D7D, improvement #289DE0,
 concern #FAB428, neutral #361475). An icon is a ring in its colour with its letter and, for variation,
 a run of dots whose last points rise or fall as the icon's letter says (MDC draws the same). Every icon
-is an ``<svg role="img">`` with a ``<title>`` and an ``aria-label`` giving its MDC name in words, so
+is an ``<svg role="img">`` with a ``<title>``, a ``<desc>`` and an ``aria-label`` giving its MDC name in words, so
 the meaning never rests on colour or shape alone.
 
 Example:
@@ -48,6 +48,7 @@ ASSURANCE = {
 def _ring(words: str, colour: str, size: int, inner: str) -> str:
     return (f'<svg class="mdc-icon" width="{size}" height="{size}" viewBox="0 0 40 40" role="img" '
             f'aria-label="{escape(words)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(words)}</title>'
+            f'<desc>Making Data Count icon: {escape(words)}</desc>'
             f'<circle cx="20" cy="20" r="17" fill="#fff" stroke="{colour}" stroke-width="3"/>{inner}</svg>')
 
 
@@ -102,4 +103,4 @@ def sparkline(values, point_types=None, width: int = 56, height: int = 18, label
     words = f"{label}: from {vals[0]:,.3g} to {vals[-1]:,.3g} over {len(vals)} periods".lstrip(": ")
     return (f'<svg class="sparkline" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="{escape(words)}" xmlns="http://www.w3.org/2000/svg"><title>{escape(words)}</title>'
-            f'<polyline points="{line}" fill="none" stroke="{GREY}" stroke-width="1"/>{marks}</svg>')
+            f'<desc>Sparkline: {escape(words)}</desc><polyline points="{line}" fill="none" stroke="{GREY}" stroke-width="1"/>{marks}</svg>')

@@ -39,7 +39,7 @@ def change_sentences(change: pd.DataFrame) -> list[str]:
     for part, way in ((up, "rose"), (down, "fell")):
         if len(part):
             out.append(f"Shares that {way}: " + "; ".join(
-                f"{label(r.item)} ({r.pct_from:.1f}% to {r.pct_to:.1f}%, odds ratio {r.estimate:.2f}, 95% CI "
+                f"{label(r.item)} ({r.domain}, {r.pct_from:.1f}% to {r.pct_to:.1f}%, odds ratio {r.estimate:.2f}, 95% CI "
                 f"{r.ci_low:.2f} to {r.ci_high:.2f})" for r in part.head(4).itertuples()) + ".")
     return out
 
@@ -78,6 +78,8 @@ def survey_extra_html(tables: dict[str, pd.DataFrame], codebook=None) -> str:
     parts = []
     if "change" in tables and len(tables["change"]):
         rows = change_rows(tables["change"])
+        rows = rows.assign(domain=rows["domain"].str.capitalize(),
+                           p_value=rows["p_value"].map(lambda v: "<0.001" if v < 0.001 else f"{v:.3f}"))
         shown = rows[["item", "domain", "pct_from", "pct_to", "estimate", "ci_low", "ci_high", "p_value"]].rename(
             columns={"domain": "Domain", "pct_from": f"Wave {int(rows['wave_from'].iloc[0])} (%)",
                      "pct_to": f"Wave {int(rows['wave_to'].iloc[0])} (%)", "estimate": "Odds ratio"})

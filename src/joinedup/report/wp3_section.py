@@ -185,8 +185,9 @@ def wp3_tables(tables: dict, starts: pd.DataFrame, headline: str = "emergency_ad
     """The three WP3 tables from the run's controlled tables and each site's start date."""
     sites = site_table(tables)
     mods = moderator_fits(sites)
-    routine = (routine_changes(tables["indicators"], starts, headline) if "indicators" in tables
-               else pd.DataFrame(columns=["site", "relative_change_pts"]))
+    indicators = tables.get("indicators", pd.DataFrame(columns=["indicator", "period", "unit_name", "period_start",
+                                                                "period_end", "value"]))
+    routine = routine_changes(indicators, starts, headline)
     check = self_report_check(sites, routine)
     rho = rank_correlation(check)  # one value for the table, repeated on each row so the CSV carries it
     check = check.assign(spearman_rho=rho["rho"], spearman_p=rho["p_value"])
@@ -223,10 +224,10 @@ def wp3_section(tables: dict, outcome: str) -> ReportSection:
             "<h3>Meta-regression: do site effects follow what sites did or reported?</h3>",
             *paras("warning", ' class="note warning"'), *paras("moderators"),
             table_html(reg, "Meta-regression of site effects (log rate ratio) on each moderator alone (REML, "
-                       "Knapp-Hartung)", source="tables/wp3_moderators.csv"),
+                       "Knapp-Hartung)", source="tables/wp3_moderators.csv") if len(mods) else "",
             "<h3>Do self-reports match routine data?</h3>", *paras("self_report"),
             table_html(shown_check, "Reported progress on unplanned admissions against the routine indicator",
-                       source="tables/wp3_self_report.csv")]
+                       source="tables/wp3_self_report.csv") if len(check) else ""]
     figures = tuple(f for f in (_effect_charts(sites), _self_report_chart(check)) if f is not None)
     return ReportSection("wp3", "WP3: what sites did and what they achieved", "\n".join(body), figures)
 

@@ -121,7 +121,10 @@ def routine_changes(indicators: pd.DataFrame, starts: pd.DataFrame, indicator: s
     """Per site: the indicator's financial-year rate in the year before the site started and in the
     latest year, its percentage change, the comparison's change over the same years, and the
     difference (percentage points; negative = fell more than the comparison)."""
+    columns = ["site", "baseline_year_start", "site_change_pct", "comparison_change_pct", "relative_change_pts"]
     ind = indicators[(indicators["indicator"] == indicator) & (indicators["period"] == "financial_year")].copy()
+    if ind.empty:  # no indicators computed: nothing to compare the self-reports with
+        return pd.DataFrame(columns=columns)
     ind["period_start"], ind["period_end"] = pd.to_datetime(ind["period_start"]), pd.to_datetime(ind["period_end"])
     latest = ind["period_start"].max()
     comp = comparison if (ind["unit_name"] == comparison).any() else "England"
@@ -137,8 +140,7 @@ def routine_changes(indicators: pd.DataFrame, starts: pd.DataFrame, indicator: s
                                                                   & (ind["period_end"] >= before), "period_start"].min(),
                      "site_change_pct": site_pct, "comparison_change_pct": comp_pct,
                      "relative_change_pts": site_pct - comp_pct})
-    return pd.DataFrame(rows, columns=["site", "baseline_year_start", "site_change_pct", "comparison_change_pct",
-                                       "relative_change_pts"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def self_report_check(joined: pd.DataFrame, routine: pd.DataFrame) -> pd.DataFrame:
