@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from joinedup.report.html import ReportSection, render_report
-from joinedup.report.mdc_icons import ASSURANCE, VARIATION, assurance_icon, sparkline, variation_icon
+from joinedup.report.mdc_icons import (
+    ASSURANCE,
+    VARIATION,
+    assurance_icon,
+    sparkline,
+    variation_icon,
+)
 from joinedup.report.pdf import chromium_path
 from joinedup.report.spc_matrix import legend_html, spc_cells, spc_matrix_html
 
@@ -74,7 +80,7 @@ def test_matrix_is_drawn_with_text_alternatives():
     assert html.count('class="mdc-icon"') == 4 and html.count('class="sparkline"') == 2
     assert 'aria-label="Special cause improving variation, low"' in html
     assert '<th scope="row">Site A</th>' in html
-    text = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)  # no icon is text: without the SVG no icon words remain
+    text = re.sub(r"<svg.*?</svg>", "", html, flags=re.DOTALL)  # no icon is text: without the SVG no icon words remain
     assert "improv" not in text.lower()
 
 

@@ -43,7 +43,7 @@ def _section_text(html: str, section_id: str) -> str:
     start = html.index(f'id="{section_id}"')
     end = html.find("<h2", start + 10)
     part = html[start:end if end > 0 else len(html)]
-    part = re.sub(r"<svg.*?</svg>|<table.*?</table>|<details.*?</details>", " ", part, flags=re.S)
+    part = re.sub(r"<svg.*?</svg>|<table.*?</table>|<details.*?</details>", " ", part, flags=re.DOTALL)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", part)).replace("&#x27;", "'").replace("&amp;", "&")
 
 

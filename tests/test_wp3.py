@@ -173,8 +173,13 @@ def test_site_survey_measures_need_their_base(tmp_path):
 def test_survey_change_involvement_and_coded_text_are_reported_from_their_tables():
     import warnings
 
-    from joinedup.report.survey_extra import (change_sentences, code_labels, codes_sentences, involvement_sentences,
-                                              survey_extra_html)
+    from joinedup.report.survey_extra import (
+        change_sentences,
+        code_labels,
+        codes_sentences,
+        involvement_sentences,
+        survey_extra_html,
+    )
     from joinedup.simulate.ki_panel import simulate_ki_panel
     from joinedup.survey.analysis import analyse
 
@@ -231,3 +236,12 @@ def test_wp3_with_only_the_site_effects():
     assert "key-informant answers reach the minimum base of 11" in section.body_html
     assert section.body_html.count("<caption>") == 1  # the site table; no empty tables
     assert "No site in this table had enough enrolled MDT patients" in section.body_html
+
+
+def test_a_site_whose_matched_sets_all_changed_alike_gets_a_blank_row_not_a_crash():
+    md = pd.DataFrame({"treated": [1, 0] * 5, "weights": 1.0, "subclass": np.repeat(np.arange(5), 2),
+                       "area_code": ["A1", "Z9"] * 5, "emergency_admissions_before": [2, 1] * 5,
+                       "emergency_admissions_after": [1, 1] * 5, "total_cost_change": [100.0, 0.0] * 5})
+    got = site_estimates(md, {"A1": "Site A"}).set_index(["site", "measure"])
+    assert np.isnan(got.loc[("Site A", "total_cost"), "estimate"])  # zero variance: no interval to give
+    assert got.loc[("Site A", "total_cost"), "n_treated"] == 5

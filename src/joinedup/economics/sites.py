@@ -42,8 +42,13 @@ def _rows(part: pd.DataFrame, site: str, min_treated: int) -> list[dict]:
         row = {"site": site, "measure": measure, "n_treated": n, "estimate": np.nan, "ci_low": np.nan,
                "ci_high": np.nan, "se": np.nan}
         if n >= min_treated and (part["treated"] == 0).any():
-            a = att_frame(part, column)
-            row.update(estimate=a.estimate, ci_low=a.ci_low, ci_high=a.ci_high, se=a.se)
+            try:
+                a = att_frame(part, column)
+            except ZeroDivisionError:  # Python floats: a zero SE raises
+                a = None
+            # a zero SE (every matched set changed alike; rounding leaves ~1e-15) gives no interval: blank row
+            if a is not None and np.isfinite(a.se) and a.se > 1e-9 * max(1.0, abs(a.estimate)):
+                row.update(estimate=a.estimate, ci_low=a.ci_low, ci_high=a.ci_high, se=a.se)
         rows.append(row)
     return rows
 

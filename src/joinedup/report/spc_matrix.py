@@ -20,7 +20,13 @@ import pandas as pd
 
 from joinedup.indicators.catalogue import CATALOGUE
 from joinedup.indicators.spc import xmr_by
-from joinedup.report.mdc_icons import ASSURANCE, VARIATION, assurance_icon, sparkline, variation_icon
+from joinedup.report.mdc_icons import (
+    ASSURANCE,
+    VARIATION,
+    assurance_icon,
+    sparkline,
+    variation_icon,
+)
 
 COMPARISON = "Rest of England"
 

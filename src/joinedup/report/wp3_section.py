@@ -21,8 +21,15 @@ import pandas as pd
 from joinedup.report.charts import Figure
 from joinedup.report.html import ReportSection, table_html
 from joinedup.report.wording import outcome_words
-from joinedup.synthesis.joined import (MIN_SITES, MODERATORS, moderator_fits, rank_correlation, routine_changes,
-                                       self_report_check, site_table)
+from joinedup.synthesis.joined import (
+    MIN_SITES,
+    MODERATORS,
+    moderator_fits,
+    rank_correlation,
+    routine_changes,
+    self_report_check,
+    site_table,
+)
 
 # constants of the wording (not results): the harness allows them
 WORDING_CONSTANTS = (95, 10, 11, 5, 10.11, 5.1)

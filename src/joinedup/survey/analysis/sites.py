@@ -41,7 +41,7 @@ def site_measures(invitations, responses) -> pd.DataFrame:
         rated = g[barriers].where(~g[barriers].isin(DONT_KNOW)) if barriers else g.iloc[:, :0]
         ratings = rated.stack().dropna()
         rows.append({
-            "site": site, "respondents": int(g["panelist_id"].nunique()), "n_progress": int(len(answered)),
+            "site": site, "respondents": int(g["panelist_id"].nunique()), "n_progress": len(answered),
             "pct_progress_unplanned": 100 * float(answered.isin(DOMAINS["progress"].positive).mean())
             if len(answered) else float("nan"),
             "n_barriers": int(rated.notna().any(axis=1).sum()),
