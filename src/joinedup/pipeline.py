@@ -147,6 +147,11 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             seeds["cohort"] = protocol.cohort.seed
 
     with timer.step("report"):
+        if protocol.synthesis is not None:  # WP3 joins every step's tables, so it comes after them all
+            from joinedup.programme import programme_of
+            from joinedup.report.wp3_section import wp3_step
+
+            sections.append(wp3_step(out_dir, programme_of(protocol, ds), protocol))
         from joinedup.report.key_messages import key_messages_section
         from joinedup.report.summary import DEFAULT_OUTCOME, read_tables, summary_section
 
@@ -260,6 +265,7 @@ ECONOMICS_COUNTS = {
     "economics_risk_calibration": ["n", "observed"], "economics_use": ["people"],
     "economics_qalys": ["sampled", "complete", "no_baseline", "no_end_point"],
     "economics_estimates": ["n", "clusters"],  # people and matched sets in each model
+    "economics_sites": ["n_treated"],
 }
 
 
@@ -364,10 +370,15 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
     if simulated:
         tables = sim_label.label_simulated(tables)
     write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
+    from joinedup.survey.analysis.sites import write_site_measures  # WP3 joins these to the site effects
+
+    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control)
     section = survey_section(tables, sim_label.SURVEY_TITLE if simulated else "Key-informant survey (WP1)",
                              simulated=simulated)
+    from joinedup.report.survey_extra import survey_extra_html  # change, involvement, coded free text
+
     body = (f"<p class=\"simulated\"><strong>{sim_label.SURVEY_NOTE}</strong></p>" if simulated else "")
-    body += f"<p>Source: {source}.</p>" + section.body_html
+    body += f"<p>Source: {source}.</p>" + section.body_html + survey_extra_html(tables, book)
     figures = list(section.figures)
     if spec.typology:
         from joinedup.survey import typology as ty

@@ -157,6 +157,9 @@ def run_economics(ds, spec, truth: dict | None = None) -> EconomicsResult:
     res.tables["economics_estimates"] = pd.DataFrame(rows)
     res.tables["economics_use"] = _use_table(md)
     res.tables["economics_unit_costs"] = uc.tidy()
+    from joinedup.economics.sites import area_sites, site_estimates  # WP3: the same estimate per site
+
+    res.tables["economics_sites"] = site_estimates(md, area_sites(ds))
 
     _cea(ds, res, md, uc, spec, true_gain)
     return res

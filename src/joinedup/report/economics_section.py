@@ -92,6 +92,9 @@ def economics_section(result, spec) -> ReportSection:
     ]
     parts += [f"<p>{html.escape(note)}</p>" for note in result.notes]
     parts.append(table_html(sizes, "Patients matched, unmatched and discarded"))
+    from joinedup.report.section_findings import mdt_finding_html
+
+    parts.append(mdt_finding_html(t["economics_estimates"]))
     parts.append(_naive_vs_matched(t["economics_estimates"]))
     parts.append(_estimates_table(t["economics_estimates"]))
     bal = t["economics_balance"]

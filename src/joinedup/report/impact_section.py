@@ -124,6 +124,9 @@ def impact_section(result, spec) -> ReportSection:
     ]
     parts += _outcomes_paragraph(est)
     parts += [f"<p>{html.escape(note)}</p>" for note in result.notes]
+    from joinedup.report.section_findings import impact_findings_html
+
+    parts.append(impact_findings_html(est, spec.outcome))
     parts.append(_estimates_table(est, spec.scale))
     if "impact_synth_sites" in result.tables:
         parts.append(_sites_table(result.tables["impact_synth_sites"], name))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from joinedup.indicators.catalogue import CATALOGUE
@@ -89,10 +90,10 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
              "funnel plots": _funnels(funnel, headline)}
     figures = [f for f in built.values() if f is not None]
     missing = [name for name, f in built.items() if f is None]
-    icons = site_icons(table)
-    matrix = icons.assign(icon=icons["variation_icon"].map(ICON_WORDS)).pivot(
-        index="site", columns="indicator", values="icon").reset_index()
-    catalogue = pd.DataFrame([{"id": i.id, "indicator": i.title, "unit": i.unit, "definition": i.source}
+    from joinedup.report.spc_matrix import legend_html, spc_cells, spc_matrix_html
+
+    cells = spc_cells(table, _spc_period(table))
+    catalogue = pd.DataFrame([{"indicator": i.title, "unit": i.unit, "definition": i.source}
                               for i in CATALOGUE.values() if i.id in set(table["indicator"])])
     body = (
         "<p>Indicators of integration performance for every area, each Pioneer site, each wave, all "
@@ -101,10 +102,12 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
         "The full table is <code>tables/indicators.csv</code>.</p>"
         + table_html(catalogue, "The indicator catalogue")
         + "<h3>Statistical process control at each Pioneer site</h3>"
-        + f"<p>Variation icons (Making Data Count) from the {_spc_period(table)}ly series of each site; "
-          "improvement is a fall for activity measures and a rise for the share still at home, offered "
-          "reablement, discharged home or at weekends.</p>"
-        + table_html(matrix, "SPC variation by site and indicator")
+        + f"<p>Making Data Count icons from the {_spc_period(table)}ly series of each site: variation (is the "
+          "latest point special cause, improving or concerning?) and assurance (will the site consistently do "
+          "better than the rest of England's latest rate, a stand-in target where the programme set none?), "
+          "with a sparkline of the series. Improvement is a fall for activity measures and a rise for the "
+          "share still at home, offered reablement, discharged home or at weekends.</p>"
+        + legend_html() + spc_matrix_html(cells, "SPC variation and assurance by site and indicator")
         + (f"<p>Not enough data to draw: {', '.join(missing)}.</p>" if missing else "")
     )
     return ReportSection("indicators", "Indicators of integration performance", body, tuple(figures))
@@ -189,8 +192,14 @@ def _funnels(funnel: pd.DataFrame, headline: str) -> Figure | None:
     ratios = data["ratio"].replace([float("inf"), float("-inf")], float("nan")).dropna()
     domain = [max(0.0, min(0.5, ratios.quantile(0.01) * 0.9)), max(1.6, ratios.quantile(0.99) * 1.1)]
     y_scale = alt.Scale(domain=domain, clamp=True)
-    base = alt.Chart(data[["financial_year", "unit_name", "expected", "ratio", "outlier", "od_ll95", "od_ul95",
-                           "od_ll998", "od_ul998"]]).encode(
+    # name the three areas furthest outside the 99.8% limits in each year (more would overlap); the
+    # alt text and the data table name every one
+    far = data["ratio"].where(data["outlier"]).map(lambda r: abs(np.log(r)) if r and r > 0 else np.nan)
+    top = far.groupby(data["financial_year"]).rank(ascending=False, method="first") <= 3
+    data["label"] = data["unit_name"].where(top & data["outlier"])
+    data["outside"] = data["outlier"].map({True: "yes", False: "no"})
+    base = alt.Chart(data[["financial_year", "unit_name", "expected", "ratio", "outlier", "outside", "label",
+                           "od_ll95", "od_ul95", "od_ll998", "od_ul998"]]).encode(
         x=alt.X("expected:Q", title="Expected events", scale=alt.Scale(type="log"),
                 axis=alt.Axis(tickCount=4, grid=False)))
     chart = (
@@ -200,10 +209,13 @@ def _funnels(funnel: pd.DataFrame, headline: str) -> Figure | None:
         + base.mark_line(color="#56B4E9", clip=True).encode(y="od_ul95:Q")
         + base.mark_point(size=14, filled=True, clip=True).encode(
             y=alt.Y("ratio:Q", title="Observed / expected", scale=y_scale),
-            color=alt.Color("outlier:N", title="Outside 99.8% limits",
-                            scale=alt.Scale(domain=[False, True], range=["#8c8c8c", "#D55E00"])),
+            color=alt.Color("outside:N", title="Outside 99.8% limits",
+                            scale=alt.Scale(domain=["no", "yes"], range=["#8c8c8c", "#D55E00"])),
             tooltip=["unit_name", "ratio"])
-    ).properties(width=190, height=150).facet(facet=alt.Facet("financial_year:N", title=None), columns=3)
+        # areas outside the 99.8% limits are named beside their point (as PHE's funnel plots label outliers)
+        + base.transform_filter("isValid(datum.label)").mark_text(align="left", dx=4, fontSize=9, limit=110).encode(
+            y="ratio:Q", text="label:N")
+    ).properties(width=230, height=170).facet(facet=alt.Facet("financial_year:N", title=None), columns=3)
     latest = data[data["financial_year"] == data["financial_year"].max()]
     outliers = latest.loc[latest["outlier"], "unit_name"].tolist()
     title = CATALOGUE[headline].title

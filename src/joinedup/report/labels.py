@@ -35,6 +35,14 @@ COLUMN_LABELS = {
     "mean_treated": "Mean, enrolled", "mean_control": "Mean, controls", "outcome": "Outcome",
 }
 
+# Scheme types of the canonical schemes table (joinedup.data.codes.SCHEME_TYPES), as a reader names them.
+SCHEME_LABELS = {
+    "community_mdt": "Community MDT", "care_navigator": "Care navigator", "risk_stratification": "Risk stratification",
+    "single_point_of_access": "Single point of access", "shared_care_record": "Shared care record",
+    "reablement": "Reablement", "rapid_response": "Rapid response", "integrated_discharge": "Integrated discharge",
+    "prevention_self_management": "Prevention and self-management", "vcs_navigation": "Voluntary sector navigation",
+}
+
 
 @cache
 def _codes() -> dict[str, str]:
@@ -48,6 +56,7 @@ def _codes() -> dict[str, str]:
     labels.update(dict(pi.SCALES["org"]))
     labels.update({i.id: i.title for i in CATALOGUE.values()})
     labels.update(ICON_WORDS)
+    labels.update(SCHEME_LABELS)
     return labels
 
 

@@ -66,3 +66,17 @@ def underived(text: str, tables: dict[str, pd.DataFrame], allowed=(95,)) -> list
         if not np.any(np.abs(pool - number) <= half):
             missing.append(raw)
     return missing
+
+
+def paragraphs(body_html: str) -> list[str]:
+    """The text of every ``<p>`` of a rendered section (tables, charts and their data left out), so the
+    harness can check a section as the reader sees it, not only the sentences a function returned.
+
+    Example:
+        >>> paragraphs('<p class="x">A &amp; B: <strong>1.5%</strong></p><table><tr><td>9</td></tr></table>')
+        ['A & B: 1.5%']
+    """
+    import html as _html
+
+    found = re.findall(r"<p(?:\s[^>]*)?>(.*?)</p>", body_html, flags=re.S)
+    return [re.sub(r"\s+", " ", _html.unescape(re.sub(r"<[^>]+>", "", f))).strip() for f in found]

@@ -41,11 +41,12 @@ def _pyramid(frame: pd.DataFrame) -> Figure:
     year = int(frame["year"].min()) + 3 if frame["year"].nunique() > 3 else int(frame["year"].min())
     data = frame[frame["year"] == year].copy()
     data["signed"] = data["persons"].where(data["sex"] == "M", -data["persons"])
+    data["sex_label"] = data["sex"].map({"F": "Female", "M": "Male"}).fillna(data["sex"])  # words, not codes
     chart = alt.Chart(data).mark_bar().encode(
         y=alt.Y("age_band:N", sort=list(reversed(AGE_BANDS)), title="Age band"),
         x=alt.X("signed:Q", title="Persons (females left, males right)", axis=alt.Axis(labelExpr="format(abs(datum.value), '~s')")),
-        color=alt.Color("sex:N", title="Sex"),
-        tooltip=["sex", "age_band", "persons"],
+        color=alt.Color("sex_label:N", title="Sex", sort=["Female", "Male"]),
+        tooltip=["sex_label", "age_band", "persons"],
     )
     oldest = data.loc[data["age_band"].isin(AGE_BANDS[13:]), "persons"].sum() / data["persons"].sum()
     alt_text = (f"Population pyramid for {year}: {int(data['persons'].sum()):,} residents, "
@@ -56,7 +57,7 @@ def _pyramid(frame: pd.DataFrame) -> Figure:
 
 def _population(frame: pd.DataFrame) -> Figure:
     chart = alt.Chart(frame).mark_line(point=True).encode(
-        x=alt.X("year:O", title="Year (mid-year estimate)"),
+        x=alt.X("year:O", title="Year (mid-year estimate)", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("persons:Q", title="Residents", axis=alt.Axis(format="~s")),
         color=alt.Color("group:N", title="Programme group", sort=list(GROUPS)),
     )
@@ -71,8 +72,9 @@ def _emergency(frame: pd.DataFrame) -> Figure:
     data = frame.copy()
     data["month"] = pd.to_datetime(data["month"])
     chart = alt.Chart(data).mark_line().encode(
-        x=alt.X("month:T", title="Month of admission"),
-        y=alt.Y("rate_per_1000:Q", title="Emergency admissions per 1,000 residents", scale=alt.Scale(zero=False)),
+        x=alt.X("month:T", title="Month of admission",
+                axis=alt.Axis(format="%b %Y", labelAngle=0, tickCount={"interval": "month", "step": 6})),
+        y=alt.Y("rate_per_1000:Q", title="Per 1,000 residents", scale=alt.Scale(zero=False)),
         color=alt.Color("group:N", title="Programme group", sort=list(GROUPS)),
     )
     year_rates = data.assign(year=data["month"].dt.year).groupby(["group", "year"])["rate_per_1000"].mean()
@@ -88,10 +90,10 @@ def _emergency(frame: pd.DataFrame) -> Figure:
 
 
 def _methods(frame: pd.DataFrame) -> Figure:
-    chart = alt.Chart(frame).mark_bar().encode(
-        x=alt.X("year:O", title="Year of admission"),
+    chart = alt.Chart(frame.assign(method_label=frame["admission_method"].str.capitalize())).mark_bar().encode(
+        x=alt.X("year:O", title="Year of admission", axis=alt.Axis(labelAngle=0)),
         y=alt.Y("admissions:Q", title="Admissions", axis=alt.Axis(format="~s")),
-        color=alt.Color("admission_method:N", title="Admission method"),
+        color=alt.Color("method_label:N", title="Admission method"),
     )
     by_year = frame.groupby("year")["admissions"].sum()
     alt_text = (f"Hospital admissions by method and year: {by_year.iloc[0]:,.0f} in {by_year.index[0]}, "
