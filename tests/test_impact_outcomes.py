@@ -155,3 +155,32 @@ def test_protocol_checks_the_outcomes_and_the_primary_family():
     with pytest.raises(ValueError, match="needs synthetic_control = true"):
         Impact(primary_design="sdid", synthetic_control=False)
     assert Impact(outcome="readmissions_30d").outcome == "readmissions_30d"
+
+
+def test_family_wise_intervals_widen_by_the_bonferroni_critical_value():
+    """The primary family's simultaneous intervals use each row's own distribution at alpha / m;
+    a family of one keeps its interval; exploratory rows get none."""
+    from scipy import stats
+
+    from joinedup.impact.multiplicity import adjust
+
+    t24 = float(stats.t.ppf(0.975, 24))
+    z = float(stats.norm.ppf(0.975))
+    est = pd.DataFrame({
+        "outcome": ["a", "b", "c", "a"],
+        "design": ["wave 1, baseline vs after the start"] * 3 + ["waves 1 and 2, staggered"],
+        "estimator": ["TWFE DiD (cluster-robust)"] * 3 + ["Callaway & Sant'Anna (dr)"],
+        "estimand": ["ATT", "ATT", "ATT", "overall ATT (simple)"],
+        "estimate": [0.10, -0.05, 0.02, 0.3], "std_error": [0.04, 0.02, 0.05, 0.1],
+        "p_value": [0.02, 0.01, 0.7, 0.003]})
+    crit = [t24, t24, z, z]  # two rows had t(24) intervals, one a normal one
+    est["ci_low"] = est["estimate"] - np.array(crit) * est["std_error"]
+    est["ci_high"] = est["estimate"] + np.array(crit) * est["std_error"]
+    out = adjust(est, ["a", "b", "c"], "twfe_wave1")
+    half = (out["ci_high_bonferroni"] - out["ci_low_bonferroni"]) / 2 / out["std_error"]
+    assert half.iloc[0] == pytest.approx(stats.t.ppf(1 - 0.05 / 6, 24), rel=1e-8)
+    assert half.iloc[2] == pytest.approx(stats.norm.ppf(1 - 0.05 / 6), rel=1e-8)
+    assert (out["ci_low_bonferroni"].iloc[:3] < out["ci_low"].iloc[:3]).all()
+    assert out[["ci_low_bonferroni", "ci_high_bonferroni"]].iloc[3].isna().all()  # exploratory
+    one = adjust(est, ["a"], "twfe_wave1").iloc[0]
+    assert one["ci_low_bonferroni"] == pytest.approx(one["ci_low"], rel=1e-9)

@@ -93,7 +93,12 @@ def survey_serve(
     mail = (MailSettings(smtp_host, smtp_port, sender, smtp_user, smtp_password, starttls=starttls)
             if smtp_host else None)
     url = base_url or f"http://{host}:{port}"
-    settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"), results=results)
+    try:
+        settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"),
+                                        results=results)
+    except ValueError as exc:  # a bad secret: one line naming where it came from, never the value
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     from joinedup.survey.store import SurveyError
 
     try:

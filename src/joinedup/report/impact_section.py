@@ -41,6 +41,10 @@ def _estimates_table(est: pd.DataFrame, scale: str) -> str:
         shown["Analysis"] = est["analysis"]
         shown["p, Holm-adjusted (primary family)"] = est["p_adjusted_holm"].map(lambda p: _num(p, 4))
         shown["p, Romano-Wolf-adjusted (primary family)"] = est["p_adjusted_romano_wolf"].map(lambda p: _num(p, 4))
+        if "ci_low_bonferroni" in est:
+            shown["Family-wise 95% interval (Bonferroni, primary family)"] = [
+                "" if pd.isna(lo) else f"{_num(lo)} to {_num(hi)}"
+                for lo, hi in zip(est["ci_low_bonferroni"], est["ci_high_bonferroni"])]
     if est["programmed"].notna().any():
         shown["Programmed effect"] = est["programmed"].map(_num)
         shown["Inside the interval"] = est["covers_programmed"].map(

@@ -31,7 +31,24 @@ class WebSettings:
 
     @classmethod
     def from_env(cls, store_url: str, base_url: str, **kwargs) -> WebSettings:
-        """Settings with the secret from ``JOINEDUP_SECRET`` (hex, 32+ bytes) so sessions survive restarts."""
-        raw = os.environ.get("JOINEDUP_SECRET")
-        secret = bytes.fromhex(raw) if raw else secrets.token_bytes(32)
+        """Settings with the secret from ``JOINEDUP_SECRET`` (hex, 32+ bytes), or from the file that
+        ``JOINEDUP_SECRET_FILE`` names (the same hex, e.g. a container or systemd credential), so
+        sessions survive restarts; without either, a random secret for this process only. A bad
+        value raises ValueError with one line naming where it came from (never the value)."""
+        raw, where = os.environ.get("JOINEDUP_SECRET"), "JOINEDUP_SECRET"
+        if not raw and os.environ.get("JOINEDUP_SECRET_FILE"):
+            where = f"JOINEDUP_SECRET_FILE ({os.environ['JOINEDUP_SECRET_FILE']})"
+            try:
+                raw = Path(os.environ["JOINEDUP_SECRET_FILE"]).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ValueError(f"{where} cannot be read: {exc.strerror or exc}") from None
+        if not raw:
+            return cls(store_url=store_url, secret=secrets.token_bytes(32), base_url=base_url, **kwargs)
+        try:
+            secret = bytes.fromhex(raw.strip())
+        except ValueError:
+            raise ValueError(f"{where} must be hexadecimal (e.g. python3 -c 'import secrets; "
+                             "print(secrets.token_hex(32))')") from None
+        if len(secret) < 32:
+            raise ValueError(f"{where} is {len(secret)} bytes; it must be at least 32 (64 hex digits)")
         return cls(store_url=store_url, secret=secret, base_url=base_url, **kwargs)
