@@ -11,6 +11,7 @@
 These are single seeded draws; coverage over seeds is in benchmarks/cohort_coverage.py.
 """
 
+from dataclasses import replace
 import json
 import shutil
 
@@ -82,6 +83,23 @@ def test_risk_set_matching_recovers_the_programmed_effect(small_england, tmp_pat
     assert est.boot_low <= realised <= est.boot_high
     naive = naive_before_after(match.pairs)
     assert naive["change"] < 4 * est.estimate  # the naive change is mostly regression to the mean
+
+
+def test_controls_from_other_areas_live_elsewhere_and_recover_the_effect(small_england, tmp_path, original):
+    _, enrolled, panel, feat, spec = _scheme(small_england, tmp_path, -0.25)
+    spec = replace(spec, controls="other_areas")
+    match = risk_set_match(panel, enrolled, spec, feat)
+    pairs = match.pairs
+    area = panel.persons["area_code"].to_numpy()
+    scheme_areas = set(area[panel.rows_of(enrolled["person_id"])])
+    controls = pairs[pairs["treated"] == 0]
+    assert len(controls) > 100 and not set(area[controls["row"].to_numpy()]) & scheme_areas
+    est = did(pairs, "emergency_admissions", bootstrap=0)
+    t = pairs[pairs["treated"] == 1]
+    realised = (feat.window("emergency_admissions", t["month_index"], t["month_index"] + 12, t["row"].to_numpy())
+                - original[1].window("emergency_admissions", t["month_index"], t["month_index"] + 12,
+                                     t["row"].to_numpy())).mean()
+    assert est.ci_low <= realised <= est.ci_high and est.ci_high < 0
 
 
 def test_null_scheme_risk_set_finds_nothing_though_the_enrolled_fall_by_half(small_england, tmp_path):

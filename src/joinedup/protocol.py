@@ -229,8 +229,9 @@ class Cohort(_Strict):
         description="The scheme's eligibility rule as conditions checked each month on the history before it, "
                     "e.g. [{field = 'age', op = '>=', value = 65}, {field = 'emergency_admissions', months = 1, "
                     "op = '>=', value = 1}, {field = 'practice_code', op = 'in_scheme'}]")
-    controls: Literal["other_practices", "not_yet_enrolled"] = Field(
-        "other_practices", description="Controls from practices where the scheme enrolled nobody, or from the "
+    controls: Literal["other_practices", "other_areas", "not_yet_enrolled"] = Field(
+        "other_practices", description="Controls from practices where the scheme enrolled nobody, from local "
+                                       "authorities where it enrolled nobody (other_areas), or from the "
                                        "scheme's practices among people not (yet) enrolled")
     followup_months: int = Field(12, ge=1, le=36, description="Months of follow-up from the enrolment month")
     history_months: int = Field(12, ge=1, le=24, description="Months of admissions matched on one by one")

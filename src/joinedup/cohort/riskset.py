@@ -3,7 +3,9 @@
 For every month m with enrolments, the candidate controls are the people who met the same eligibility
 rule on the first day of m and had not been enrolled by then (a person enrolled later may be a control
 earlier, as in sequential trial emulation, Thomas et al. 2020; Hernán & Robins), drawn from the source
-the protocol names: ``other_practices`` (practices where the scheme enrolled nobody) or
+the protocol names: ``other_practices`` (practices where the scheme enrolled nobody),
+``other_areas`` (people living in local authorities where the scheme enrolled nobody: the IAU's
+choice when a scheme covers whole practices of an area and spill-over within the area is likely) or
 ``not_yet_enrolled`` (the scheme's own practices). Enrolled and candidates are then matched by the
 MatchIt-compatible engine (:func:`joinedup.economics.matching.matchit`, logistic propensity score on
 the monthly history, 1:ratio nearest neighbour within a caliper) separately in each month, so both
@@ -28,7 +30,7 @@ from joinedup.cohort.features import MonthFeatures
 from joinedup.cohort.panel import Panel, month_index
 from joinedup.economics.matching import matchit
 
-ControlSource = Literal["other_practices", "not_yet_enrolled"]
+ControlSource = Literal["other_practices", "other_areas", "not_yet_enrolled"]
 OUTCOMES = ("emergency_admissions", "bed_days", "ae_attendances", "cost")
 
 
@@ -122,8 +124,12 @@ def risk_set_match(panel: Panel, enrolled: pd.DataFrame, spec: RiskSetSpec, feat
     enrol_month = np.full(len(panel.person_id), np.iinfo(np.int64).max)
     enrol_month[rows] = month
     in_scheme = practice.isin(scheme)
-    source = ~in_scheme if spec.controls == "other_practices" else in_scheme
-    control_rule = without_practice_rule(spec.conditions) if spec.controls == "other_practices" else spec.conditions
+    if spec.controls == "other_areas":  # nobody living where the scheme enrolled anyone
+        area = feat.codes("area_code")
+        source = ~area.isin(frozenset(area.labels[area.codes[rows]]))
+    else:
+        source = ~in_scheme if spec.controls == "other_practices" else in_scheme
+    control_rule = spec.conditions if spec.controls == "not_yet_enrolled" else without_practice_rule(spec.conditions)
     used = np.zeros(len(panel.person_id), bool)
     parts, diag = [], []
     sites = enrolled["site"].to_numpy().astype(str)
