@@ -116,3 +116,18 @@ def delayed_transfers(files: list[Path] = IN, more: list[Path] | None = MORE, ou
     except ImportError_ as exc:
         _fail(exc)
     _finish(report, out)
+
+
+@import_app.command("persons")
+def persons(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT, key_file: Path | None = KEY,
+            memory_limit: str = typer.Option("2GB", help="DuckDB memory limit")) -> None:
+    """GP registration / PDS extract (one row a person) -> `persons`, the linkage spine (same key as hes-apc)."""
+    from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
+    from joinedup.data.importers.persons import import_persons
+
+    try:
+        report = import_persons([*files, *(more or [])], out, load_key(key_file, out), memory_limit=memory_limit,
+                                progress=_progress)
+    except (ImportError_, PseudonymKeyError) as exc:
+        _fail(exc)
+    _finish(report, out)
