@@ -10,9 +10,23 @@ import io
 import httpx
 import pandas as pd
 import pytest
-from tests.test_web_feedback import _client, _csrf, _post, _served, app, http_login  # noqa: F401 (fixture)
+from tests.test_web_feedback import _client, _csrf, _post, _served, http_login
 from tests.test_web_races import _together
-from tests.test_web_sites import PASSWORD
+from tests.test_web_sites import PASSWORD, _results
+
+from joinedup.web.app import create_app
+from joinedup.web.config import WebSettings
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app on SQLite with the hand-made run's tables, two sites' users and a programme user."""
+    app = create_app(WebSettings(store_url=f"sqlite:///{tmp_path / 's.db'}", results=_results(tmp_path / "run")))
+    store = app.state.ctx.store
+    store.add_user("barnsley", PASSWORD, "site", "Barnsley")
+    store.add_user("leeds", PASSWORD, "site", "Leeds")
+    store.add_user("nhse", PASSWORD, "programme")
+    return app
 
 
 def _send(app, scheme_id="barnsley-01", field="target_group", proposed="people over 75"):
@@ -98,8 +112,7 @@ def test_later_accepted_corrections_win_and_new_schemes_and_other_fields_are_lis
     assert "Status corrected by the site: closed in 2016, accepted" in row
     assert "Added by the site" in shown and "Description corrected by the site: falls service" in shown
     # another site's dashboard is untouched
-    app.state.ctx.store.add_user("leeds2", PASSWORD, "site", "Leeds")
-    assert "corrected by the site" not in _client(app, "leeds2").get("/sites/Leeds").text
+    assert "corrected by the site" not in _client(app, "leeds").get("/sites/Leeds").text
 
 
 def test_only_admins_decide_with_csrf_and_odd_requests_never_500(app):
@@ -182,9 +195,9 @@ def test_two_admins_deciding_the_same_correction_at_once_one_wins_the_other_gets
     for k, cid in enumerate(ids):
         # ann accepts while bob accepts (even ids) or rejects (odd ids), at the same instant
         bob_decision = "accept" if k % 2 == 0 else "reject"
-        out = _together([lambda: _post(base, ann[0], f"/feedback/corrections/{cid}/accept", {"csrf": ann[1]}),
-                         lambda: _post(base, bob[0], f"/feedback/corrections/{cid}/{bob_decision}",
-                                       {"csrf": bob[1], "reason": "no"})])
+        out = _together([lambda cid=cid: _post(base, ann[0], f"/feedback/corrections/{cid}/accept", {"csrf": ann[1]}),
+                         lambda cid=cid, d=bob_decision: _post(base, bob[0], f"/feedback/corrections/{cid}/{d}",
+                                                               {"csrf": bob[1], "reason": "no"})])
         assert sorted(r.status_code for r in out) == [303, 409], [r.text[:300] for r in out]
         loser = next(r for r in out if r.status_code == 409)
         assert "was already" in loser.text and "nothing was changed" in loser.text

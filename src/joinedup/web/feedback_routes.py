@@ -28,7 +28,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.survey.store import SurveyError
-from joinedup.web.feedback import MAX_COMMENT_CHARS, SCHEME_FIELDS, SECTIONS, AlreadyDecided, Feedback, NotFound
+from joinedup.web.feedback import (
+    MAX_COMMENT_CHARS,
+    SCHEME_FIELDS,
+    SECTIONS,
+    AlreadyDecided,
+    Feedback,
+    NotFound,
+)
 from joinedup.web.security import COOKIE, same
 
 router = APIRouter()
