@@ -372,7 +372,7 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
     write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
     from joinedup.survey.analysis.sites import write_site_measures  # WP3 joins these to the site effects
 
-    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control)
+    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control, simulated=simulated)
     section = survey_section(tables, sim_label.SURVEY_TITLE if simulated else "Key-informant survey (WP1)",
                              simulated=simulated)
     from joinedup.report.survey_extra import survey_extra_html  # change, involvement, coded free text
