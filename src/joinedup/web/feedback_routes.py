@@ -105,6 +105,14 @@ def _may_see(user: dict, site: str, request: Request) -> bool:
     return data is not None and _allowed(user, site) and site in data.sites
 
 
+async def _checked_form(request: Request, session) -> dict:
+    """The capped form of a signed-in user's post, its CSRF token checked (FormError otherwise)."""
+    form = await read_form(request)
+    if not same(form.get("csrf"), session.csrf):
+        raise FormError(403, "CSRF check failed: reload the page and send the form again")
+    return form
+
+
 async def _site_post(request: Request, site: str, action):
     """Common to every site post: signed in, CSRF, the site is the user's, a capped form; then
     ``action(form, user)`` -> the section to reopen. Errors answer with a status and a sentence."""
@@ -113,9 +121,7 @@ async def _site_post(request: Request, site: str, action):
     if user is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        form = await read_form(request)
-        if not same(form.get("csrf"), session.csrf):
-            raise FormError(403, "CSRF check failed: reload the page and send the form again")
+        form = await _checked_form(request, session)
         if not _may_see(user, site, request):
             raise FormError(404, "There is no dashboard here for you.")
         opened = action(form, user)
@@ -213,9 +219,7 @@ async def decide_correction(request: Request, correction_id: int, decision: str)
     if user is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        form = await read_form(request)
-        if not same(form.get("csrf"), session.csrf):
-            raise FormError(403, "CSRF check failed: reload the page and send the form again")
+        form = await _checked_form(request, session)
         if user["role"] != "admin":
             raise FormError(403, "Only an admin of the evaluation team accepts or rejects corrections.")
         if decision not in ("accept", "reject"):
