@@ -22,13 +22,20 @@ def small_protocol_text() -> str:
 
 
 def small_run(folder: Path) -> Path:
-    """Run the small protocol into ``folder`` once per test session; return the output folder."""
-    from joinedup.pipeline import run_protocol
+    """Run the small protocol into ``folder`` once per test session; return the output folder.
+
+    The run is a separate process (`joinedup run`): its PDF step drives Playwright's sync API, which
+    cannot start inside a test that already holds a Playwright browser (the accessibility tests)."""
+    import subprocess
+    import sys
 
     if "run" not in _CACHE:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "protocol.toml"
         path.write_text(small_protocol_text())
-        run_protocol(load_protocol(path), out=folder / "out")
+        load_protocol(path)  # a bad protocol fails here, with its message
+        done = subprocess.run([sys.executable, "-m", "joinedup.cli", "run", str(path), "--out", str(folder / "out")],
+                              capture_output=True, text=True, timeout=1800)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
         _CACHE["run"] = folder / "out"
     return _CACHE["run"]

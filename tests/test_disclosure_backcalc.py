@@ -22,7 +22,8 @@ SMALL = (0.5, 7.5)  # an implied count that rounds to 1..7
 
 # table -> checks: ("rate", rate, base, numerator) implied numerator = rate x base / multiplier;
 # ("mean", column, people) a mean over a suppressed number of people; ("ratio", a, b, numerator)
-# implied = a / b; ("limits", [limits], numerator) limits shown where the numerator is suppressed.
+# implied = a / b; ("limits", [limits], numerator) limits shown where the numerator is suppressed;
+# ("share", percentage, base) a percentage with no numerator column: share x base must not be 1-7.
 # None: the table holds no derived number over people (reason given).
 TABLES: dict[str, list | str] = {
     "admissions_by_method": "national (England) counts and costs: the rule is for sub-national figures",
@@ -65,6 +66,15 @@ TABLES: dict[str, list | str] = {
     "economics_qalys": [("counts", ["sampled", "complete", "no_baseline", "no_end_point"])],
     "economics_cea": "model estimates (bootstrap)", "economics_scenarios": "model estimates",
     "economics_ceac": "model estimates",
+    "economics_sites": [("counts", ["n_treated"])],  # and per-site model estimates
+    "impact_comparison_units": "the comparison units chosen and their weights, no counts",
+    "impact_panel": [("counts", ["numerator", "denominator"])],
+    "survey_site_measures": [("counts", ["respondents", "n_progress", "n_barriers"]),
+                             ("share", "pct_progress_unplanned", "n_progress"),
+                             ("share", "pct_barriers_significant", "n_barriers")],
+    "wp3_sites": [("counts", ["respondents"])],  # site effects (models) and the survey shares above
+    "wp3_moderators": "meta-regression estimates over sites",
+    "wp3_self_report": "site effects (models), the survey shares above and area-level changes of rates",
 }
 
 
@@ -95,6 +105,11 @@ def _leaks(name: str, t: pd.DataFrame, checks: list) -> list[str]:
             _, column, people = check
             bad = t[people].isna() & t[column].notna()
             found += [f"{name}: {column} shown over a suppressed {people}" for _ in range(int(bad.sum()))]
+        elif kind == "share":
+            _, pct, base = check
+            implied = t[pct] * t[base] / 100
+            bad = t[pct].notna() & implied.between(*SMALL, inclusive="left")
+            found += [f"{name}: {pct} x {base} gives {v:.2f}" for v in implied[bad]]
         elif kind == "ratio":
             _, a, b, numerator = check
             implied = t[a] / (t[b] if isinstance(b, str) else b)

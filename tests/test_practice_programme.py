@@ -13,7 +13,6 @@ from joinedup.impact.evaluate import outcome_panel, run_impact
 from joinedup.impact.practice_panel import practice_indicator_table
 from joinedup.impact.truth import load_truth
 from joinedup.impact.twfe import twfe_did
-from joinedup.programme import data_checks, programme_from_frames
 from joinedup.protocol import Impact
 
 EFFECT = -0.15  # relative change of the programme practices' emergency admissions (simulated truth)
@@ -33,15 +32,10 @@ def world(tmp_path_factory):
     effect = next(e for e in truth["effects"] if e["name"] == "practice_programme")
     sites = pd.DataFrame([(s, c, effect["start_dates"][c]) for s, codes in effect["sites"].items() for c in codes],
                          columns=["site", "unit_code", "start_date"])
-    # practices of Pioneer and Vanguard areas: another programme, kept out of the comparisons
-    practices, prog = ds.execute(ds.table("practices")), ds.execute(ds.table("programmes"))
-    other = practices.merge(prog[["area_code", "site", "start_date"]], on="area_code")
-    other = other.rename(columns={"practice_code": "unit_code"}).drop_duplicates("unit_code")
-    other["start_date"] = pd.to_datetime(other["start_date"]).dt.strftime("%Y-%m-%d")
-    known, span, residents = data_checks(ds, "practice")
-    programme = programme_from_frames("Practice MDTs", sites, "practice",
-                                      {"area programmes": other[["site", "unit_code", "start_date"]]},
-                                      known, span, residents)
+    # the practices of Pioneer and Vanguard areas are another programme, kept out of the comparisons
+    from joinedup.simulate.practice_closures import simulated_practice_programme
+
+    programme = simulated_practice_programme(ds, truth)
     return {"ds": ds, "truth": truth, "programme": programme, "sites": sites}
 
 

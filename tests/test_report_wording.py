@@ -151,3 +151,14 @@ def test_event_study_axis_is_in_numeric_order():
     ticks = re.findall(r'<text[^>]*transform="translate\(([\d.\-]+),[^"]*\)"[^>]*>(-?\d+)</text>', fig.svg)
     order = [label for _, label in sorted(ticks, key=lambda p: float(p[0]))]
     assert order == ["-11", "-10", "-2", "-1", "0", "1"]
+
+
+def test_how_far_the_sites_differed_follows_i_squared():
+    """'sites differed' was printed whatever I-squared said (2.6% included)."""
+    t = tables()
+    for i2, words in ((2.6, "the sites differed little (I-squared 3%)"),
+                      (45.0, "the sites differed moderately (I-squared 45%)"),
+                      (82.0, "the sites differed substantially (I-squared 82%)")):
+        t["synthesis_pooled"] = t["synthesis_pooled"].assign(i2=[i2])
+        pooled = [m for m in key_messages(t) if m.startswith("Pooling the 13")]
+        assert len(pooled) == 1 and words in pooled[0], pooled

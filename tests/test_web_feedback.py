@@ -17,6 +17,7 @@ import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from tests.test_web_admin import login_post
 from tests.test_web_durability import SECRET, _port
 from tests.test_web_races import _together
 from tests.test_web_sites import PASSWORD, _results
@@ -40,7 +41,7 @@ def app(tmp_path):
 
 def _client(app, user):
     c = TestClient(app, raise_server_exceptions=False)
-    assert c.post("/admin/login", data={"username": user, "password": PASSWORD}).status_code == 200
+    assert login_post(c, user, PASSWORD).status_code == 200
     return c
 
 
@@ -232,8 +233,7 @@ def _served(url, tmp_path):
     else:
         proc.kill()
         pytest.fail("the server did not start")
-    login = httpx.post(base + "/admin/login", data={"username": "barnsley", "password": PASSWORD})
-    cookies = dict(login.cookies)
+    cookies = http_login(base, "barnsley")
     page = httpx.get(base + "/sites/Barnsley", cookies=cookies, timeout=60).text
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
     try:
@@ -242,6 +242,16 @@ def _served(url, tmp_path):
         proc.terminate()
         proc.wait()
         store.engine.dispose()
+
+
+def http_login(base, user):
+    """Sign in to a served app as a browser does (the form's CSRF token and pre-session cookie);
+    returns the session's cookies."""
+    with httpx.Client(base_url=base, timeout=60) as c:
+        token = c.get("/admin/login").text.split('name="csrf" value="')[1].split('"')[0]
+        r = c.post("/admin/login", data={"username": user, "password": PASSWORD, "csrf": token})
+        assert r.status_code in (200, 303), r.text[:300]
+        return dict(c.cookies)
 
 
 def _post(base, cookies, path, data):

@@ -372,13 +372,16 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
     write_survey_tables(tables, out_dir, protocol.output.disclosure_control)  # each table's declared control
     from joinedup.survey.analysis.sites import write_site_measures  # WP3 joins these to the site effects
 
-    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control)
+    write_site_measures(inv, resp, out_dir, protocol.output.disclosure_control, simulated=simulated)
     section = survey_section(tables, sim_label.SURVEY_TITLE if simulated else "Key-informant survey (WP1)",
                              simulated=simulated)
     from joinedup.report.survey_extra import survey_extra_html  # change, involvement, coded free text
 
     body = (f"<p class=\"simulated\"><strong>{sim_label.SURVEY_NOTE}</strong></p>" if simulated else "")
-    body += f"<p>Source: {source}.</p>" + section.body_html + survey_extra_html(tables, book)
+    extra = survey_extra_html(tables, book)
+    if simulated:  # the extra tables (change, involvement, coded text) are labelled like the rest
+        extra = extra.replace("<caption>", "<caption>Simulated (not real responses): ")
+    body += f"<p>Source: {source}.</p>" + section.body_html + extra
     figures = list(section.figures)
     if spec.typology:
         from joinedup.survey import typology as ty

@@ -356,15 +356,9 @@ def _site_units(panel, spec, out=None):
     if note and out is not None and note not in out.notes:
         out.notes.append(note)
 
+    # prepare() left only units seen in every period (synthetic control weighs every period), so the
+    # sites' sums are complete too
     sites = site_panel(panel, spec.scale, CATALOGUE[spec.outcome].multiplier)
-    # Synthetic control weighs every period: units missing one (no one eligible) are left out, and said.
-    periods = sites.groupby("unit")["t"].nunique()
-    short = sorted(periods[periods < sites["t"].nunique()].index)
-    if short:
-        sites = sites[~sites["unit"].isin(short)]
-        if out is not None:
-            out.notes.append(f"Synthetic control and synthetic DiD: {len(short)} unit(s) missing a period were "
-                             f"left out: {', '.join(map(str, short[:10]))}{' ...' if len(short) > 10 else ''}.")
     treated = sites[sites["first_treated"] > 0].drop_duplicates("unit").set_index("unit")
     donors = sorted(sites.loc[sites["first_treated"] == 0, "unit"].unique())
     return sites, treated, donors

@@ -16,6 +16,7 @@ import pandas as pd
 
 from joinedup.report.charts import Figure
 from joinedup.report.html import ReportSection, table_html
+from joinedup.report.section_findings import cohort_finding_html
 
 TITLES = {"emergency_admissions": "Emergency admissions", "bed_days": "Emergency bed days",
           "ae_attendances": "A&E attendances", "died": "Died in follow-up", "cost": "Cost of emergency spells (£)"}
@@ -68,6 +69,7 @@ def cohort_section(tables: dict[str, pd.DataFrame], rule: list[str], truth: dict
         "enrolment month, people who met the same eligibility rule that month and had not been enrolled by then, "
         "matched on their monthly admissions before it, risk score, age, sex, deprivation and long-term "
         "conditions. Eligibility rule: " + html.escape("; ".join(rule)) + ".</p>",
+        cohort_finding_html(est),  # one sentence from the pooled estimates, as the other sections have
         _plan_text(plan),
     ]
     naive = tables["cohort_naive"]

@@ -28,6 +28,7 @@ from joinedup.report.wording import (
     analysis_word,
     confidence,
     finding,
+    heterogeneity,
     impact_rows,
     outcome_words,
     pct,
@@ -131,8 +132,8 @@ def key_messages(t: dict, outcome: str = DEFAULT_OUTCOME) -> list[str]:
         oc = r["outcome"] if "outcome" in pooled.columns else outcome
         conf = confidence(r["estimate"], r["ci_lower"], r["ci_upper"], int(r["k"]) < FEW_SITES)
         out.append(f"Pooling the {int(r['k'])} Pioneer sites, {finding(r['estimate'], r['ci_lower'], r['ci_upper'], oc)}: "
-                   f"{_interval(pct(r['estimate']), pct(r['ci_lower']), pct(r['ci_upper']))}; sites differed "
-                   f"(I-squared {r['i2']:.0f}%). Confidence: {conf}.")
+                   f"{_interval(pct(r['estimate']), pct(r['ci_lower']), pct(r['ci_upper']))}; "
+                   f"{heterogeneity(r['i2'])} (I-squared {r['i2']:.0f}%). Confidence: {conf}.")
     _, m = mdt_rows(t)
     if m is not None:
         conf = confidence(m["estimate"], m["ci_low"], m["ci_high"], flags["matched"])

@@ -43,3 +43,29 @@ def mdt_finding_html(est: pd.DataFrame) -> str:
     words = finding(m["estimate"], m["ci_low"], m["ci_high"], "emergency_admissions", subject="case management")
     return (f'<p class="finding">Finding: against matched controls, {escape(words)} (rate ratio {m["ratio"]:.2f}, '
             f'95% CI {m["ratio_low"]:.2f} to {m["ratio_high"]:.2f}).</p>')
+
+
+def cohort_finding_html(est: pd.DataFrame, outcome: str = "emergency_admissions") -> str:
+    """The person-level (risk-set matched) finding: the pooled matched difference in differences of
+    ``outcome`` worded from its interval, and how many pooled estimates exclude no effect.
+
+    Example:
+        >>> est = pd.DataFrame({"group": ["pooled", "pooled"], "outcome": ["emergency_admissions", "bed_days"],
+        ...                     "design": ["matched DiD"] * 2, "estimate": [-0.01, 0.2], "ci_low": [-0.05, -0.3],
+        ...                     "ci_high": [0.03, 0.7]})
+        >>> cohort_finding_html(est)
+        '<p class="finding">Finding: there was no clear change in emergency admissions of the people enrolled (matched DiD: -0.010 a person, 95% CI -0.050 to +0.030); 0 of 2 pooled estimates have intervals that exclude no effect.</p>'
+    """
+    if est is None or est.empty:
+        return ""
+    pooled = est[est["group"] == "pooled"] if "group" in est.columns else est
+    pooled = pooled[pooled["ci_low"].notna() & pooled["ci_high"].notna()]
+    head = pooled[(pooled["outcome"] == outcome) & (pooled["design"] == "matched DiD")]
+    if head.empty:
+        return ""
+    r = head.iloc[0]
+    clear = int(((pooled["ci_high"] < 0) | (pooled["ci_low"] > 0)).sum())
+    words = finding(r["estimate"], r["ci_low"], r["ci_high"], outcome, subject="the scheme")
+    return (f'<p class="finding">Finding: {escape(words)} of the people enrolled ({escape(str(r["design"]))}: '
+            f'{r["estimate"]:+.3f} a person, 95% CI {r["ci_low"]:+.3f} to {r["ci_high"]:+.3f}); {clear} of '
+            f"{len(pooled)} pooled estimates have intervals that exclude no effect.</p>")

@@ -51,6 +51,19 @@ def finding(estimate: float, low: float, high: float, outcome: str, subject: str
     return f"there was no clear change in {words}"
 
 
+def heterogeneity(i2: float) -> str:
+    """How far the sites' effects differed, in the Cochrane Handbook's words for I-squared (10.10.2:
+    0-40% might not be important, 30-60% moderate, 50-90% substantial, 75-100% considerable), taking
+    the lower band where they overlap.
+
+    >>> heterogeneity(2.6), heterogeneity(45), heterogeneity(80)
+    ('the sites differed little', 'the sites differed moderately', 'the sites differed substantially')
+    """
+    if i2 < 40:
+        return "the sites differed little"
+    return "the sites differed moderately" if i2 < 60 else "the sites differed substantially"
+
+
 def excludes_zero(low: float, high: float) -> bool:
     return bool(high < 0 or low > 0)
 

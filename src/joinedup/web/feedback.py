@@ -6,10 +6,15 @@ register.
   a row of ``site_comment_versions`` (who, when, text) and the comment shows its latest, so two edits
   racing each other both survive in the history (nothing is lost) and the later one is shown.
 * A scheme correction proposes a new value for one field of one scheme (or a scheme the register
-  lacks, ``scheme_id = "new"``), with who and when; the evaluation team reads them beside the comments
-  and takes them to the next run's register.
+  lacks, ``scheme_id = "new"``), with who and when; the evaluation team reads them beside the comments,
+  and an admin accepts or rejects each one once (``scheme_correction_decisions``: who, when, and a
+  reason for a rejection). Accepted corrections are layered over the run's register on the dashboards
+  (:func:`joinedup.web.site_panels.scheme_rows`) and taken to the next run's register.
 * Every write is one transaction holding the write lock from its first read
   (:meth:`SurveyStore.write_transaction`), so concurrent posts wait rather than fail.
+
+One decision per correction is kept by the decision table's primary key (the correction's id): of two
+admins deciding the same correction at once one wins and the other gets :class:`AlreadyDecided`.
 
 These are new tables only (no existing table changes), so ``create_all`` makes them on an older
 database and no migration step is needed; :func:`create` is called once when the app starts.
@@ -59,10 +64,21 @@ CORRECTIONS = sa.Table(
     sa.Column("field", sa.String(40), nullable=False), sa.Column("current_value", sa.Text, nullable=False, default=""),
     sa.Column("proposed_value", sa.Text, nullable=False), sa.Column("author", sa.String(100), nullable=False),
     sa.Column("at", sa.DateTime, nullable=False))
+DECISIONS = sa.Table(
+    "scheme_correction_decisions", META,
+    sa.Column("correction_id", sa.Integer, sa.ForeignKey("scheme_corrections.id"), primary_key=True,
+              autoincrement=False),
+    sa.Column("decision", sa.String(10), nullable=False), sa.Column("decided_by", sa.String(100), nullable=False),
+    sa.Column("decided_at", sa.DateTime, nullable=False), sa.Column("reason", sa.Text, nullable=False, default=""))
+DECISION_WORDS = ("accept", "reject")
 
 
 class NotFound(SurveyError):
     """A comment that does not exist on this site, or that this user may not edit."""
+
+
+class AlreadyDecided(SurveyError):
+    """The correction was accepted or rejected before (by someone else, or by a racing click)."""
 
 
 def clean_text(text: str, what: str, limit: int) -> str:
@@ -132,6 +148,33 @@ class Feedback:
             self.store.audit(author, "scheme_correction", f"{site}: {scheme_id}.{field}", conn=c)
         return int(cid)
 
+    def decide(self, correction_id: int, decision: str, actor: str, reason: str = "") -> None:
+        """Accept or reject correction ``correction_id`` (once); a rejection needs a reason.
+
+        NotFound for no such correction, AlreadyDecided when it was decided before; the decision and
+        an audit row are written in one transaction, so a lost race leaves nothing behind.
+        """
+        if decision not in DECISION_WORDS:
+            raise SurveyError(f"unknown decision {decision!r}; one of {', '.join(DECISION_WORDS)}")
+        reason = clean_text(reason, "reason", MAX_VALUE_CHARS) if decision == "reject" else ""
+        try:
+            with self.store.write_transaction() as c:
+                row = c.execute(sa.select(CORRECTIONS.c.site, CORRECTIONS.c.scheme_id, CORRECTIONS.c.field).where(
+                    CORRECTIONS.c.id == correction_id).with_for_update()).first()
+                if row is None:
+                    raise NotFound(f"no scheme correction {correction_id}")
+                before = c.execute(sa.select(DECISIONS).where(DECISIONS.c.correction_id == correction_id)).first()
+                if before is not None:
+                    raise AlreadyDecided(_decided_sentence(correction_id, before._mapping))
+                c.execute(sa.insert(DECISIONS).values(correction_id=correction_id, decision=decision,
+                                                      decided_by=actor, decided_at=now(), reason=reason))
+                self.store.audit(actor, f"scheme_correction_{decision}",
+                                 f"{row.site}: correction {correction_id} ({row.scheme_id}.{row.field})", conn=c)
+        except sa.exc.IntegrityError:  # the primary key caught a race the lock did not (belt and braces)
+            with self.store.engine.connect() as c:
+                before = c.execute(sa.select(DECISIONS).where(DECISIONS.c.correction_id == correction_id)).first()
+            raise AlreadyDecided(_decided_sentence(correction_id, before._mapping if before else {})) from None
+
     def _frame(self, stmt, table) -> pd.DataFrame:
         with self.store.engine.connect() as c:
             return pd.DataFrame(c.execute(stmt).mappings().all(), columns=[col.name for col in table.columns])
@@ -153,5 +196,29 @@ class Feedback:
         return pd.DataFrame(rows, columns=["comment_id", "site", "section", "version", "author", "at", "body"])
 
     def corrections(self, site: str | None = None) -> pd.DataFrame:
-        stmt = sa.select(CORRECTIONS).order_by(CORRECTIONS.c.site, CORRECTIONS.c.id)
-        return self._frame(stmt if site is None else stmt.where(CORRECTIONS.c.site == site), CORRECTIONS)
+        """Every correction (of ``site``) with its decision, if any (decision, decided_by, decided_at,
+        reason: empty while pending)."""
+        cols = list(CORRECTIONS.columns) + [DECISIONS.c.decision, DECISIONS.c.decided_by, DECISIONS.c.decided_at,
+                                            DECISIONS.c.reason]
+        stmt = (sa.select(*cols).select_from(CORRECTIONS.outerjoin(DECISIONS, DECISIONS.c.correction_id == CORRECTIONS.c.id))
+                .order_by(CORRECTIONS.c.site, CORRECTIONS.c.id))
+        if site is not None:
+            stmt = stmt.where(CORRECTIONS.c.site == site)
+        with self.store.engine.connect() as c:
+            rows = c.execute(stmt).mappings().all()
+        frame = pd.DataFrame(rows, columns=[col.name for col in cols])
+        for col in ("decision", "decided_by", "reason"):
+            frame[col] = frame[col].fillna("")
+        return frame
+
+    def accepted(self, site: str) -> pd.DataFrame:
+        """The site's accepted corrections, oldest first (a later one of the same field wins)."""
+        found = self.corrections(site)
+        return found[found["decision"] == "accept"].reset_index(drop=True)
+
+
+def _decided_sentence(correction_id: int, row) -> str:
+    if not row:
+        return f"scheme correction {correction_id} was decided by someone else at the same moment"
+    word = "accepted" if row["decision"] == "accept" else "rejected"
+    return f"scheme correction {correction_id} was already {word} by {row['decided_by']} on {row['decided_at']:%d %b %Y %H:%M}"

@@ -6,7 +6,11 @@
   dashboards do), each with the session's CSRF token (403 without it);
 * ``GET /feedback``: every comment, its history and every correction, for the evaluation team
   (admin and programme roles); ``GET /feedback/comments.csv``, ``/feedback/versions.csv`` and
-  ``/feedback/corrections.csv``: the workshop pack, formula-injection safe (:mod:`joinedup.web.csv_safe`).
+  ``/feedback/corrections.csv``: the workshop pack, formula-injection safe (:mod:`joinedup.web.csv_safe`);
+* ``POST /feedback/corrections/{id}/accept`` and ``.../reject`` (reason): an admin decides a scheme
+  correction once, with the session's CSRF token (403 without it; 403 for other roles: the programme
+  role reads the feedback but the register is the evaluation team's); a correction decided before
+  answers 409 naming who decided it and when (two admins racing: one wins), an unknown one 404.
 
 A form body is read with a cap (:data:`MAX_FORM_BYTES`; 413 beyond it, before parsing), must be
 ``application/x-www-form-urlencoded`` (415 otherwise) and valid UTF-8 (400 otherwise); text errors
@@ -24,7 +28,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.survey.store import SurveyError
-from joinedup.web.feedback import MAX_COMMENT_CHARS, SCHEME_FIELDS, SECTIONS, Feedback, NotFound
+from joinedup.web.feedback import (
+    MAX_COMMENT_CHARS,
+    SCHEME_FIELDS,
+    SECTIONS,
+    AlreadyDecided,
+    Feedback,
+    NotFound,
+)
 from joinedup.web.security import COOKIE, same
 
 router = APIRouter()
@@ -94,6 +105,14 @@ def _may_see(user: dict, site: str, request: Request) -> bool:
     return data is not None and _allowed(user, site) and site in data.sites
 
 
+async def _checked_form(request: Request, session) -> dict:
+    """The capped form of a signed-in user's post, its CSRF token checked (FormError otherwise)."""
+    form = await read_form(request)
+    if not same(form.get("csrf"), session.csrf):
+        raise FormError(403, "CSRF check failed: reload the page and send the form again")
+    return form
+
+
 async def _site_post(request: Request, site: str, action):
     """Common to every site post: signed in, CSRF, the site is the user's, a capped form; then
     ``action(form, user)`` -> the section to reopen. Errors answer with a status and a sentence."""
@@ -102,9 +121,7 @@ async def _site_post(request: Request, site: str, action):
     if user is None:
         return RedirectResponse("/admin/login", status_code=303)
     try:
-        form = await read_form(request)
-        if not same(form.get("csrf"), session.csrf):
-            raise FormError(403, "CSRF check failed: reload the page and send the form again")
+        form = await _checked_form(request, session)
         if not _may_see(user, site, request):
             raise FormError(404, "There is no dashboard here for you.")
         opened = action(form, user)
@@ -169,7 +186,8 @@ def site_feedback(request: Request, site: str, me: str) -> dict:
     for row in comments.itertuples(index=False):
         grouped.setdefault(row.section, []).append(row._asdict())
     sent = request.query_params.get("sent", "")
-    return {"comments": grouped, "corrections": fb.corrections(site), "fields": SCHEME_FIELDS, "me": me,
+    return {"comments": grouped, "corrections": fb.corrections(site), "accepted": fb.accepted(site),
+            "fields": SCHEME_FIELDS, "me": me,
             "max_chars": MAX_COMMENT_CHARS, "open": sent if sent in SECTIONS or sent == "correction" else ""}
 
 
@@ -191,6 +209,35 @@ def feedback_page(request: Request):
     return request.app.state.ctx.page(request, "sites/feedback.html", title="Feedback from sites",
                                       comments=fb.comments(), versions=fb.versions(), corrections=fb.corrections(),
                                       sections=SECTIONS, role=user["role"])
+
+
+@router.post("/feedback/corrections/{correction_id}/{decision}")
+async def decide_correction(request: Request, correction_id: int, decision: str):
+    """An admin accepts or rejects one scheme correction (see the module docstring)."""
+    ctx = request.app.state.ctx
+    session, user = _user(request)
+    if user is None:
+        return RedirectResponse("/admin/login", status_code=303)
+    try:
+        form = await _checked_form(request, session)
+        if user["role"] != "admin":
+            raise FormError(403, "Only an admin of the evaluation team accepts or rejects corrections.")
+        if decision not in ("accept", "reject"):
+            raise FormError(404, "There is no such decision.")
+        if not 0 < correction_id < 2**31:  # beyond the database's integer: no such correction (not a 500)
+            raise NotFound(correction_id)
+        ctx.feedback.decide(correction_id, decision, user["username"], form.get("reason", ""))
+    except FormError as exc:
+        return ctx.page(request, "message.html", exc.status, title="Not decided", paragraphs=[exc.message])
+    except NotFound:
+        return ctx.page(request, "message.html", 404, title="Not found", paragraphs=["There is no such correction."])
+    except AlreadyDecided as exc:
+        return ctx.page(request, "message.html", 409, title="Already decided",
+                        paragraphs=[f"{str(exc)[0].upper()}{str(exc)[1:]}: nothing was changed.",
+                                    "Reload the feedback page to see the decision."])
+    except SurveyError as exc:
+        return ctx.page(request, "message.html", 400, title="Not decided", paragraphs=[str(exc)])
+    return RedirectResponse(f"/feedback#correction-{correction_id}", status_code=303)
 
 
 @router.get("/feedback/{name}.csv")

@@ -207,19 +207,59 @@ def readable_survey(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     return relabel(out)
 
 
-def scheme_rows(frame: pd.DataFrame | None) -> list[dict]:
-    """The register's schemes as the dashboard lists them (a column the run lacks shows blank).
+def scheme_rows(frame: pd.DataFrame | None, accepted: pd.DataFrame | None = None) -> list[dict]:
+    """The register's schemes as the dashboard lists them (a column the run lacks shows blank), with
+    the site's accepted corrections (:meth:`joinedup.web.feedback.Feedback.accepted`: scheme_id,
+    field, proposed_value, decided_at) layered over the run's register: a corrected field shows the
+    site's value, and the row's note says "corrected by the site, accepted <date>" with what changed
+    (a field the list has no column for, status or description, is named in the note). A correction
+    of a scheme missing from the register (``scheme_id = "new"``) adds a row of its own.
 
     Example:
         >>> scheme_rows(pd.DataFrame({"scheme_id": ["a-01"], "scheme_type": ["community_mdt"]}))
-        [{'scheme_id': 'a-01', 'scheme_type': 'community_mdt', 'target_group': '', 'start': ''}]
+        [{'scheme_id': 'a-01', 'scheme_type': 'community_mdt', 'target_group': '', 'start': '', 'note': ''}]
+        >>> fix = pd.DataFrame({"scheme_id": ["a-01"], "field": ["target_group"], "proposed_value": ["over 75s"],
+        ...                     "decided_at": [pd.Timestamp("2026-12-05")]})
+        >>> scheme_rows(pd.DataFrame({"scheme_id": ["a-01"]}), fix)[0]["note"]
+        'Target group corrected by the site, accepted 05 Dec 2026'
     """
-    if frame is None:
-        return []
     rows = []
-    for r in frame.to_dict("records"):
+    for r in ([] if frame is None else frame.to_dict("records")):
         start = r.get("start_date")
         rows.append({"scheme_id": str(r.get("scheme_id", "")), "scheme_type": r.get("scheme_type") or "",
                      "target_group": r.get("target_group") or "",
-                     "start": f"{pd.Timestamp(start):%b %Y}" if start is not None and pd.notna(start) else ""})
+                     "start": f"{pd.Timestamp(start):%b %Y}" if start is not None and pd.notna(start) else "",
+                     "note": ""})
+    if accepted is None or accepted.empty:
+        return rows
+    by_id = {r["scheme_id"]: r for r in rows}
+    for fix in accepted.to_dict("records"):
+        if fix["scheme_id"] == "new":
+            row = {"scheme_id": "Added by the site", "scheme_type": "", "target_group": "", "start": "", "note": ""}
+            rows.append(row)
+        elif fix["scheme_id"] in by_id:
+            row = by_id[fix["scheme_id"]]
+        else:  # a scheme the run's register no longer has: nothing to correct
+            continue
+        _apply(row, fix)
     return rows
+
+
+def _apply(row: dict, fix: dict) -> None:
+    """Layer one accepted correction over a listed scheme (see :func:`scheme_rows`)."""
+    from joinedup.report.labels import label
+
+    field, value = fix["field"], str(fix["proposed_value"])
+    if field in ("scheme_type", "target_group"):
+        row[field] = value
+        row["as_typed"] = [*row.get("as_typed", []), field]  # the site's words: shown verbatim, not as a code
+    elif field == "start_date":
+        try:
+            row["start"] = f"{pd.Timestamp(value):%b %Y}"
+        except (ValueError, TypeError):
+            row["start"] = value  # as the site wrote it ("spring 2015")
+    what = str(label(field))
+    what = what.replace("_", " ").capitalize() if what == field else what
+    shown = "" if field in ("scheme_type", "target_group", "start_date") else f": {value}"
+    note = f"{what} corrected by the site{shown}, accepted {pd.Timestamp(fix['decided_at']):%d %b %Y}"
+    row["note"] = f"{row['note']}; {note}" if row["note"] else note

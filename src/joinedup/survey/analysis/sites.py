@@ -50,14 +50,23 @@ def site_measures(invitations, responses) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write_site_measures(invitations, responses, out_dir, disclosure_control: bool = True) -> pd.DataFrame:
+def write_site_measures(invitations, responses, out_dir, disclosure_control: bool = True,
+                        simulated: bool = False) -> pd.DataFrame:
     """Write ``tables/survey_site_measures``: shares only where their base reaches the minimum, then
-    the counts controlled (sub-national)."""
+    the counts controlled (sub-national); ``simulated`` adds ``data_source = "simulated"`` as every
+    survey table of a simulated panel has (report/simulated.py)."""
     from joinedup.outputs import write_table
 
     frame = site_measures(invitations, responses)
+    if simulated:
+        frame = frame.assign(data_source="simulated")
     if disclosure_control:  # the base rule needs the raw bases, so before the counts are rounded
         frame = require_base(frame, ["pct_progress_unplanned"], "n_progress")
         frame = require_base(frame, ["pct_barriers_significant"], "n_barriers")
+        # A share whose numerator is small goes too (NHS Digital's rule: 1-7), widened to 1-9 because
+        # the base shown beside it is rounded to 5, and share x rounded base must not give 1-7 back.
+        for pct, base in (("pct_progress_unplanned", "n_progress"), ("pct_barriers_significant", "n_barriers")):
+            numerator = (frame[pct] * frame[base] / 100).round()
+            frame.loc[numerator.between(1, 9), pct] = float("nan")
     return write_table(frame, out_dir, "survey_site_measures", ["respondents", "n_progress", "n_barriers"],
                        disclosure_control=disclosure_control)
