@@ -68,11 +68,40 @@ def imported(small_england, tmp_path_factory):
         shutil.copytree(root / "sim" / name, root / "ref" / name)
     enrolled = pd.read_csv(root / "sim" / "enrolled.csv")
     enrolled.to_csv(root / "ref" / "enrolled.csv", index=False)
-    # the enrolment file an analyst holds carries NHS numbers: pseudonymised with the same key
-    enrolled.assign(person_id=_ids(enrolled["person_id"])).to_csv(root / "imp" / "enrolled.csv", index=False)
+    # the enrolment list a scheme holds carries NHS numbers (plus one row without): `import enrolments`
+    # gives them the same pseudonyms with the same key
+    listed = enrolled.rename(columns={"person_id": "NHS_NUMBER"}).astype(str)
+    listed = pd.concat([listed, listed.head(1).assign(NHS_NUMBER=" ")], ignore_index=True)
+    listed.to_csv(root / "scheme_list.csv", index=False)
+    got = runner.invoke(app, ["import", "enrolments", "--in", str(root / "scheme_list.csv"), "--out",
+                              str(root / "imp"), "--key-file", str(root / "key.txt")])
+    assert got.exit_code == 0, got.output
+    outputs["enrolments"] = got.output
     for name in ("imp", "ref"):
         (root / f"{name}.toml").write_text(PROTOCOL.format(data=root / name))
     return root, written, outputs
+
+
+def test_enrolment_list_gets_the_same_pseudonyms(imported):
+    root, _, outputs = imported
+    enrolled = pd.read_csv(root / "sim" / "enrolled.csv")
+    got = pd.read_csv(root / "imp" / "enrolled.csv")
+    assert got["person_id"].tolist() == _ids(enrolled["person_id"].astype(str))
+    pd.testing.assert_frame_equal(got.drop(columns="person_id"), enrolled.drop(columns="person_id"))
+    assert f"wrote {len(enrolled):,} rows, rejected 1" in outputs["enrolments"]
+    rejects = pd.read_csv(root / "imp" / "rejects" / "enrolled.csv")
+    assert rejects[["row", "field", "reason"]].values.tolist() == [[len(enrolled) + 2, "NHS_NUMBER",
+                                                                    "no person identifier"]]
+
+
+def test_enrolment_list_without_an_identifier_column_is_refused(tmp_path):
+    (tmp_path / "list.csv").write_text("patient,enrolment_date,scheme,site\n1,2016-01-01,MDT,A\n")
+    (tmp_path / "key.txt").write_text(KEY)
+    got = CliRunner().invoke(app, ["import", "enrolments", "--in", str(tmp_path / "list.csv"), "--out",
+                                   str(tmp_path / "out"), "--key-file", str(tmp_path / "key.txt")])
+    assert got.exit_code == 2
+    assert "list.csv: no person identifier column" in got.output and "NHS_NUMBER" in got.output
+    assert not (tmp_path / "out" / "enrolled.csv").exists()
 
 
 def test_persons_spine_comes_back_through_the_pseudonym(imported):

@@ -131,3 +131,19 @@ def persons(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = 
     except (ImportError_, PseudonymKeyError) as exc:
         _fail(exc)
     _finish(report, out)
+
+
+@import_app.command("enrolments")
+def enrolments(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT,
+               key_file: Path | None = KEY) -> None:
+    """A scheme's enrolment list by NHS number -> `enrolled.csv` with the same pseudonyms as `import persons`."""
+    from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
+    from joinedup.data.importers.enrolments import pseudonymise_enrolments
+
+    try:
+        written, rejected = pseudonymise_enrolments([*files, *(more or [])], out, load_key(key_file, out))
+    except (ImportError_, PseudonymKeyError) as exc:
+        _fail(exc)
+    console.print(f"enrolled.csv: wrote {written:,} rows, rejected {rejected:,} (no identifier)"
+                  + (f"; reasons in {out / 'rejects' / 'enrolled.csv'}" if rejected else ""),
+                  markup=False, highlight=False, soft_wrap=True)
