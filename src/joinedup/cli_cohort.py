@@ -29,14 +29,14 @@ def _fail(exc: Exception) -> None:
 
 
 def _load(protocol: Path, data: str | None, engine: Engine):
-    from joinedup.data import load_dataset
+    from joinedup.cohort.tables import cohort_dataset
     from joinedup.protocol import load_protocol
 
     p = load_protocol(protocol)
     if p.cohort is None:
         raise ValueError(f"{protocol}: has no [cohort] table")
     location = data or p.resolve(p.data.source)
-    return p, load_dataset(location, engine), location
+    return p, cohort_dataset(location, engine), location
 
 
 def _errors():

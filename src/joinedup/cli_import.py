@@ -116,3 +116,34 @@ def delayed_transfers(files: list[Path] = IN, more: list[Path] | None = MORE, ou
     except ImportError_ as exc:
         _fail(exc)
     _finish(report, out)
+
+
+@import_app.command("persons")
+def persons(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT, key_file: Path | None = KEY,
+            memory_limit: str = typer.Option("2GB", help="DuckDB memory limit")) -> None:
+    """GP registration / PDS extract (one row a person) -> `persons`, the linkage spine (same key as hes-apc)."""
+    from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
+    from joinedup.data.importers.persons import import_persons
+
+    try:
+        report = import_persons([*files, *(more or [])], out, load_key(key_file, out), memory_limit=memory_limit,
+                                progress=_progress)
+    except (ImportError_, PseudonymKeyError) as exc:
+        _fail(exc)
+    _finish(report, out)
+
+
+@import_app.command("enrolments")
+def enrolments(files: list[Path] = IN, more: list[Path] | None = MORE, out: Path = OUT,
+               key_file: Path | None = KEY) -> None:
+    """A scheme's enrolment list by NHS number -> `enrolled.csv` with the same pseudonyms as `import persons`."""
+    from joinedup.data.importers import ImportError_, PseudonymKeyError, load_key
+    from joinedup.data.importers.enrolments import pseudonymise_enrolments
+
+    try:
+        written, rejected = pseudonymise_enrolments([*files, *(more or [])], out, load_key(key_file, out))
+    except (ImportError_, PseudonymKeyError) as exc:
+        _fail(exc)
+    console.print(f"enrolled.csv: wrote {written:,} rows, rejected {rejected:,} (no identifier)"
+                  + (f"; reasons in {out / 'rejects' / 'enrolled.csv'}" if rejected else ""),
+                  markup=False, highlight=False, soft_wrap=True)

@@ -148,6 +148,11 @@ def _figure(fig: Figure) -> Figure:
 def cohort_economics(ds, pairs: pd.DataFrame, cohort, eq5d_path=None) -> CohortEconomics:
     """Incremental cost, incremental QALYs where measured, and the CEA of the matched cohort."""
     res = CohortEconomics()
+    from joinedup.cohort.tables import OPTIONAL, costs_available
+
+    if not costs_available(ds):
+        res.notes.append(next(OPTIONAL[t] for t in ("unit_costs", "social_care_services") if not ds.has(t)))
+        return res
     try:
         uc = scheme_unit_costs(ds, cohort.price_year, cohort.scheme_cost_per_year)
     except ValueError as exc:  # no or incomplete unit_costs: use only, no costs

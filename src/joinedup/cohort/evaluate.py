@@ -101,7 +101,9 @@ def run_cohort(ds, cohort, enrolments_path, truth: dict | None = None, eq5d_path
     # power first: from the pre-index history of the matched sample, before outcomes are read
     plan = planned_mde(feat, match.pairs, spec.followup_months, alpha=cohort.alpha, power=cohort.power)
     plan_frame = pd.DataFrame([plan])
-    outcomes = [o for o in cohort.outcomes]
+    from joinedup.cohort.tables import admission_costs_missing
+
+    outcomes = [o for o in cohort.outcomes if not (o == "cost" and admission_costs_missing(ds))]
     est = estimate_effects(match.pairs, outcomes=outcomes, covariates=match.covariates,
                            bootstrap=cohort.bootstrap, seed=cohort.seed)
     traj = trajectory(panel, match)
@@ -138,5 +140,12 @@ def cohort_step(ds, protocol, out_dir, location: str):
                         protocol.resolve(spec.eq5d) if spec.eq5d else None)
     written = write_cohort_tables(result, out_dir, protocol.output.disclosure_control)
     econ = result.economics
-    return cohort_section(written, result.rule, result.truth, econ.notes if econ else (),
+    from joinedup.cohort.tables import missing_notes
+
+    from joinedup.cohort.tables import COST_NOTE, admission_costs_missing
+
+    notes = [*missing_notes(ds), *(n for n in (econ.notes if econ else ()) if n not in missing_notes(ds))]
+    if "cost" in spec.outcomes and admission_costs_missing(ds):
+        notes.insert(0, COST_NOTE)
+    return cohort_section(written, result.rule, result.truth, notes,
                           econ.figures if econ else ())

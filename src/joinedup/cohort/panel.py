@@ -96,9 +96,14 @@ def monthly_panel(ds: Dataset, first_month=None, last_month=None) -> Panel:
     last = pd.Timestamp(last_month or (hi - pd.Timedelta(days=1))).to_period("M").to_timestamp()
     n_months = (last.year - first.year) * 12 + last.month - first.month + 1
     p = ds.table("persons")
-    areas = ds.table("areas").select("area_code", "imd_decile")
-    people = ds.execute(p.left_join(areas, "area_code").select(
-        p.person_id, p.sex, p.birth_year, p.ltc_count, p.practice_code, p.area_code, "imd_decile", p.death_date))
+    cols = [p.person_id, p.sex, p.birth_year, p.ltc_count, p.practice_code, p.area_code]
+    if ds.has("areas"):  # imported data may have none: everyone then gets decile 5 (cohort/tables.py says so)
+        areas = ds.table("areas").select("area_code", "imd_decile")
+        people = ds.execute(p.left_join(areas, "area_code").select(*cols, "imd_decile", p.death_date))
+    else:
+        people = ds.execute(p.select(*cols, p.death_date)).assign(imd_decile=None)
+        people = people[["person_id", "sex", "birth_year", "ltc_count", "practice_code", "area_code",
+                         "imd_decile", "death_date"]]
     people = people.sort_values("person_id", ignore_index=True)
     ids = people["person_id"].to_numpy(dtype=np.int64)
     death = pd.to_datetime(people.pop("death_date"))

@@ -120,7 +120,9 @@ def window_use(ds: Dataset, cohort: pd.DataFrame, side: Side = "after", days: in
     if days <= 0:
         raise ValueError(f"days must be positive, got {days}")
     keys, m = _keys(cohort, side, days)
-    parts = [_emergency(ds, m), _ae(ds, m), _social_care(ds, m)]
+    parts = [_emergency(ds, m), _ae(ds, m)]
+    if ds.has("social_care_services"):  # imported NHS data has none: its columns are then 0
+        parts.append(_social_care(ds, m))
     if side == "after":
         parts.append(_died(ds, m))
     out = pd.DataFrame(index=pd.RangeIndex(len(keys)))

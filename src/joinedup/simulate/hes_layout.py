@@ -1,5 +1,6 @@
 """Simulated England written as NHS extracts: HES APC episodes, pipe-delimited as NHS Digital delivers
-them, one file per financial year; HES A&E attendances; ONS mid-year populations by single year of age.
+them, one file per financial year; HES A&E attendances; ONS mid-year populations by single year of age;
+the persons spine as a GP registration / PDS extract (``joinedup import persons``).
 So the import route (import -> validate -> run) is tested end to end.
 
 Each simulated spell is one finished episode (EPIORDER 1, EPISTAT 3, SPELEND Y); HESID is the simulated
@@ -57,8 +58,22 @@ def write_hes_layout(data: str | Path, out: str | Path) -> dict[str, list[Path]]
         result["hes_ae"] = [_write_ae(con, files["ae_attendances"].glob, out)]
     if "population" in files:
         result["ons_population"] = [_write_population(con, files["population"].glob, out)]
+    if "persons" in files:
+        result["persons"] = [_write_persons(con, files["persons"].glob, out)]
     con.close()
     return result
+
+
+def _write_persons(con, glob: str, out: Path) -> Path:
+    """The registration spine as a GP registration / PDS extract gives it (``import persons``): the same
+    identifier as HESID, sex 1/2, year of birth, GPPRAC, RESLADST_ONS, date of death, LTC count."""
+    path = out / "gp_registration_persons.csv"
+    con.execute(f"""COPY (SELECT CAST(person_id AS VARCHAR) AS NHS_NUMBER,
+        CASE sex WHEN 'M' THEN '1' WHEN 'F' THEN '2' ELSE '9' END AS SEX, CAST(birth_year AS VARCHAR) AS YEAR_OF_BIRTH,
+        practice_code AS GPPRAC, area_code AS RESLADST_ONS, strftime(death_date, '%Y-%m-%d') AS DATE_OF_DEATH,
+        CAST(ltc_count AS VARCHAR) AS LTC_COUNT
+      FROM read_parquet('{glob}') ORDER BY person_id) TO '{path}' (HEADER, DELIMITER ',')""")
+    return path
 
 
 _AE_CODE = {"admitted": "01", "discharged": "03", "referred": "04", "transferred": "07", "died": "10", "left": "12"}
