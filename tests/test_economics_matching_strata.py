@@ -4,7 +4,8 @@ Reference: ``tests/data/reference/matchit_strata_*.csv``, written by ``matchit_s
 with MatchIt 4.5.1 built from upstream source with its 4.5.4 ``std::abs`` fix
 (``build_matchit_4.5.1_fixed.sh``; Debian's r-cran-matchit 4.5.1 binary gets nearest-neighbour matches
 wrong on GCC, a bug in a matcher these three methods never call). Seven fits: subclass, exact and cem
-for the ATT and the ATC, and exact on ``race + married + nodegree``. Exact and CEM are also checked
+for the ATT and the ATC, exact on ``race + married + nodegree``, and 40 subclasses (8 units moved into
+classes that had no controls, MatchIt's ``subclass_scoot``). Exact and CEM are also checked
 against a hand computation that uses no MatchIt code path (groupby on the raw or binned covariates).
 
 Tolerances and why:
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 REF = HERE / "data" / "reference"
 FULL = "treat ~ age + educ + race + married + nodegree + re74 + re75"
 FITS = {"subclass_att": (FULL, "subclass", "ATT"), "subclass_atc": (FULL, "subclass", "ATC"),
+        "subclass40_att": (FULL, "subclass", "ATT", 40),
         "exact_att": (FULL, "exact", "ATT"), "exact_atc": (FULL, "exact", "ATC"),
         "exact_small_att": ("treat ~ race + married + nodegree", "exact", "ATT"),
         "cem_att": (FULL, "cem", "ATT"), "cem_atc": (FULL, "cem", "ATC")}
@@ -48,7 +50,8 @@ def lalonde() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def fits(lalonde) -> dict:
-    return {name: matchit(f, lalonde, method=m, estimand=e) for name, (f, m, e) in FITS.items()}
+    return {name: matchit(f, lalonde, method=m, estimand=e, subclass=rest[0] if rest else None)
+            for name, (f, m, e, *rest) in FITS.items()}
 
 
 def _units(folder: Path, name: str, index) -> pd.DataFrame:
@@ -146,6 +149,14 @@ def test_cem_by_hand(fits, lalonde):
     w, _ = _by_hand_exact(binned, ["age", "educ", "race", "married", "nodegree", "re74", "re75"])
     assert fits["cem_att"].weights == pytest.approx(w.to_numpy(), rel=1e-12)
     assert int((w > 0).sum()) == 140  # 65 treated and 75 controls in MatchIt's summary
+
+
+def test_forty_subclasses_move_units_as_matchit(fits):
+    m = fits["subclass40_att"]
+    q = np.quantile(m.distance[m.treat == 1], np.linspace(0, 1, 41))
+    raw = np.clip(np.searchsorted(q, m.distance, side="right"), 1, 40)
+    assert int((raw != m.subclass).sum()) == 8  # the scooted units; subclasses equal R's (test above)
+    assert all(((m.subclass == s) & (m.treat == g)).any() for s in range(1, 41) for g in (0, 1))
 
 
 def test_subclass_cut_points_by_hand(fits):

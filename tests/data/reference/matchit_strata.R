@@ -1,6 +1,7 @@
 # Reference values for tests/test_economics_matching_strata.py: MatchIt's method = "subclass", "exact"
 # and "cem" with MatchIt's defaults on lalonde (614 rows), for the ATT and the ATC, and exact matching on
-# a coarser formula (more matched strata).
+# a coarser formula (more matched strata); and 40 subclasses, where some classes have no controls and
+# MatchIt moves units between neighbouring classes (subclass_scoot).
 #
 # Produced with R 4.2.2 and MatchIt 4.5.1 built from upstream source with its 4.5.4 abs() fix, by
 # build_matchit_4.5.1_fixed.sh beside this file (Debian's r-cran-matchit 4.5.1 binary computes wrong
@@ -23,6 +24,8 @@ full <- treat ~ age + educ + race + married + nodegree + re74 + re75
 fits <- list(
   subclass_att = list(full, "subclass", "ATT"),
   subclass_atc = list(full, "subclass", "ATC"),
+  subclass40_att = list(full, "subclass", "ATT", 40),  # 40 classes: some lack controls, units are moved
+
   exact_att = list(full, "exact", "ATT"),
   exact_atc = list(full, "exact", "ATC"),
   exact_small_att = list(treat ~ race + married + nodegree, "exact", "ATT"),
@@ -33,7 +36,8 @@ fits <- list(
 units <- list(); balance <- list(); sizes <- list()
 for (name in names(fits)) {
   f <- fits[[name]]
-  m <- matchit(f[[1]], data = lalonde, method = f[[2]], estimand = f[[3]])
+  m <- if (length(f) == 4) matchit(f[[1]], data = lalonde, method = f[[2]], estimand = f[[3]], subclass = f[[4]])
+       else matchit(f[[1]], data = lalonde, method = f[[2]], estimand = f[[3]])
   md <- match.data(m, drop.unmatched = FALSE)
   units[[name]] <- data.frame(fit = name, row = rownames(md), treat = md$treat,
                               distance = if (is.null(md$distance)) NA_real_ else md$distance,
