@@ -153,7 +153,7 @@ def _stratify(method, design, data, distance, estimand, discard, link, outcome, 
         raise ValueError(f"discard={discard!r} needs a score; method={method!r} uses none (use discard='none')")
     settings = {"method": method, "distance": kind, "link": link if kind == "glm" else None, "ratio": None,
                 "replace": False, "caliper": None, "caliper_absolute": None, "discard": discard, "seed": seed}
-    return match_strata(method, design, data, score, model, kind, discarded, estimand, n_sub, cutpoints, settings)
+    return match_strata(method, design, data, score, model, discarded, estimand, n_sub, cutpoints, settings)
 
 
 class _Sub:

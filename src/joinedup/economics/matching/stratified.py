@@ -14,11 +14,16 @@ import numpy as np
 import pandas as pd
 
 from joinedup.economics.matching.result import MatchResult
-from joinedup.economics.matching.strata import (coarsen, exact_subclasses, propensity_subclasses, stratum_keys,
-                                                subclass_weights)
+from joinedup.economics.matching.strata import (
+    coarsen,
+    exact_subclasses,
+    propensity_subclasses,
+    stratum_keys,
+    subclass_weights,
+)
 
 
-def match_strata(method: str, design, data: pd.DataFrame, score, model, kind: str, discarded: np.ndarray,
+def match_strata(method: str, design, data: pd.DataFrame, score, model, discarded: np.ndarray,
                  estimand: str, n_sub: int | None, cutpoints, settings: dict) -> MatchResult:
     """Build the subclasses for ``method`` and wrap them with weights in a :class:`MatchResult`."""
     treat = design.treat
@@ -40,7 +45,7 @@ def match_strata(method: str, design, data: pd.DataFrame, score, model, kind: st
         # cem: split() orders the groups 0, 1, so the controls' order
         first = int(treat[0]) if method == "exact" else 0
         sub = exact_subclasses(stratum_keys(frame), treat, first)
-        score, model, kind = None, None, None
+        score, model = None, None
         settings = {**settings, "distance": None, "link": None, "pair_dist": True,
                     "cutpoints": cutpoints if method == "cem" else None}
     weights = subclass_weights(sub, treat, estimand)
