@@ -44,7 +44,7 @@ def test_bad_inputs_name_the_argument_and_position(yi, vi, message):
 
 
 def test_bad_options_list_what_is_allowed():
-    with pytest.raises(ValueError, match=r"method must be one of 'REML', 'DL', 'FE', 'PM', 'ML'; got 'HS'"):
+    with pytest.raises(ValueError, match=r"method must be one of 'REML', 'DL', 'FE', 'PM', 'ML', 'HE', 'SJ', 'EB'; got 'HS'"):
         meta_analysis(YI, VI, "HS")
     with pytest.raises(ValueError, match="method must be one of"):
         meta_regression(YI, VI, pd.DataFrame({"x": range(6)}), method="reml")

@@ -8,6 +8,9 @@
   tau2 <- tau2 + (y'PPy - tr P) / tr PP with P = W - W X (X'WX)^-1 X'W, truncated at 0, until the
   change is below ``tol`` (1e-10; metafor's default threshold is 1e-5).
 * ``ML``: the same scoring on the full likelihood; ``PM``: Paule-Mandel (generalised Q = k - 1).
+* ``HE``: Hedges' unweighted method of moments; ``SJ``: Sidik-Jonkman; ``EB``: empirical Bayes (Morris),
+  scored as metafor does (its fixed point is Paule-Mandel's). ``tau2_se`` is metafor's ``se.tau2`` for
+  every estimator but FE (see :func:`joinedup.synthesis.meta_fit.fit_model`).
 * ``knha=True``: Knapp-Hartung: the variance of the estimate times sum w (y - mu)^2 / (k - p) and a t
   distribution with k - p degrees of freedom (metafor's ``test="knha"``; the factor is not truncated).
 
@@ -15,7 +18,9 @@ Heterogeneity as metafor reports it: Q (with fixed-effect weights), I^2 = tau2 /
 H^2 = (tau2 + s2) / s2 with the "typical" within-study variance s2 = (k - p) sum w / ((sum w)^2 - sum w^2)
 (for FE: I^2 = (Q - df) / Q, H^2 = Q / df); prediction interval mu +- crit x sqrt(tau2 + se^2).
 ``meta_regression`` adds moderators: coefficients, residual heterogeneity QE, the omnibus test QM of the
-moderators, pseudo R^2 = max(0, (tau2_RE - tau2_ME) / tau2_RE).
+moderators, pseudo R^2 = max(0, (tau2_RE - tau2_ME) / tau2_RE); for ``FE``, metafor's R^2 is the adjusted
+R^2 of the weighted least-squares fit (78.0% for ``ablat`` on dat.bcg). ``confint()`` gives Q-profile
+intervals for tau2, tau, I^2 and H^2 (:mod:`joinedup.synthesis.meta_confint`).
 
 Example:
     >>> res = meta_analysis([-0.9, -1.6, -1.4, -0.2], [0.3, 0.2, 0.4, 0.05], method="DL")
@@ -31,8 +36,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from joinedup.synthesis.meta_fit import (METHODS, Method, check_inputs, check_method, check_options, fit_model,
-                                         residual_q, typical_variance)
+from joinedup.synthesis.meta_confint import check_confint, q_profile
+from joinedup.synthesis.meta_fit import (
+    METHODS,
+    Method,
+    check_inputs,
+    check_method,
+    check_options,
+    fit_model,
+    residual_q,
+    typical_variance,
+)
 
 __all__ = ["METHODS", "Method", "MetaRegression", "MetaResult", "meta_analysis", "meta_regression"]
 
@@ -64,7 +78,7 @@ class MetaResult:
     statistic: float  # z, or t with ``df`` degrees of freedom under Knapp-Hartung
     p_value: float
     tau2: float
-    tau2_se: float  # REML and ML only; NaN otherwise
+    tau2_se: float  # metafor's se.tau2 (NaN for FE)
     i2: float  # percent
     h2: float
     q: float
@@ -102,6 +116,22 @@ class MetaResult:
                                 "yi": np.nan, "vi": np.nan, "estimate": self.estimate, "se": self.se,
                                 "ci_lower": self.ci_lower, "ci_upper": self.ci_upper, "weight_pct": 100.0}])
         return pd.concat([rows, pooled], ignore_index=True)
+
+    def confint(self, level: float | None = None) -> pd.DataFrame:
+        """Q-profile confidence intervals for tau2, tau, I^2 (%) and H^2, as metafor's ``confint(res)``.
+
+        Rows ``tau2``, ``tau``, ``I2``, ``H2``; columns ``estimate``, ``ci_low``, ``ci_high``; ``level``
+        defaults to the model's. Not defined for ``method="FE"`` (a ValueError, as in metafor).
+
+        Example:
+            >>> res = meta_analysis([-0.9, -1.6, -1.4, -0.2, 0.1], [0.03, 0.02, 0.04, 0.05, 0.02], "DL")
+            >>> ci = res.confint()
+            >>> bool(ci.loc["tau2", "ci_low"] < res.tau2 < ci.loc["tau2", "ci_high"])
+            True
+        """
+        level = self.level if level is None else level
+        check_confint(self.method, level)
+        return q_profile(self.yi, self.vi, np.ones((self.k, 1)), self.tau2, self.i2, self.h2, level)
 
     def summary_frame(self) -> pd.DataFrame:
         """The pooled result as one row: estimate, SE, CI, test, tau2, I^2, H^2, Q, prediction interval.
@@ -194,10 +224,27 @@ class MetaRegression:
     method: str
     knha: bool
     df: int | None = None
+    level: float = 0.95
+    yi: np.ndarray | None = field(repr=False, default=None)
+    vi: np.ndarray | None = field(repr=False, default=None)
+    x: np.ndarray | None = field(repr=False, default=None)  # the design: intercept and moderators
 
     def tidy(self) -> pd.DataFrame:
         """The coefficient table (a copy)."""
         return self.coefficients.copy()
+
+    def confint(self, level: float | None = None) -> pd.DataFrame:
+        """Q-profile intervals for the residual tau2, tau, I^2 and H^2 (metafor's ``confint`` on a
+        mixed-effects model): the same table as :meth:`MetaResult.confint`, with k - p df.
+
+        Example:
+            >>> fit = meta_regression([0.1, 0.9, 0.4, 1.5, 0.2], [0.01] * 5, pd.DataFrame({"d": [1, 2, 3, 4, 5]}))
+            >>> bool(fit.confint().loc["tau2", "estimate"] == fit.tau2)
+            True
+        """
+        level = self.level if level is None else level
+        check_confint(self.method, level)
+        return q_profile(self.yi, self.vi, self.x, self.tau2, self.i2, self.h2, level)
 
 
 def _design(moderators, k: int) -> tuple[np.ndarray, list[str]]:
@@ -251,9 +298,24 @@ def meta_regression(yi, vi, moderators: pd.DataFrame, method: Method = "REML", k
         qm_p = float(stats.chi2.sf(qm, p - 1))
     qe = residual_q(y, v, x)
     i2, h2 = _heterogeneity(method, fit.tau2, qe, k - p, typical_variance(v, x))
-    tau2_re = fit_model(y, v, np.ones((k, 1)), method, tol).tau2
-    r2 = 100 * max(0.0, (tau2_re - fit.tau2) / tau2_re) if tau2_re > 0 else 0.0
+    r2 = _pseudo_r2(y, v, x, fit.tau2, qe, method, tol)
     coef = pd.DataFrame({"term": terms, "estimate": b, "se": se, "statistic": b / se, "p_value": pvals,
                          "ci_lower": b - crit * se, "ci_upper": b + crit * se})
     return MetaRegression(coef, fit.tau2, fit.tau2_se, float(i2), float(h2), qe,
-                          float(stats.chi2.sf(qe, k - p)), qm, qm_p, float(r2), k, method, bool(knha), df)
+                          float(stats.chi2.sf(qe, k - p)), qm, qm_p, float(r2), k, method, bool(knha), df,
+                          float(level), y, v, x)
+
+
+def _pseudo_r2(y, v, x, tau2, qe, method, tol) -> float:
+    """R^2 (%) as metafor's ``rma.uni``. Random/mixed effects: the proportional reduction in tau2 against
+    the model without moderators, max(0, (tau2_RE - tau2) / tau2_RE), 0 when tau2_RE = 0. Fixed effect:
+    the adjusted R^2 of the weighted regression ``lm(yi ~ X, weights = 1/vi)``, which with an intercept is
+    1 - (QE / Q) (k - 1) / (k - p), Q the Cochran Q of the intercept-only fit; floored at 0."""
+    k, p = x.shape
+    if method == "FE":
+        q0 = residual_q(y, v, np.ones((k, 1)))
+        if np.var(y) == 0 or q0 == 0:  # metafor: identical(var(yi), 0) gives R^2 = 0
+            return 0.0
+        return 100 * max(0.0, 1 - (qe / q0) * (k - 1) / (k - p))
+    tau2_re = fit_model(y, v, np.ones((k, 1)), method, tol).tau2
+    return 100 * max(0.0, (tau2_re - tau2) / tau2_re) if tau2_re > 0 else 0.0

@@ -18,7 +18,7 @@ from typing import Literal, get_args
 import numpy as np
 from scipy import optimize
 
-Method = Literal["REML", "DL", "FE", "PM", "ML"]
+Method = Literal["REML", "DL", "FE", "PM", "ML", "HE", "SJ", "EB"]
 METHODS: tuple[str, ...] = get_args(Method)
 
 
@@ -63,7 +63,7 @@ def check_inputs(yi, vi) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class Fit:
-    """tau2 with its SE (NaN where metafor gives none here), coefficients, their model-based covariance
+    """tau2 with its SE (NaN for FE), coefficients, their model-based covariance
     (before any Knapp-Hartung factor), the weights 1/(vi + tau2) and the iterations used."""
 
     tau2: float
@@ -98,10 +98,54 @@ def residual_q(y, v, x) -> float:
     return float(np.sum(w * (y - x @ b) ** 2))
 
 
-def _dl(y, v, x) -> float:
+def _dl(y, v, x) -> tuple[float, float]:
+    """DerSimonian-Laird and its SE (metafor: P with W = diag(1/vi), truncated tau2 in the SE)."""
     k, p = x.shape
     w, inv, _ = _wls(y, v, x, 0.0)
-    return max(0.0, (residual_q(y, v, x) - (k - p)) / np.trace(_p_matrix(w, x, inv)))
+    pm = _p_matrix(w, x, inv)
+    tr = np.trace(pm)
+    tau2 = max(0.0, (residual_q(y, v, x) - (k - p)) / tr)
+    return tau2, float(np.sqrt((2 * (k - p) + 4 * tau2 * tr + 2 * tau2 ** 2 * np.sum(pm * pm)) / tr ** 2))
+
+
+def _hedges_raw(y, v, x) -> tuple[float, np.ndarray]:
+    """Hedges' (HE) unweighted method of moments before truncation, (RSS - tr(P0 V)) / (k - p) with the
+    ordinary residual-maker P0 = I - X (X'X)^-1 X', and P0 V (metafor's PV)."""
+    k, p = x.shape
+    p0 = np.eye(k) - x @ np.linalg.pinv(x)
+    resid = p0 @ y
+    pv = p0 * v[None, :]
+    return float((resid @ resid - np.trace(pv)) / (k - p)), pv
+
+
+def _he(y, v, x) -> tuple[float, float]:
+    """Hedges' estimator truncated at 0, and metafor's SE:
+    sqrt((2 tr(PV PV) + 4 tau2 tr(PV) + 2 tau2^2 (k - p)) / (k - p)^2)."""
+    k, p = x.shape
+    raw, pv = _hedges_raw(y, v, x)
+    tau2 = max(0.0, raw)
+    var = (2 * np.sum(pv * pv.T) + 4 * tau2 * np.trace(pv) + 2 * tau2 ** 2 * (k - p)) / (k - p) ** 2
+    return tau2, float(np.sqrt(var))
+
+
+def _sj(y, v, x) -> tuple[float, float]:
+    """Sidik-Jonkman: tau2_0 Q_0 / (k - p), Q_0 the residual Q with weights 1/(vi + tau2_0) and, as metafor,
+    the starting value tau2_0 = var(y) (k - 1) / k of the raw estimates (with moderators too); never
+    negative. SE as metafor: tau2_0 / (k - p) sqrt(2 tr(PV PV) + 4 tau2 tr(PV P) + 2 tau2^2 tr(PP))."""
+    k, p = x.shape
+    tau2_0 = float(np.var(y))
+    w, inv, _ = _wls(y, v, x, tau2_0)
+    pm = _p_matrix(w, x, inv)
+    tau2 = max(0.0, tau2_0 * float(y @ pm @ y) / (k - p))
+    pv = pm * v[None, :]
+    var = 2 * np.sum(pv * pv.T) + 4 * tau2 * np.sum(pv * pm) + 2 * tau2 ** 2 * np.sum(pm * pm)
+    return tau2, float(tau2_0 / (k - p) * np.sqrt(var))
+
+
+def _pm_se(v, x, tau2) -> float:
+    """metafor's SE for the Paule-Mandel and empirical Bayes estimators: sqrt(2 k^2 / (k - p)) / sum w."""
+    k, p = x.shape
+    return float(np.sqrt(2 * k ** 2 / (k - p)) / np.sum(1 / (v + tau2)))
 
 
 def _pm(y, v, x, tol) -> float:
@@ -122,20 +166,21 @@ def _pm(y, v, x, tol) -> float:
 
 def _scoring(y, v, x, method, tol, max_iter) -> tuple[float, int]:
     """Fisher scoring on the (restricted) likelihood, as metafor: start from the Hedges estimator,
-    step until the change is below ``tol``; negative values are truncated at 0."""
+    step until the change is below ``tol``; negative values are truncated at 0 (metafor halves a step
+    that would cross 0 instead: the same limit, reached exactly here). ``EB`` uses the same loop with
+    the empirical Bayes step."""
     k, p = x.shape
-    hat = x @ np.linalg.pinv(x)
-    resid = y - hat @ y
-    # Hedges (HE) starting value, metafor's default: (RSS - tr(P0 V)) / (k - p) with unweighted P0
-    tau2 = max(0.0, (resid @ resid - np.sum(np.diag(np.eye(k) - hat) * v)) / (k - p))
+    tau2 = max(0.0, _hedges_raw(y, v, x)[0])  # Hedges (HE) starting value, metafor's default
     for it in range(1, max_iter + 1):
         w, inv, _ = _wls(y, v, x, tau2)
         pm = _p_matrix(w, x, inv)
         py = pm @ y
         if method == "REML":
             step = (py @ py - np.trace(pm)) / np.trace(pm @ pm)
-        else:  # ML: the score uses W where REML uses P
+        elif method == "ML":  # the score uses W where REML uses P
             step = (py @ py - np.sum(w)) / np.sum(w ** 2)
+        else:  # EB (Morris): metafor's step (y'Py k / (k - p) - k) / sum w; its fixed point is PM's
+            step = (y @ py * k / (k - p) - k) / np.sum(w)
         new = max(0.0, tau2 + step)
         if abs(new - tau2) < tol:
             return new, it
@@ -144,24 +189,32 @@ def _scoring(y, v, x, method, tol, max_iter) -> tuple[float, int]:
 
 
 def fit_model(y, v, x, method: Method, tol: float = 1e-10, max_iter: int = 1000) -> Fit:
-    """Estimate tau2 by ``method`` and the coefficients by weighted least squares with 1/(vi + tau2)."""
+    """Estimate tau2 by ``method`` and the coefficients by weighted least squares with 1/(vi + tau2).
+
+    The SE of tau2 is metafor's ``se.tau2`` for every estimator: the inverse Fisher information for REML
+    and ML, the variance of the moment estimators (DL, HE, SJ) given tau2, and sqrt(2 k^2 / (k - p)) / sum w
+    for PM and EB; NaN for FE.
+    """
     check_method(method)
-    it = 0
+    it, tau2_se = 0, float("nan")
     if method == "FE":
         tau2 = 0.0
     elif method == "DL":
-        tau2 = _dl(y, v, x)
+        tau2, tau2_se = _dl(y, v, x)
+    elif method == "HE":
+        tau2, tau2_se = _he(y, v, x)
+    elif method == "SJ":
+        tau2, tau2_se = _sj(y, v, x)
     elif method == "PM":
         tau2 = _pm(y, v, x, tol)
     else:
         tau2, it = _scoring(y, v, x, method, tol, max_iter)
     w, inv, b = _wls(y, v, x, tau2)
-    # SE of tau2 from the inverse Fisher information, as metafor prints for REML and ML
     if method == "REML":
         pm = _p_matrix(w, x, inv)
         tau2_se = float(np.sqrt(2 / np.trace(pm @ pm)))
     elif method == "ML":
         tau2_se = float(np.sqrt(2 / np.sum(w ** 2)))
-    else:
-        tau2_se = float("nan")
+    elif method in ("PM", "EB"):
+        tau2_se = _pm_se(v, x, tau2)
     return Fit(float(tau2), tau2_se, b, inv, w, it)

@@ -18,7 +18,7 @@ from joinedup.economics.matching.nearest import match_on_covariates, match_on_sc
 from joinedup.economics.matching.result import MatchResult
 from joinedup.economics.matching.weights import matching_weights, pair_subclass
 
-Method = Literal["nearest"]
+Method = Literal["nearest", "subclass", "exact", "cem"]
 Distance = Literal["glm", "gbm", "mahalanobis", "prognostic"]
 MOrder = Literal["largest", "smallest", "random", "data"]
 Estimand = Literal["ATT", "ATC"]
@@ -36,7 +36,8 @@ def matchit(formula: str, data: pd.DataFrame, method: str = "nearest", distance=
             ratio: int = 1, replace: bool = False, caliper: float | None = None,
             std_caliper: bool = True, exact=None, m_order: str | None = None, mahvars=None,
             estimand: str = "ATT", discard: str = "none", link: str = "logit",
-            reestimate: bool = False, outcome: str | None = None, seed=None) -> MatchResult:
+            reestimate: bool = False, outcome: str | None = None, seed=None, subclass: int | None = None,
+            cutpoints="sturges") -> MatchResult:
     """Greedy nearest-neighbour matching of treated units to controls (MatchIt's ``matchit``).
 
     ``formula`` is ``"treat ~ covariates"``; text columns expand to dummies. ``distance``:
@@ -68,6 +69,9 @@ def matchit(formula: str, data: pd.DataFrame, method: str = "nearest", distance=
 
     design = parse_design(formula, data)
     treat = design.treat
+    if method != "nearest":
+        return _stratify(method, design, data, distance, estimand, discard, link, outcome, seed, subclass,
+                         cutpoints)
     exact_vars = variable_list(exact, data, "exact")
     mah_vars = variable_list(mahvars, data, "mahvars")
     score, model, kind = _score(distance, design, data, link, outcome, seed)
@@ -134,6 +138,22 @@ def matchit(formula: str, data: pd.DataFrame, method: str = "nearest", distance=
                        estimand=estimand, distance=score, discarded=discarded, match_matrix=mm,
                        weights=weights, subclass=subclass, covariates=balance_covs, model=model,
                        ps_columns=tuple(design.ps_matrix.columns), settings=settings)
+
+
+def _stratify(method, design, data, distance, estimand, discard, link, outcome, seed, n_sub, cutpoints):
+    """Subclassification, exact and coarsened exact matching (MatchIt's ``matchit2subclass``,
+    ``matchit2exact``, ``matchit2cem``)."""
+    from joinedup.economics.matching.stratified import match_strata
+
+    score = model = kind = None
+    if method == "subclass":
+        score, model, kind = _score(distance, design, data, link, outcome, seed)
+    discarded = _discard(design.treat, score, discard) if score is not None else np.zeros(len(design.treat), bool)
+    if discard != "none" and score is None:
+        raise ValueError(f"discard={discard!r} needs a score; method={method!r} uses none (use discard='none')")
+    settings = {"method": method, "distance": kind, "link": link if kind == "glm" else None, "ratio": None,
+                "replace": False, "caliper": None, "caliper_absolute": None, "discard": discard, "seed": seed}
+    return match_strata(method, design, data, score, model, discarded, estimand, n_sub, cutpoints, settings)
 
 
 class _Sub:

@@ -80,10 +80,11 @@ def ecdf_gaps(x, treat, w) -> tuple[float, float]:
     return float(gaps.mean()), float(gaps.max())
 
 
-def balance_one(x, treat, w=None, sd: float | None = None, mm=None, focal=None) -> dict:
+def balance_one(x, treat, w=None, sd: float | None = None, mm=None, focal=None, subclass=None) -> dict:
     """One row of a MatchIt balance table (see module docstring); ``w=None`` means before matching.
 
-    ``mm`` is the match matrix, its rows the ``focal`` units (the treated for the ATT)."""
+    ``mm`` is the match matrix, its rows the ``focal`` units (the treated for the ATT); without one,
+    ``subclass`` (0 = none) gives the pair distance over all treated-control pairs within subclasses."""
     x = np.asarray(x, float)
     treat = np.asarray(treat)
     matched = w is not None
@@ -102,12 +103,16 @@ def balance_one(x, treat, w=None, sd: float | None = None, mm=None, focal=None) 
             out["smd"] = diff / sd
     else:
         out["smd"] = diff
-    if matched and mm is not None and (scale is not None or abs(diff) <= _SQRT_EPS or sd is None):
-        out["pair_dist"] = pair_distance(x, treat if focal is None else focal, mm, scale)
+    if matched and (scale is not None or abs(diff) <= _SQRT_EPS or sd is None):
+        if mm is not None:
+            out["pair_dist"] = pair_distance(x, treat if focal is None else focal, mm, scale)
+        elif subclass is not None:
+            out["pair_dist"] = subclass_pair_distance(x, treat, subclass, scale)
     if binary:
         out["ecdf_mean"] = out["ecdf_max"] = abs(diff)
     elif not too_small:
-        out["var_ratio"] = wvar(x[i1], w[i1], False) / wvar(x[i0], w[i0], False)
+        with np.errstate(divide="ignore", invalid="ignore"):  # R: x / 0 is Inf (or NaN for 0 / 0)
+            out["var_ratio"] = float(np.float64(wvar(x[i1], w[i1], False)) / wvar(x[i0], w[i0], False))
         out["ecdf_mean"], out["ecdf_max"] = ecdf_gaps(x, treat, w)
     return out
 
@@ -124,15 +129,29 @@ def pair_distance(x, focal, mm, scale=None) -> float:
     return d
 
 
+def subclass_pair_distance(x, treat, subclass, scale=None) -> float:
+    """MatchIt's ``pairdistsubC``: mean |x_treated - x_control| over every treated-control pair within each
+    subclass (treated minus control whatever the estimand), over ``scale`` if given."""
+    total, pairs = 0.0, 0
+    for s in np.unique(subclass[subclass > 0]):
+        x1, x0 = x[(subclass == s) & (treat == 1)], x[(subclass == s) & (treat == 0)]
+        total += float(np.abs(x1[:, None] - x0[None, :]).sum())
+        pairs += len(x1) * len(x0)
+    d = total / pairs if pairs else np.nan
+    if scale is not None and abs(d) > 1e-8:
+        d /= scale
+    return d
+
+
 def balance_table(covs: pd.DataFrame, treat, weights=None, estimand: str = "ATT", mm=None,
-                  focal=None) -> pd.DataFrame:
+                  focal=None, subclass=None) -> pd.DataFrame:
     """MatchIt's balance table for every column of ``covs`` (one row each)."""
     treat = np.asarray(treat)
     rows = []
     for name in covs.columns:
         x = covs[name].to_numpy(dtype=float)
         sd = sd_denominator(x, treat, estimand)
-        row = balance_one(x, treat, weights, sd=sd, mm=mm, focal=focal)
+        row = balance_one(x, treat, weights, sd=sd, mm=mm, focal=focal, subclass=subclass)
         rows.append({"variable": name, **row, "sd_denominator": sd})
     return pd.DataFrame(rows)
 

@@ -121,7 +121,7 @@ def glm_fit(x: np.ndarray, y: np.ndarray, link: str = "logit", epsilon: float = 
         z = eta + (y - mu) / g
         w = np.sqrt(g ** 2 / (mu * (1 - mu)))
         beta = _wls(xk * w[:, None], z * w)
-        eta = xk @ beta
+        eta = np.einsum("ij,j->i", xk, beta)  # row by row: identical covariate rows get identical scores (R does)
         mu = linkinv(eta)
         dev = _deviance(y, mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:

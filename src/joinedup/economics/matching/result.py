@@ -31,7 +31,7 @@ class MatchResult:
     estimand: str
     distance: np.ndarray | None = field(repr=False)
     discarded: np.ndarray = field(repr=False)
-    match_matrix: np.ndarray = field(repr=False)
+    match_matrix: np.ndarray | None = field(repr=False)  # None for subclass, exact and cem
     weights: np.ndarray = field(repr=False)
     subclass: np.ndarray | None = field(repr=False)
     covariates: pd.DataFrame = field(repr=False)
@@ -90,8 +90,11 @@ class MatchResult:
         parts = []
         if un:
             parts.append(balance_table(covs, self.treat, None, self.estimand).assign(sample="all"))
+        # without a match matrix (subclass, exact, cem) MatchIt's pair distance runs over subclasses
+        by_sub = self.match_matrix is None and self.settings.get("pair_dist", True)
         parts.append(balance_table(covs, self.treat, self.weights, self.estimand, mm=self.match_matrix,
-                                   focal=self.focal).assign(sample="matched"))
+                                   focal=self.focal, subclass=self.subclass if by_sub else None)
+                     .assign(sample="matched"))
         table = pd.concat(parts, ignore_index=True)
         table = table[["variable", "sample", *_LABELS, "sd_denominator"]]
         table["smd_denominator"] = "treated" if self.estimand == "ATT" else "control"
