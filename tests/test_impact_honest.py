@@ -103,3 +103,17 @@ def test_event_study_null_pretrends_sd_interval_covers_programmed_effect():
     assert (tab.lb < 2.0).all() and (tab.ub > 2.0).all()
     assert (tab.lb > 0).all()                  # and the effect is clearly there
     assert res.breakdown() == 0.1
+
+
+def test_least_favorable_cv_same_by_vertices_and_by_lps(monkeypatch):
+    """The vertex shortcut and one LP per draw give the same critical value (long windows use LPs)."""
+    from joinedup.impact.honest import _arp
+    from joinedup.impact.honest._rm import rm_constraints
+    rng = np.random.default_rng(3)
+    A = rm_constraints(3, 3, 1.0, 0, True)
+    L = rng.normal(size=(6, 6))
+    sig = (A @ (L @ L.T) @ A.T)[:8, :8] + np.eye(8) * 1e-6
+    X = A[:8, 4:]
+    by_vertices = _arp.least_favorable_cv(X, sig, 0.005, sims=200)
+    monkeypatch.setattr(_arp, "MAX_VERTEX_SUPPORTS", 0)
+    assert _arp.least_favorable_cv(X, sig, 0.005, sims=200) == pytest.approx(by_vertices, abs=1e-7)

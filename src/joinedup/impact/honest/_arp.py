@@ -29,6 +29,7 @@ from scipy import optimize, stats
 
 TOL_LAMBDA = 1e-6        # HonestDiD: a moment binds when its dual weight exceeds this
 TOL_EQUALITY = 1e-6      # HonestDiD: the dual bisection's tolerance on the LP optimum
+MAX_VERTEX_SUPPORTS = 20_000   # above this many candidate supports, solving LPs is cheaper
 TOL_C = 1e-6             # HonestDiD: the dual bisection's tolerance on the truncation point
 
 
@@ -62,10 +63,12 @@ def least_favorable_cv(X: np.ndarray, sigma: np.ndarray, kappa: float, sims: int
     the same seed gives the package's draws.
     """
     draws = np.random.RandomState(seed).multivariate_normal(np.zeros(sigma.shape[0]), sigma, size=sims)
-    vertices = dual_vertices(X, np.sqrt(np.diag(sigma)))
-    if not len(vertices):
-        return math.inf
-    return float(np.quantile((draws @ vertices.T).max(axis=1), 1 - kappa))
+    if math.comb(X.shape[0], X.shape[1] + 1) > MAX_VERTEX_SUPPORTS:    # long windows: one LP per draw
+        eta = np.array([r[0] for r in (lp_eta(xi, X, sigma) for xi in draws) if r is not None])
+    else:
+        vertices = dual_vertices(X, np.sqrt(np.diag(sigma)))
+        eta = (draws @ vertices.T).max(axis=1) if len(vertices) else np.array([])
+    return float(np.quantile(eta, 1 - kappa)) if len(eta) else math.inf
 
 
 def dual_vertices(X: np.ndarray, sd: np.ndarray) -> np.ndarray:
