@@ -117,3 +117,21 @@ def test_least_favorable_cv_same_by_vertices_and_by_lps(monkeypatch):
     by_vertices = _arp.least_favorable_cv(X, sig, 0.005, sims=200)
     monkeypatch.setattr(_arp, "MAX_VERTEX_SUPPORTS", 0)
     assert _arp.least_favorable_cv(X, sig, 0.005, sims=200) == pytest.approx(by_vertices, abs=1e-7)
+
+
+def test_from_cs_dynamic_aggregation_on_mpdta():
+    """CS-DiD's event study (universal base period) feeds HonestDiD with IF'IF/n^2, as R's honest_did."""
+    from joinedup.impact.did import att_gt
+    from joinedup.impact.honest import from_aggte
+    mpdta = pd.read_csv(Path(__file__).parent / "data" / "external" / "mpdta.csv")
+    res = att_gt(mpdta, "lemp", "year", "countyreal", "first.treat", base_period="universal", bstrap=False,
+                 cband=False)
+    es = res.aggregate("dynamic", bstrap=False, cband=False)
+    hon = from_aggte(es, restriction="SD", m_values=[0.0])
+    tab = es.tidy()
+    post0 = tab[tab.egt == 0].iloc[0]
+    z = 1.959963984540054
+    assert hon.original == pytest.approx((post0.att - z * post0.se, post0.att + z * post0.se), rel=1e-10)
+    with pytest.raises(ValueError, match="universal"):
+        from_aggte(att_gt(mpdta, "lemp", "year", "countyreal", "first.treat", bstrap=False,
+                          cband=False).aggregate("dynamic", bstrap=False, cband=False))

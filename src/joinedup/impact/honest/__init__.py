@@ -11,6 +11,6 @@ Example:
     >>> res.tidy(), res.breakdown()                                                             # doctest: +SKIP
 """
 
-from joinedup.impact.honest.api import HonestResult, from_event_study, honest_did
+from joinedup.impact.honest.api import HonestResult, from_aggte, from_event_study, honest_did
 
-__all__ = ["HonestResult", "from_event_study", "honest_did"]
+__all__ = ["HonestResult", "from_aggte", "from_event_study", "honest_did"]

@@ -110,3 +110,23 @@ def from_event_study(es, restriction: Restriction = "RM", **kwargs) -> HonestRes
         raise ValueError(f"reference period {es.ref} must be the last period before the start (-1)")
     return honest_did(tab.estimate.to_numpy(), es.vcov, n_pre, len(tab) - n_pre, restriction=restriction,
                       **kwargs)
+
+
+def from_aggte(es, restriction: Restriction = "RM", **kwargs) -> HonestResult:
+    """Run :func:`honest_did` on a Callaway-Sant'Anna ``aggregate("dynamic")`` result.
+
+    As R HonestDiD's ``honest_did.AGGTEobj``: the covariance is ``IF'IF / n^2`` from the event-time
+    influence functions, the reference event time -1 (0 under ``base_period="universal"``, which
+    HonestDiD requires so pre-period estimates are comparable to post-period ones) is dropped.
+    """
+    if es.kind != "dynamic":
+        raise ValueError(f"need aggregate('dynamic'); got aggregate({es.kind!r})")
+    if es.params.get("base_period", "universal") != "universal":
+        raise ValueError("att_gt(..., base_period='universal') is required: with 'varying' the pre-period "
+                         "estimates are one-period changes, not comparable to the post-period effects")
+    n = es.inf_egt.shape[0]
+    keep = np.asarray(es.egt) != -1
+    vcov = (es.inf_egt.T @ es.inf_egt / n / n)[np.ix_(keep, keep)]
+    egt = np.asarray(es.egt)[keep]
+    return honest_did(np.asarray(es.att_egt)[keep], vcov, int((egt < 0).sum()), int((egt >= 0).sum()),
+                      restriction=restriction, **kwargs)
