@@ -41,6 +41,8 @@ class EventStudyResult:
     n_clusters: int
     outcome: str
     panel_balance: dict = field(default_factory=dict)   # unbalanced-panel report
+    # CR1 covariance of the non-reference coefficients, in rel_time order (for HonestDiD sensitivity)
+    vcov: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def tidy(self) -> pd.DataFrame:
         return self.table.copy()
@@ -121,4 +123,4 @@ def event_study(panel: pd.DataFrame, y: str = "y", unit: str = "area_code", time
                             "ci_high": [0.0], "p_value": [np.nan], "reference": [True]})
     table = pd.concat([table, ref_row], ignore_index=True).sort_values("rel_time", ignore_index=True)
     table["n_treated_units"] = [int(panel.loc[treated & (rel == e), unit].nunique()) for e in table.rel_time]
-    return EventStudyResult(table, ref, alpha, fit.n_clusters, y, report.as_dict())
+    return EventStudyResult(table, ref, alpha, fit.n_clusters, y, report.as_dict(), fit_vcov)
