@@ -38,7 +38,13 @@ import re
 import numpy as np
 import pandas as pd
 
-from joinedup.experience._rejects import PublishedLayoutError, SurveyRead, collect, number, read_csv_text
+from joinedup.experience._rejects import (
+    PublishedLayoutError,
+    SurveyRead,
+    collect,
+    number,
+    read_csv_text,
+)
 
 TABLE_COLUMNS = ["source", "unit_code", "year", "era", "measure", "question", "base", "positive", "value"]
 # code -> (measure name, label, kind: "share" of people or "mean" score)

@@ -42,7 +42,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from joinedup.experience._rejects import PublishedLayoutError, SurveyRead, collect, number, read_csv_text
+from joinedup.experience._rejects import (
+    PublishedLayoutError,
+    SurveyRead,
+    collect,
+    number,
+    read_csv_text,
+)
 
 PRACTICE_CODE = re.compile(r"^[A-Z][0-9]{5}$")  # ODS code of a GP practice: a letter and five digits
 TABLE_COLUMNS = ["source", "unit_code", "year", "era", "measure", "question", "base", "positive", "value"]
