@@ -231,6 +231,10 @@ from joinedup.cli_panel import impact_command  # noqa: E402  (`joinedup impact P
 
 app.command("impact")(impact_command)
 
+from joinedup.cli_experience import experience_app  # noqa: E402  (person-centred care: GPPS, ASCOF, P3CEQ)
+
+app.add_typer(experience_app, name="experience")
+
 
 @app.command()
 def doctor(strict: bool = typer.Option(False, "--strict", help="Exit 1 if anything optional is missing")) -> None:

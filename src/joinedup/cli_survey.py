@@ -82,6 +82,8 @@ def survey_serve(
     starttls: bool = typer.Option(False, "--starttls"),
     results: Path = typer.Option(None, "--results", help="Output folder of a joinedup run, for the site "
                                  "dashboards at /sites"),
+    instrument: list[str] = typer.Option([], "--instrument", help="ID=PATH: another XLSForm instrument a wave may "
+                                         "use, e.g. p3ceq=instruments/p3ceq.xlsx (repeatable)"),
 ) -> None:
     """Run the web app: survey pages at /s/<token>, admin at /admin, site dashboards at /sites."""
     import uvicorn
@@ -95,7 +97,7 @@ def survey_serve(
     url = base_url or f"http://{host}:{port}"
     try:
         settings = WebSettings.from_env(store, url, mail=mail, secure_cookies=url.startswith("https://"),
-                                        results=results)
+                                        results=results, instruments=instrument_paths(instrument))
     except ValueError as exc:  # a bad secret: one line naming where it came from, never the value
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -257,3 +259,21 @@ def survey_typology(
         "typology", "Typology of sites", body, figures)], {"Data": data, "Seed": str(seed)}), encoding="utf-8")
     typer.echo(f"{typ.k} clusters; selected schemes: {' '.join(selection['scheme_ids'].dropna()) or 'none'}")
     typer.echo(f"Wrote {len(tables)} tables, 2 figures and typology.html to {out.resolve()}")
+
+
+def instrument_paths(values: list[str]) -> dict[str, Path]:
+    """``--instrument ID=PATH`` values as the web settings' instruments; a bad one is a ValueError.
+
+    >>> instrument_paths(["p3ceq"])
+    Traceback (most recent call last):
+    ValueError: --instrument 'p3ceq': expected ID=PATH (e.g. p3ceq=instruments/p3ceq.xlsx)
+    """
+    out = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            raise ValueError(f"--instrument {value!r}: expected ID=PATH (e.g. p3ceq=instruments/p3ceq.xlsx)")
+        if not Path(path.strip()).is_file():
+            raise ValueError(f"--instrument {name.strip()}: no file {path.strip()}")
+        out[name.strip()] = Path(path.strip())
+    return out

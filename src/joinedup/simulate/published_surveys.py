@@ -1,0 +1,155 @@
+"""Simulated England's published experience surveys: GP Patient Survey practice results and ASCOF
+council measures from the Adult Social Care Survey, written in their published CSV layouts (so the
+importers in :mod:`joinedup.experience` read them as they would the real files), with a programmed
+effect (``effect = 0`` is the null scenario).
+
+Respondents are drawn by :func:`joinedup.simulate.experience_survey.experience_survey` (fresh people
+every year, a known effect on the probability scale from the unit's programme start, programme units'
+samples ageing over the years) and aggregated as the publishers do: each unit-year's share is weighted
+to a fixed age profile (:data:`AGE_PROFILE`; GPPS weights to the practice list, the ASCS to the
+council's eligible population), which removes the ageing of the samples, so the programmed effect is
+what a DiD of the published shares should recover.
+
+- GPPS (practices, survey years ``gpps_years``): ``GPPS_{year}_Practice_data_(weighted)_(csv)_PUBLIC.csv``
+  with ``Practice_Code, Practice_Name, CCG_Code, distributed, received, resprate, Q9base, Q9_12,
+  Q9_12pct`` (the preferred-GP item, Q9 in 2012-2023). The 2018 questionnaire redevelopment is a
+  break: from 2018 the practice levels are drawn afresh and shifted by ``break_shift``, so nothing
+  links the two eras but the programme. About 2% of practice-years are suppressed (``*``), as the
+  published files suppress small bases: the importer rejects them with a reason.
+- ASCOF (councils, financial years ``ascof_years``, 2012 = 2012-13): ``ascof_{year}.csv`` in the
+  long layout (Geographical code ... Measure value) with 3A (satisfaction) and 3D (easy to find
+  information) as Numerator, Denominator and Outcome rows, an England total, and about 2% of
+  council values suppressed as ``[c]``. 1A (a mean score) is not simulated.
+
+``truth.json`` records the effect, seed and files.
+
+Example:
+    >>> paths = write_published_surveys("data/england", seed=1, effect=0.05)          # doctest: +SKIP
+    >>> sorted(paths)                                                                  # doctest: +SKIP
+    ['ascof', 'gpps', 'truth']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from joinedup.simulate.experience_survey import experience_survey, programme_areas
+
+AGE_PROFILE = {"18-64": 0.6, "65-74": 0.2, "75+": 0.2}
+ASCOF_COLUMNS = ["Geographical code", "Geographical description", "Geographical level", "ONS code",
+                 "ASCOF measure code", "Disaggregation level", "Measure type", "Measure value"]
+
+
+def weighted_shares(survey: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """``area_code, year, base, share``: each unit-year's share weighted to :data:`AGE_PROFILE`
+    (over the age groups present; ``base`` is the number of respondents, unweighted).
+
+    >>> s = pd.DataFrame({"area_code": "a", "year": 1, "age_group": ["18-64", "75+", "75+"], "y": [0.0, 1, 1]})
+    >>> weighted_shares(s, "y")[["base", "share"]].values.tolist()
+    [[3.0, 0.25]]
+    """
+    cell = survey.groupby(["area_code", "year", "age_group"])[outcome].agg(["mean", "size"]).reset_index()
+    cell["w"] = cell["age_group"].map(AGE_PROFILE)
+    cell["wm"] = cell["w"] * cell["mean"]
+    out = cell.groupby(["area_code", "year"]).agg(base=("size", "sum"), wm=("wm", "sum"), w=("w", "sum")).reset_index()
+    out["share"] = out["wm"] / out["w"]
+    out["base"] = out["base"].astype(float)
+    return out[["area_code", "year", "base", "share"]]
+
+
+def _gpps_frames(units, seed, effect, years, respondents, break_shift):
+    eras = [(years[0], min(years[1], 2017)), (max(years[0], 2018), years[1])]
+    frames = []
+    for k, (lo, hi) in enumerate(eras):
+        if lo > hi:
+            continue
+        survey = experience_survey(units, seed=seed * 10 + k, effect=effect, years=(lo, hi), respondents=respondents)
+        shares = weighted_shares(survey, "named_contact")
+        if lo >= 2018:
+            shares["share"] = (shares["share"] + break_shift).clip(0, 1)
+        frames.append(shares)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _write_gpps(shares, practices, folder, rng) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for year, rows in shares.groupby("year"):
+        rows = rows.merge(practices, left_on="area_code", right_on="practice_code")
+        distributed = np.ceil(rows["base"] / 0.35).astype(int)
+        suppressed = rng.random(len(rows)) < 0.02
+        frame = pd.DataFrame({
+            "Practice_Code": rows["practice_code"], "Practice_Name": "Practice " + rows["practice_code"],
+            "CCG_Code": rows["ccg"], "distributed": distributed, "received": rows["base"].astype(int),
+            "resprate": (rows["base"] / distributed).round(4),
+            "Q9base": np.where(suppressed, "*", rows["base"].astype(int).astype(str)),
+            "Q9_12": np.where(suppressed, "*", (rows["share"] * rows["base"]).round(0).astype(int).astype(str)),
+            "Q9_12pct": np.where(suppressed, "*", rows["share"].round(6).astype(str)),
+        })
+        path = folder / f"GPPS_{year}_Practice_data_(weighted)_(csv)_PUBLIC.csv"
+        frame.to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def _write_ascof(by_code, names, folder, rng) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    years = sorted(set().union(*(set(s["year"]) for s in by_code.values())))
+    cassr = {code: str(100 + i) for i, code in enumerate(sorted(names))}
+    for year in years:
+        rows = []
+        for code, shares in by_code.items():
+            s = shares[shares["year"] == year]
+            num, den = (s["share"] * s["base"]).round(1), s["base"]
+            rows += [["England", "England", "England", "E92000001", code, "Total", t, v]
+                     for t, v in (("Numerator", num.sum()), ("Denominator", den.sum()),
+                                  ("Outcome", round(100 * num.sum() / den.sum(), 1)))]
+            for unit, n, d in zip(s["area_code"], num, den):
+                hide = rng.random() < 0.02
+                for t, v in (("Numerator", n), ("Denominator", d), ("Outcome", round(100 * n / d, 1))):
+                    rows.append([cassr[unit], names[unit], "Local authority", unit, code, "Total", t,
+                                 "[c]" if hide and t != "Denominator" else v])
+        path = folder / f"ascof_{year}.csv"
+        pd.DataFrame(rows, columns=ASCOF_COLUMNS).to_csv(path, index=False)
+        paths.append(path)
+    return paths
+
+
+def write_published_surveys(data_dir, out_dir=None, seed: int = 2013, effect: float = 0.05,
+                            gpps_years: tuple[int, int] = (2012, 2021), ascof_years: tuple[int, int] = (2012, 2016),
+                            gpps_respondents: int = 60, ascs_respondents: int = 100,
+                            break_shift: float = -0.05) -> dict[str, object]:
+    """Write the GPPS-like and ASCOF-like files for the simulated dataset in ``data_dir`` (module
+    docstring) under ``out_dir`` (default ``data_dir/published_surveys``)."""
+    from joinedup.data import load_dataset
+
+    ds = load_dataset(data_dir)
+    out = Path(out_dir) if out_dir is not None else Path(data_dir) / "published_surveys"
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1818]))
+    areas = programme_areas(ds)
+    practices = ds.execute(ds.table("practices").select("practice_code", "area_code"))
+    practices = practices.merge(areas, on="area_code")
+    practices["ccg"] = "C" + practices["area_code"].str[-4:]
+    units = practices.rename(columns={"area_code": "home", "practice_code": "area_code"})[["area_code", "start_year"]]
+    gpps = _write_gpps(_gpps_frames(units, seed, effect, gpps_years, gpps_respondents, break_shift),
+                       practices[["practice_code", "ccg"]], out / "gpps", rng)
+    names = ds.execute(ds.table("areas").select("area_code", "area_name")).set_index("area_code")["area_name"]
+    by_code = {code: weighted_shares(experience_survey(areas, seed=seed * 10 + 5 + k, effect=effect, years=ascof_years,
+                                                       respondents=ascs_respondents), "named_contact")
+               for k, code in enumerate(("3A", "3D"))}
+    ascof = _write_ascof(by_code, names[names.index.isin(areas["area_code"])].to_dict(), out / "ascof", rng)
+    truth = {"effect": effect, "seed": seed, "scale": "probability (share of respondents)",
+             "gpps": {"measure": "preferred_gp", "question": "Q9", "years": list(gpps_years), "break_shift": break_shift},
+             "ascof": {"measures": ["3A", "3D"], "years": list(ascof_years)},
+             "note": "every programme unit gets the effect from its start year; starts are area starts (practices "
+                     "inherit their area's), in survey years as experience_survey.programme_areas"}
+    (out / "truth.json").write_text(json.dumps(truth, indent=2))
+    starts = practices.rename(columns={"practice_code": "unit_code"})[["unit_code", "start_year"]]
+    starts = pd.concat([starts, areas.rename(columns={"area_code": "unit_code"})], ignore_index=True)
+    starts.to_csv(out / "programme_starts.csv", index=False)
+    return {"gpps": gpps, "ascof": ascof, "truth": out / "truth.json", "starts": out / "programme_starts.csv"}
