@@ -231,6 +231,9 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
                              disclosure_control=protocol.output.disclosure_control)
     site_areas = programme.sites[["site", "area_code"]].drop_duplicates()
     write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
+    if spec.breakdowns:  # by deprivation, age, sex, ethnicity: indicators/breakdown_step.py
+        from joinedup.indicators.breakdown_step import breakdown_step
+        breakdown_step(ds, ids, spec.breakdowns, programme, out_dir, protocol.output.disclosure_control)
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)
