@@ -38,6 +38,7 @@ TABLES: dict[str, list | str] = {
     "indicator_breakdowns": [("counts", ["numerator", "denominator"]),
                              ("limits", ["value", "lower", "upper"], "numerator")],
     "indicator_inequalities": "SII/RII model estimates across quintiles, no counts",
+    "impact_subgroups": "model estimates by subgroup; n counts areas",
     "indicator_funnel": [("counts", ["observed"]),
                          ("rate", "ratio", "expected", "observed")],
     "impact_att_gt": "model estimates over areas", "impact_balance": "area-level covariate means",

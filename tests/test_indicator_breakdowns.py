@@ -96,7 +96,7 @@ def test_programmed_gradient_shows_and_ethnicity_carries_none(table):
 
 
 def test_written_tables_are_controlled(ds, tmp_path):
-    controlled, sii = breakdown_step(ds, ["readmissions_30d"], ["ethnicity", "imd_quintile"], None,
+    controlled, sii, _ = breakdown_step(ds, ["readmissions_30d"], ["ethnicity", "imd_quintile"], None,
                                      tmp_path, True)
     written = pd.read_parquet(tmp_path / "tables" / "indicator_breakdowns.parquet")
     assert len(written) == len(controlled) and (tmp_path / "tables" /

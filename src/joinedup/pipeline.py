@@ -116,6 +116,9 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         with timer.step("indicators"):
             section, indicator_table = _indicators_step(ds, protocol, out_dir)
             sections.append(section)
+            if protocol.indicators.breakdowns:  # by deprivation, age, sex, ethnicity; docs/inequalities.md
+                from joinedup.report.inequalities_section import inequalities_step
+                sections.append(inequalities_step(ds, protocol, out_dir))
 
     if protocol.impact is not None:
         with timer.step("impact"):
@@ -231,9 +234,6 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
                              disclosure_control=protocol.output.disclosure_control)
     site_areas = programme.sites[["site", "area_code"]].drop_duplicates()
     write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
-    if spec.breakdowns:  # by deprivation, age, sex, ethnicity: indicators/breakdown_step.py
-        from joinedup.indicators.breakdown_step import breakdown_step
-        breakdown_step(ds, ids, spec.breakdowns, programme, out_dir, protocol.output.disclosure_control)
     funnel = headline_funnel_data(ds, spec.headline)
     funnel = write_table(funnel, out_dir, "indicator_funnel", ["observed"],
                          disclosure_control=protocol.output.disclosure_control)

@@ -18,7 +18,7 @@ from joinedup.outputs import write_table
 
 
 def breakdown_step(ds, ids, breakdowns, programme, out_dir: Path, disclosure_control: bool):
-    """Write both tables; return (controlled breakdowns, inequalities)."""
+    """Write both tables; return (controlled breakdowns, inequalities, unrounded breakdowns)."""
     table = compute_breakdowns(ds, ids, breakdowns, programme=programme)
     sii = sii_by_unit(table) if "imd_quintile" in breakdowns else sii_by_unit(table.iloc[:0])
     controlled = write_table(table, out_dir, "indicator_breakdowns", ["numerator", "denominator"],
@@ -26,4 +26,4 @@ def breakdown_step(ds, ids, breakdowns, programme, out_dir: Path, disclosure_con
                              disclosure_control=disclosure_control)
     written_sii = write_table(sii, out_dir, "indicator_inequalities", [],
                               disclosure_control=disclosure_control)
-    return controlled, written_sii
+    return controlled, written_sii, table
