@@ -30,9 +30,9 @@ ROWS: dict[str, list[dict]] = {
     ],
     "persons": [
         dict(person_id=1, sex="F", birth_year=1940, area_code="E06000001", practice_code="A81001",
-             ltc_count=3, death_date=None),
+             ltc_count=3, death_date=None, lsoa_imd_decile=1, ethnic_group="white"),
         dict(person_id=2, sex="M", birth_year=1950, area_code="E08000016", practice_code="C85001",
-             ltc_count=0, death_date=D(2015, 3, 1)),
+             ltc_count=0, death_date=D(2015, 3, 1), lsoa_imd_decile=None, ethnic_group=None),
     ],
     "admissions": [
         dict(spell_id=10, person_id=1, area_code="E06000001", practice_code="A81001",

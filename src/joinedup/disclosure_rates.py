@@ -36,6 +36,8 @@ RATES: dict[str, dict[str, str]] = {
     "cohort_trajectory": {"rate_per_1000": "people"},
     "cohort_estimates": {"baseline_mean": "enrolled"},
     "cohort_naive": {"before": "enrolled", "after": "enrolled", "change": "enrolled"},
+    # indicators by deprivation quintile, age band, sex, ethnicity (indicators/breakdowns.py)
+    "indicator_breakdowns": {c: "numerator" for c in ("value", *_LIMITS)},
 }
 
 # table name -> (percentage column, numerator, denominator, multiplier): recomputed from the rounded

@@ -116,6 +116,9 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         with timer.step("indicators"):
             section, indicator_table = _indicators_step(ds, protocol, out_dir)
             sections.append(section)
+            if protocol.indicators.breakdowns:  # by deprivation, age, sex, ethnicity; docs/inequalities.md
+                from joinedup.report.inequalities_section import inequalities_step
+                sections.append(inequalities_step(ds, protocol, out_dir))
 
     if protocol.impact is not None:
         with timer.step("impact"):

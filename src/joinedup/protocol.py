@@ -59,6 +59,10 @@ class Indicators(_Strict):
     periods: list[Period] = Field(["month", "quarter", "financial_year"],
                                   description="Periods to compute: month, quarter, financial_year")
     headline: str = Field("emergency_admissions", description="Indicator shown per site in SPC and funnel charts")
+    breakdowns: list[Literal["imd_quintile", "age_band", "sex", "ethnicity"]] = Field(
+        [], description="Break the person-linked indicators down by these (financial years, with "
+        "disclosure control; SII/RII per unit from imd_quintile): imd_quintile, age_band, sex, "
+        "ethnicity; see docs/inequalities.md")
 
     @field_validator("ids")
     @classmethod

@@ -18,6 +18,8 @@ import numpy as np
 AGE_BANDS: tuple[str, ...] = tuple(f"{a}-{a + 4}" for a in range(0, 90, 5)) + ("90+",)
 
 SEXES: tuple[str, ...] = ("F", "M")
+# ONS Census 2021 high-level ethnic groups (TS021), as simulate.deprivation draws them.
+ETHNIC_GROUPS: tuple[str, ...] = ("white", "mixed", "asian", "black", "other")
 
 REGIONS: tuple[str, ...] = (
     "North East",

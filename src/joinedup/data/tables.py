@@ -115,6 +115,10 @@ PERSONS = Table(
           minimum=0, maximum=30),
         C("death_date", "date", "Date of death (empty if alive at the end of the period)",
           required=False, minimum=DATE_MIN, maximum=DATE_MAX),
+        C("lsoa_imd_decile", "int32", "National IMD decile of the LSOA of residence, 1 most deprived "
+          "(empty if unknown)", required=False, minimum=1, maximum=10),
+        C("ethnic_group", "string", "Ethnic group, ONS 2021 high-level categories (empty if not "
+          "stated)", required=False, allowed=codes.ETHNIC_GROUPS),
     ),
     primary_key=("person_id",),
 )

@@ -22,7 +22,11 @@ DAY = ibis.interval(days=1)
 
 
 def _shape(t, event_date, amount=None, hit=None, age=None, sex=None):
+    # person_id rides along where the rows have one (breakdowns by the person's deprivation and
+    # ethnic group join on it, indicators/breakdowns.py); the indicators themselves ignore it.
+    person = {"person_id": t.person_id} if "person_id" in t.columns else {}
     return t.select(
+        **person,
         area_code=t.area_code,
         event_date=event_date,
         age=(age if age is not None else t.age).cast("int32"),

@@ -7,6 +7,8 @@ One import point for the methods, which live in small modules by concern:
 - ``phe_rates``: ``crude_rate``, ``proportion``, ``mean_ci`` (row-wise or by group);
 - ``phe_standardised``: ``dsr`` (Dobson; independent or non-independent events), ``isratio``,
   ``israte`` (long data grouped by ``by``) and ``smr`` (observed/expected arrays);
+- ``phe_sii``: slope and relative index of inequality (``phe_sii``, simulated limits);
+- ``phe_life_expectancy``: abridged life table life expectancy (``phe_life_expectancy``);
 - ``phe_funnels``: funnel limits, significance and plotting points (arithmetic in
   ``phe_funnel_math``).
 
@@ -36,11 +38,13 @@ from joinedup.indicators.phe_limits import (
     wilson_lower,
     wilson_upper,
 )
+from joinedup.indicators.phe_life_expectancy import phe_life_expectancy
 from joinedup.indicators.phe_rates import crude_rate, mean_ci, proportion
+from joinedup.indicators.phe_sii import phe_sii
 from joinedup.indicators.phe_standardised import dsr, israte, isratio, smr
 
 __all__ = [
     "byars_lower", "byars_upper", "crude_rate", "dsr", "exact_lower", "exact_upper",
     "funnel_limits", "funnel_points", "funnel_significance", "israte", "isratio", "mean_ci",
-    "poisson_limits", "proportion", "smr", "wilson_lower", "wilson_upper",
+    "phe_life_expectancy", "phe_sii", "poisson_limits", "proportion", "smr", "wilson_lower", "wilson_upper",
 ]

@@ -25,11 +25,12 @@ from joinedup.simulate import eq5d, eq5d_sample, output
 from joinedup.simulate.activity import build_spells
 from joinedup.simulate.ae import build_attendances
 from joinedup.simulate.casemix import person_comorbidities
+from joinedup.simulate.deprivation import chunk_traits
 from joinedup.simulate.emergency import DAYS_PER_MONTH, index_emergencies, programme_multiplier
-from joinedup.simulate.practice_programme import practice_multiplier, practice_starts
 from joinedup.simulate.geography import World
 from joinedup.simulate.mdt import apply_effect, enrol, enrolment_multiplier
 from joinedup.simulate.population import population_counts, simulate_people
+from joinedup.simulate.practice_programme import practice_multiplier, practice_starts
 from joinedup.simulate.social_care import build_services
 
 # Append new streams at the end: a child's numbers depend only on its position, so the streams before
@@ -84,7 +85,8 @@ def simulate_chunk(world: World, area_index: int, part: int) -> ChunkResult:
     n_prac = len(area.practice_codes)
     start_people = people.entry <= period.start
     tables = {
-        "persons": output.persons_table(people, area, part, period),
+        "persons": output.persons_table(people, area, part, period,
+                                        chunk_traits(world, area, part, people.perm)),
         "admissions": output.admissions_table(spells, people, area, part, period, comorb, rng["output"]),
         "ae_attendances": output.ae_table(attendances, people, area, part, period),
         "social_care_services": output.social_care_table(services, area, part),

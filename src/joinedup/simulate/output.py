@@ -61,8 +61,11 @@ def _repeat(value: str, n: int) -> pa.Array:
 SEX = np.array(codes.SEXES)  # F, M
 
 
-def persons_table(people: People, area: AreaPlan, part: int, period: Period) -> pa.Table:
+def persons_table(people: People, area: AreaPlan, part: int, period: Period,
+                  traits: tuple[np.ndarray, np.ndarray]) -> pa.Table:
+    """Persons of a chunk; ``traits`` = (LSOA IMD decile, ethnic group index), simulate.deprivation."""
     never = people.death >= NEVER
+    decile, ethnic = traits
     return _table("persons", [
         pa.array(person_ids(area.index, part, np.arange(people.n))),
         casemix.take_strings(SEX, people.sex.astype(np.int64)),
@@ -71,6 +74,8 @@ def persons_table(people: People, area: AreaPlan, part: int, period: Period) -> 
         casemix.take_strings(np.array(area.practice_codes), people.practice.astype(np.int64)),
         pa.array(people.ltc.astype(np.int32)),
         _dates(np.where(never, 0, people.death), never),
+        pa.array(decile.astype(np.int32)),
+        casemix.take_strings(np.array(codes.ETHNIC_GROUPS), ethnic.astype(np.int64)),
     ])
 
 

@@ -1,0 +1,123 @@
+"""The report's inequalities section: indicators by deprivation quintile and other breakdowns, the
+slope index of inequality for England, and the programme's effect by subgroup with the test of
+difference between subgroups. Every sentence is written from the tables shown (and re-derived
+from them in tests/test_inequalities_section.py).
+
+A gradient is "clear" only when the SII's 95% interval excludes zero; subgroup effects "differ"
+only when the Wald test of equal effects has p < 0.05.
+
+Example:
+    >>> section = inequalities_step(ds, protocol, out_dir)                        # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+
+from joinedup.report.html import ReportSection, table_html
+
+BREAKDOWN_WORDS = {"imd_quintile": "deprivation quintile", "age_band": "age band", "sex": "sex",
+                   "ethnicity": "ethnic group"}
+
+
+def _fy(start) -> str:
+    year = pd.Timestamp(start).year
+    return f"{year}/{str(year + 1)[-2:]}"
+
+
+def _num(x: float) -> str:
+    return f"{x:,.1f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def sii_sentences(sii: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """One sentence per indicator: England's SII in the latest year and its direction."""
+    england = sii[sii["level"] == "england"]
+    out = []
+    for indicator, rows in england.groupby("indicator", sort=True):
+        row = rows.sort_values("period_start").iloc[-1]
+        lo, hi = row["sii_lower95_0cl"], row["sii_upper95_0cl"]
+        if hi < 0:
+            shape = "higher among people in more deprived areas"
+        elif lo > 0:
+            shape = "higher among people in less deprived areas"
+        else:
+            shape = "without a clear gradient by deprivation"
+        out.append(f"{titles.get(indicator, indicator)} in England, {_fy(row['period_start'])}: "
+                   f"{shape} (slope index of inequality {_num(row['sii'])}, 95% CI {_num(lo)} to "
+                   f"{_num(hi)}; relative index {row['rii']:.2f}).")
+    return out
+
+
+def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """One sentence per outcome and breakdown: did the effect differ between groups?"""
+    tests = subgroups[subgroups["group"] == "difference"]
+    out = []
+    for _, row in tests.iterrows():
+        what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
+        verb = "differed" if row["p_value"] < 0.05 else "did not differ detectably"
+        out.append(f"The estimated effect on {titles.get(row['outcome'], row['outcome']).lower()} "
+                   f"{verb} between groups by {what} (Wald test of equal effects, chi-square "
+                   f"{row['statistic']:.2f} on {int(row['df'])} df, p = {row['p_value']:.3f}).")
+    return out
+
+
+def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd.DataFrame | None,
+                      titles: dict[str, str]) -> str:
+    parts = ["<p>Indicators by the deprivation of people's neighbourhoods (IMD quintile of their "
+             "LSOA, 1 most deprived), age band, sex and ethnic group, with disclosure control. "
+             "The slope index of inequality (PHE's method) is the modelled gap from the most to "
+             "the least deprived end; a negative value means higher values among the more "
+             "deprived.</p>"]
+    parts += [f"<p>{escape(s)}</p>" for s in sii_sentences(sii, titles)]
+    england = breakdowns[(breakdowns["level"] == "england")
+                         & (breakdowns["breakdown"] == "imd_quintile")]
+    if not england.empty:
+        latest = england[england["period_start"] == england["period_start"].max()]
+        shown = latest[["indicator", "group_label", "numerator", "denominator", "value", "lower",
+                        "upper"]]
+        parts.append(table_html(shown, f"England by deprivation quintile, {_fy(latest['period_start'].iloc[0])}"))
+    england_sii = sii[sii["level"] == "england"]
+    if not england_sii.empty:
+        parts.append(table_html(england_sii[["indicator", "period_start", "sii", "sii_lower95_0cl",
+                                             "sii_upper95_0cl", "rii"]],
+                                "Slope and relative index of inequality, England"))
+    if subgroups is not None and not subgroups.empty:
+        parts += [f"<p>{escape(s)}</p>" for s in subgroup_sentences(subgroups, titles)]
+        parts.append(table_html(subgroups[["outcome", "breakdown", "group_label", "estimate",
+                                           "ci_low", "ci_high", "p_value", "statistic", "df"]],
+                                "Programme effect by subgroup (TWFE DiD, log rate) and the test of "
+                                "equal effects"))
+    return "\n".join(parts)
+
+
+def inequalities_step(ds, protocol, out_dir: Path) -> ReportSection:
+    """Breakdown tables (indicators), subgroup effects (if [impact]) and the section."""
+    from joinedup.impact.outcomes import outcome_ids
+    from joinedup.impact.subgroups import subgroup_effects
+    from joinedup.indicators.breakdown_step import breakdown_step
+    from joinedup.indicators.breakdowns import compute_breakdowns
+    from joinedup.indicators.catalogue import CATALOGUE
+    from joinedup.outputs import write_table
+    from joinedup.programme import programme_of
+
+    spec, control = protocol.indicators, protocol.output.disclosure_control
+    ids = None if spec.ids == "all" else spec.ids
+    programme = programme_of(protocol, ds)
+    controlled, sii, table = breakdown_step(ds, ids, spec.breakdowns, programme, out_dir, control)
+    subgroups = None
+    if protocol.impact is not None and programme.unit == "area":
+        outcome = outcome_ids(protocol.impact)[0]
+        raw = table[table["indicator"] == outcome]
+        if raw.empty:  # the outcome is not among the protocol's indicators
+            raw = compute_breakdowns(ds, [outcome], spec.breakdowns, programme=programme)
+        if not raw.empty:
+            subgroups = pd.concat([subgroup_effects(raw, programme, outcome, b)
+                                   for b in spec.breakdowns], ignore_index=True)
+            subgroups = write_table(subgroups, out_dir, "impact_subgroups", [],
+                                    disclosure_control=control)  # estimates; n counts areas
+    titles = {k: v.title for k, v in CATALOGUE.items()}
+    return ReportSection("inequalities", "Inequalities",
+                         inequalities_html(controlled, sii, subgroups, titles))

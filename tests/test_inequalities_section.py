@@ -1,0 +1,85 @@
+"""The inequalities section: its tables written with control, its sentences re-derived from them."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from joinedup.data import load_dataset, open_dataset
+from joinedup.indicators.catalogue import CATALOGUE
+from joinedup.protocol import load_protocol
+from joinedup.report.inequalities_section import (
+    inequalities_step,
+    sii_sentences,
+    subgroup_sentences,
+)
+
+TITLES = {k: v.title for k, v in CATALOGUE.items()}
+
+
+@pytest.fixture(scope="module")
+def run(small_england, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ineq")
+    ds = load_dataset(small_england)
+    prog = ds.execute(ds.table("programmes")).rename(columns={"area_code": "unit_code"})
+    prog["start_date"] = pd.to_datetime(prog["start_date"]).dt.strftime("%Y-%m-%d")
+    for name, key in (("sites.csv", "pioneer"), ("vanguards.csv", "vanguard")):
+        prog[prog["programme"] == key][["site", "unit_code", "start_date", "wave"]].to_csv(
+            folder / name, index=False)
+    (folder / "p.toml").write_text(f"""
+[evaluation]
+name = "inequalities"
+[data]
+source = "{small_england}"
+[programme]
+name = "Pioneers"
+sites = "sites.csv"
+exclude = ["vanguards.csv"]
+[indicators]
+ids = ["emergency_admissions", "readmissions_30d"]
+periods = ["financial_year"]
+breakdowns = ["imd_quintile", "ethnicity"]
+[impact]
+baseline = ["2012-01-01", "2013-09-30"]
+[output]
+folder = "out"
+""", encoding="utf-8")
+    protocol = load_protocol(folder / "p.toml")
+    section = inequalities_step(open_dataset(small_england), protocol, folder / "out")
+    tables = {n: pd.read_parquet(folder / "out" / "tables" / f"{n}.parquet")
+              for n in ("indicator_breakdowns", "indicator_inequalities", "impact_subgroups")}
+    return section, tables
+
+
+def test_sentences_come_from_the_written_tables(run):
+    section, tables = run
+    sii, sub = tables["indicator_inequalities"], tables["impact_subgroups"]
+    sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
+    assert len(sentences) == 2 + 2
+    for s in sentences:
+        assert s.replace("&", "&amp;") in section.body_html
+    # re-derive each SII sentence's numbers and direction from the table
+    england = sii[sii["level"] == "england"].sort_values("period_start").groupby("indicator").last()
+    for indicator, row in england.iterrows():
+        s = next(x for x in sentences if x.startswith(TITLES[indicator]))
+        assert f"{row['sii']:,.0f}" in s or f"{row['sii']:,.1f}" in s
+        assert ("more deprived" in s) == (row["sii_upper95_0cl"] < 0)
+    em = england.loc["emergency_admissions"]
+    assert em["sii_upper95_0cl"] < 0  # the programmed gradient
+    for _, row in sub[sub["group"] == "difference"].iterrows():
+        s = next(x for x in sentences if "Wald" in x and row["breakdown"].split("_")[0][:5] in
+                 x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
+        p = float(re.search(r"p = ([0-9.]+)", s).group(1))
+        assert p == pytest.approx(row["p_value"], abs=5e-4)
+        assert ("did not differ" in s) == (row["p_value"] >= 0.05)
+
+
+def test_tables_are_controlled(run):
+    _, tables = run
+    b = tables["indicator_breakdowns"]
+    sub = b[b["level"] != "england"]
+    shown = sub["numerator"].dropna()
+    assert (shown % 5 == 0).all() and not shown.between(1, 7).any()
+    assert set(tables["impact_subgroups"]["breakdown"]) == {"imd_quintile", "ethnicity"}
