@@ -270,11 +270,9 @@ def load_programme(spec, resolve, ds) -> Programme:
     known, span, residents = data_checks(ds, spec.unit)
     programme = programme_from_frames(spec.name, sites, spec.unit, exclude, known, span, residents,
                                       source=f"sites file {Path(spec.sites).name}")
-    if getattr(spec, "register", None):  # treatment timing from the initiative register (joinedup.process)
-        from joinedup.process.register_io import read_register
-        from joinedup.process.treatment import apply_register
-        programme, _ = apply_register(programme, read_register(resolve(spec.register)).rows, spec.register_types)
-        _check_dates(programme.sites.rename(columns={"area_code": "unit_code"}), span, str(spec.register))
+    if getattr(spec, "initiative_register", None):  # treatment timing from the register (joinedup.process)
+        from joinedup.process.treatment import programme_with_register
+        programme = programme_with_register(programme, resolve(spec.initiative_register), spec.initiative_types, span)
     if getattr(spec, "co_interventions", "exclude") == "covariate":  # kept in the pool, adjusted for
         from dataclasses import replace
         programme = replace(programme, exclude=(), co_interventions="covariate")

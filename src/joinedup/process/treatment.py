@@ -73,3 +73,25 @@ def apply_register(programme, rows: pd.DataFrame, types: list[str] | None = None
     table.loc[own & mapped.notna().reindex(table.index, fill_value=False), "start_date"] = mapped.dropna()
     table["start_date"] = pd.to_datetime(table["start_date"])
     return replace(programme, table=table, source=programme.source + " (go-live from the initiative register)"), kept
+
+
+def programme_with_register(programme, path, types: list[str] | None = None, span: tuple | None = None):
+    """:func:`apply_register` with the register read from ``path`` (CSV/Excel; rejected rows stop the
+    run, listed by line, since timing from a partly read register would be silently wrong), and
+    go-lives checked against the data's (first, last) dates ``span``."""
+    from joinedup.process.register import RegisterError
+    from joinedup.process.register_io import read_register
+
+    reg = read_register(path)
+    if len(reg.rejects):
+        lines = "; ".join(f"line {r.line}: {r.reason}" for r in reg.rejects.head(5).itertuples())
+        raise RegisterError(f"{path}: {len(reg.rejects)} row(s) rejected: {lines}")
+    out, _ = apply_register(programme, reg.rows, types)
+    if span is not None:
+        first, last = (pd.Timestamp(d) for d in span)
+        starts = out.sites.drop_duplicates("site").set_index("site")["start_date"]
+        bad = starts[(starts <= first) | (starts > last)]
+        if len(bad):
+            raise RegisterError(f"{path}: site {bad.index[0]!r} goes live on {bad.iloc[0].date()}, outside the data "
+                                f"({first.date()} to {last.date()}; a start needs data before it)")
+    return out

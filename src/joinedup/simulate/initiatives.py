@@ -83,7 +83,7 @@ class _Site:
 
 
 def _live_on(item: dict, day: dt.date) -> bool:
-    return _quarter(item["start"], item["delay_quarters"]) <= day and item["end"] is None
+    return _quarter(item["start"], item["delay_quarters"]) < day and item["end"] is None  # live before that day
 
 
 def simulate_register(seed: int = 2013, scenario: str = "narrowing", sites: pd.DataFrame | None = None,
