@@ -231,6 +231,10 @@ from joinedup.cli_panel import impact_command  # noqa: E402  (`joinedup impact P
 
 app.command("impact")(impact_command)
 
+from joinedup.cli_process import process_command  # noqa: E402  (`joinedup process REGISTER`)
+
+app.command("process")(process_command)
+
 
 @app.command()
 def doctor(strict: bool = typer.Option(False, "--strict", help="Exit 1 if anything optional is missing")) -> None:
