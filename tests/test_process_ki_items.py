@@ -26,7 +26,7 @@ def test_extended_instrument_is_valid_xlsform_with_the_new_items(tmp_path):
     for items in FAMILIES.values():
         assert set(items) <= names
     assert {"init_1_stage", "obj_1_text", "nb_ft_pipeline_origin", "pioneer", "prog_unplanned"} <= names
-    clean, errors = validate_answers(form, {"init_1_name": "Frailty MDT", "init_1_stage": "teleported"}, final=False)
+    _, errors = validate_answers(form, {"init_1_name": "Frailty MDT", "init_1_stage": "teleported"}, final=False)
     assert "init_1_stage" in errors
 
 

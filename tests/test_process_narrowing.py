@@ -28,7 +28,7 @@ def _run(seed, scenario):
 
 
 def test_portfolios_equal_the_truth_site_year_by_site_year():
-    reg, panel, truth = _run(11, "narrowing")
+    _, panel, truth = _run(11, "narrowing")
     true = pd.DataFrame(truth["portfolios"]).set_index(["site", "year"])
     got = panel.set_index(["site", "year"])
     true = true.loc[got.index]

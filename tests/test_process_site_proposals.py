@@ -23,7 +23,7 @@ def test_corrections_become_register_rows(tmp_path):
     fb = Feedback(store)
     fb.create()
     ok = fb.add_correction("Barnsley", bar, "status", "implemented", "At scale", "lead")
-    pending = fb.add_correction("Barnsley", bar, "status", "implemented", "stopped", "lead")
+    fb.add_correction("Barnsley", bar, "status", "implemented", "stopped", "lead")
     refused = fb.add_correction("Barnsley", bar, "status", "implemented", "planned", "lead")
     bad_stage = fb.add_correction("Barnsley", bar, "status", "", "<script>live</script>", "lead")
     other_site = fb.add_correction("Kent", bar, "status", "", "piloting", "lead")

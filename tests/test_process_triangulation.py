@@ -8,8 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from joinedup.process.triangulation import (reported_progress, triangulate, triangulation_figure,
-                                             triangulation_summary)
+from joinedup.process.triangulation import (
+    reported_progress,
+    triangulate,
+    triangulation_figure,
+    triangulation_summary,
+)
 
 LEVELS = ["substantial", "some", "little", "none"]
 

@@ -54,7 +54,7 @@ def item_table(answers: pd.DataFrame, disclosure: bool = True) -> pd.DataFrame:
 def _shares(d: pd.DataFrame, item: str, family: str) -> tuple[int, int]:
     a = d[item].dropna()
     a = a[a != "dont_know"]
-    return int(a.isin(POSITIVE[family]).sum()), int(len(a))
+    return int(a.isin(POSITIVE[family]).sum()), len(a)
 
 
 def _compare(answers: pd.DataFrame, mask_a: pd.Series, mask_b: pd.Series, labels: tuple[str, str], what: str) -> pd.DataFrame:

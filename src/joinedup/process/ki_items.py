@@ -109,8 +109,8 @@ def build_extended(path: str | Path) -> Path:
         ch.append(r)
     st = wb.create_sheet("settings")
     st.append(["form_id", "form_title", "version", "default_language", "privacy_notice", "consent_statement"])
-    st.append(["pioneer_ki_survey_process", "Integrated Care and Support Pioneers: key-informant survey "
-               "(with process items)", "2017.1", "English", P.PRIVACY_NOTICE, P.CONSENT_STATEMENT])
+    st.append(["pioneer_ki_survey_process", ("Integrated Care and Support Pioneers: key-informant survey "
+                                             "(with process items)"), "2017.1", "English", P.PRIVACY_NOTICE, P.CONSENT_STATEMENT])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -27,7 +27,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from joinedup.process.vocab import FOCUS_TARGETS, FOCUS_TYPE, INITIATIVE_TYPES, MODELS, TARGET_GROUPS_REGISTER
+from joinedup.process.vocab import (
+    FOCUS_TARGETS,
+    FOCUS_TYPE,
+    INITIATIVE_TYPES,
+    MODELS,
+    TARGET_GROUPS_REGISTER,
+)
 
 
 def _first_years(rows: pd.DataFrame) -> pd.Series:

@@ -45,8 +45,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from joinedup.process.vocab import (INITIATIVE_TYPES, MODELS, SCALE_UNITS, SOURCES, STAGES,
-                                    TARGET_GROUPS_REGISTER)
+from joinedup.process.vocab import (
+    INITIATIVE_TYPES,
+    MODELS,
+    SCALE_UNITS,
+    SOURCES,
+    STAGES,
+    TARGET_GROUPS_REGISTER,
+)
 
 REGISTER_COLUMNS: tuple[str, ...] = (
     "site", "initiative_id", "initiative", "initiative_type", "target_groups", "model", "prevention",
