@@ -235,6 +235,10 @@ from joinedup.cli_experience import experience_app  # noqa: E402  (person-centre
 
 app.add_typer(experience_app, name="experience")
 
+from joinedup.cli_process import process_command  # noqa: E402  (`joinedup process REGISTER`)
+
+app.command("process")(process_command)
+
 
 @app.command()
 def doctor(strict: bool = typer.Option(False, "--strict", help="Exit 1 if anything optional is missing")) -> None:

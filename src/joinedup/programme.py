@@ -270,6 +270,9 @@ def load_programme(spec, resolve, ds) -> Programme:
     known, span, residents = data_checks(ds, spec.unit)
     programme = programme_from_frames(spec.name, sites, spec.unit, exclude, known, span, residents,
                                       source=f"sites file {Path(spec.sites).name}")
+    if getattr(spec, "initiative_register", None):  # treatment timing from the register (joinedup.process)
+        from joinedup.process.treatment import programme_with_register
+        programme = programme_with_register(programme, resolve(spec.initiative_register), spec.initiative_types, span)
     if getattr(spec, "co_interventions", "exclude") == "covariate":  # kept in the pool, adjusted for
         from dataclasses import replace
         programme = replace(programme, exclude=(), co_interventions="covariate")

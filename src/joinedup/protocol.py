@@ -96,6 +96,11 @@ class ProgrammeSpec(_Strict):
         "exclude", description="Units in the exclude files' programmes: 'exclude' (left out of the comparisons) "
         "or 'covariate' (kept; exposure to each from its start date is a dated covariate in TWFE and the event "
         "study, membership a covariate of Callaway & Sant'Anna); see docs/analysis-plan.md")
+    initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol; "
+                                 "see docs/process-evaluation.md): each site's start date becomes its go-live, the first "
+                                 "period an initiative is implemented or at scale (sites with none keep the sites file's date)")
+    initiative_types: list[str] | None = Field(None, description="Initiative types whose go-live counts (omit: any type), "
+                                             "e.g. [\"community_mdt\"]")
 
 
 class Impact(_Strict):
