@@ -113,7 +113,7 @@ def test_same_coding_raced_is_stored_once_and_different_ones_all_kept(wb):
     def go(i, same):
         try:
             wb.add_coding(pid, sid, 0 if same else i, 10 if same else i + 5, code, "ann", "ann")
-        except Exception as exc:  # any error here is the failure under test
+        except Exception as exc:  # noqa: BLE001 -- any error here is the failure under test
             errors.append(exc)
 
     for same in (True, False):

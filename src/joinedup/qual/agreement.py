@@ -93,3 +93,36 @@ def source_agreement(texts: dict, codings: list, coders: list[str], codebook: pd
     for sid, start, end, code, coder in codings:
         project.code(str(sid), start, end, code, coder)
     return agreement(project, coders)
+
+
+def project_agreement(wb, project_id: int, coders: list[str] | None = None) -> dict:
+    """Everything the lead's agreement page shows for a workbench project: the coders compared
+    (default: every coder with blind codings), span-level and per-source kappa/alpha per code, and
+    the codings as ``(source, start, end, code, coder)`` for :func:`disagreements`."""
+    import sqlalchemy as sa
+
+    from joinedup.qual.schema import CODES, CODINGS, SOURCES
+
+    with wb.engine.connect() as c:
+        rows = c.execute(sa.select(CODINGS.c.source_id, CODINGS.c.start, CODINGS.c.end, CODES.c.name, CODINGS.c.coder)
+                         .join(CODES, CODES.c.id == CODINGS.c.code_id)
+                         .where((CODINGS.c.project_id == project_id) & (CODINGS.c.status == "blind"))).all()
+        lengths = dict(c.execute(sa.select(SOURCES.c.id, sa.func.length(SOURCES.c.text))
+                                 .where(SOURCES.c.project_id == project_id)).all())
+    codings = [tuple(r) for r in rows]
+    everyone = sorted({r[4] for r in codings})
+    coders = [c for c in (coders or everyone) if c in everyone]
+    tree = wb.codes(project_id)
+    lineage = {t["name"]: list(reversed(t["path"])) for t in tree}
+    out = {"coders": coders, "all_coders": everyone, "codings": codings, "lengths": lengths, "lineage": lineage,
+           "span": [], "source": None}
+    if len(coders) < 2:
+        return out
+    mine = [r for r in codings if r[4] in coders]
+    out["span"] = span_agreement(lengths, mine, coders, lineage)
+    book = pd.DataFrame({"code": [t["name"] for t in tree], "label": [t["name"] for t in tree],
+                         "parent": [lineage[t["name"]][1] if len(lineage[t["name"]]) > 1 else None for t in tree],
+                         "description": [t["description"] for t in tree]})
+    used = sorted({r[0] for r in mine})
+    out["source"] = source_agreement({s: " " * lengths[s] for s in used}, mine, coders, book)
+    return out

@@ -104,6 +104,11 @@ class CodebookMixin:
             c.execute(sa.delete(CODES).where(CODES.c.id == merge))
             self.audit(c, project_id, actor, "codes merged", f"{gone.name} into {kept.name}")
 
+    def code(self, project_id: int, code_id: int) -> dict:
+        """One code of the project (QualError if it is not one)."""
+        with self.engine.connect() as c:
+            return dict(self._code_row(c, project_id, code_id)._mapping)
+
     def codes(self, project_id: int) -> list[dict]:
         """Codes in tree order (parents before children), each with ``depth`` and ``path``."""
         with self.engine.connect() as c:

@@ -172,7 +172,7 @@ class Workbench(CodebookMixin, CodingsMixin):
 
     def attribute_names(self, project_id: int) -> list[str]:
         with self.engine.connect() as c:
-            return sorted(c.execute(sa.select(CASE_ATTRIBUTES.c.name.distinct()).join(
+            return sorted(c.execute(sa.select(CASE_ATTRIBUTES.c.name).distinct().join(
                 CASES, CASES.c.id == CASE_ATTRIBUTES.c.case_id).where(CASES.c.project_id == project_id)).scalars())
 
     # -- sources --------------------------------------------------------------------------------------

@@ -64,7 +64,7 @@ def _docx(name: str, data: bytes) -> str:
         raise SourceError(f"{name}: not a DOCX file (a DOCX is a zip archive; is it an old .doc?)")
     try:
         return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
-    except Exception as exc:  # python-docx raises KeyError, ValueError, lxml errors on broken files
+    except Exception as exc:  # noqa: BLE001 -- python-docx raises KeyError, ValueError, lxml errors on broken files
         raise SourceError(f"{name}: the DOCX cannot be read ({type(exc).__name__})") from None
 
 
@@ -75,7 +75,7 @@ def _pdf(name: str, data: bytes) -> str:
         raise SourceError(f"{name}: not a PDF file (it does not start with %PDF)")
     try:
         text = "\f".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
-    except Exception as exc:  # pypdf's errors on damaged files
+    except Exception as exc:  # noqa: BLE001 -- pypdf's errors on damaged files
         raise SourceError(f"{name}: the PDF cannot be read ({type(exc).__name__})") from None
     if not text.replace("\f", "").strip():
         raise SourceError(f"{name}: the PDF has no text layer (scanned?); run OCR first")
