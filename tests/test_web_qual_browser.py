@@ -11,11 +11,11 @@ import time
 
 import pytest
 import uvicorn
+from tests.axe import violations
+from tests.test_web_browser import CHROMIUM_ARGS
 
 from joinedup.web.app import create_app
 from joinedup.web.config import WebSettings
-from tests.axe import violations
-from tests.test_web_browser import CHROMIUM_ARGS
 
 PASSWORD = "a long enough password"
 LINES = ["Interviewer: What held the scheme back?", "Lead: Recruiting staff was the hardest part.",
@@ -125,7 +125,7 @@ def test_upload_code_blind_agree_and_export(served, browser, tmp_path):
     sid = int(lead.url.rsplit("/", 1)[1])
     assert wb.source(pid, sid)["text"] == text
     _clean(lead)
-    workforce = [c["id"] for c in wb.codes(pid) if c["name"] == "Workforce"][0]
+    workforce = next(c["id"] for c in wb.codes(pid) if c["name"] == "Workforce")
 
     # ann codes "Recruiting staff" with the mouse
     ann, ann_errors = _sign_in(browser, base, "ann")
