@@ -140,6 +140,8 @@ def test_abuse_gets_clear_refusals_never_a_500(app):
     assert r.status_code == 400 and "into itself" in r.text
     r = client.post(f"/coding/{pid}/memos", data={"csrf": csrf, "target": "source", "target_id": sid, "text": "a\x00b"})
     assert r.status_code == 400
+    r = client.post(f"/coding/{pid}/sources/{sid}/suggest", data={"csrf": csrf})
+    assert r.status_code == 400 and "at least two coded segments" in r.text  # nothing to learn from yet
 
 
 def test_upload_docx_keeps_speaker_turns_and_excel_is_neutralised(app, tmp_path):

@@ -67,7 +67,8 @@ class CodingsMixin:
         with self.engine.begin() as c:
             c.execute(sa.delete(MEMOS).where((MEMOS.c.target == "coding") & (MEMOS.c.target_id == coding_id)))
             c.execute(sa.delete(CODINGS).where(CODINGS.c.id == coding_id))
-            self.audit(c, project_id, actor, "coding removed", f"source {row['source_id']} {row['start']}..{row['end']} "
+            action = "suggestion rejected" if row["status"] == "suggested" else "coding removed"
+            self.audit(c, project_id, actor, action, f"source {row['source_id']} {row['start']}..{row['end']} "
                        f"code {row['code_id']} ({row['status']}, {row['coder']})")
 
     def accept_suggestion(self, project_id: int, coding_id: int, actor: str) -> int:

@@ -155,9 +155,11 @@ async def read_source(request: Request, pid: int, sid: int):
     for c in codings:
         c["excerpt"] = text[c["start"]:c["end"]][:160]
     memos = m.wb.memos(pid, "source", sid)
+    from joinedup.qual.suggestions import acceptance
+
     return page(request, m, "qual/source.html", title=source["name"], pid=pid, source=source, my_role=m.role,
                 pieces=pieces(text, codings, source["turns"]), codings=codings, codes=m.wb.codes(pid), memos=memos,
-                blind=m.wb.project(pid)["blind"], length=len(text), message=request.query_params.get("done", "")[:200])
+                blind=m.wb.project(pid)["blind"], length=len(text), acceptance=acceptance(m.wb, pid), message=request.query_params.get("done", "")[:200])
 
 
 @router.post("/{pid}/sources/{sid}/codings")
@@ -175,6 +177,17 @@ async def code_span(request: Request, pid: int, sid: int):
         made += m.wb.add_coding(pid, sid, start, end, cid, m.name, m.name, status=status)[1]
     return RedirectResponse(f"/coding/{pid}/sources/{sid}?done=Coded+{start}-{end}+with+{made}+new+coding(s)#margin",
                             status_code=303)
+
+
+@router.post("/{pid}/sources/{sid}/suggest")
+@handled
+async def suggest(request: Request, pid: int, sid: int):
+    from joinedup.qual.suggestions import suggest_for_source
+
+    m = member(request, pid)
+    await posted(request, m)
+    made = await run_in_threadpool(suggest_for_source, m.wb, pid, sid, m.name)
+    return RedirectResponse(f"/coding/{pid}/sources/{sid}?done={made}+suggestion(s)+made#margin", status_code=303)
 
 
 @router.post("/{pid}/codings/{cid}/remove")
