@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from joinedup.survey.roster import RosterError, read_roster
-from joinedup.survey.store import SurveyError, SurveyStore
+from joinedup.survey.store import SCHEMA_VERSION, SurveyError, SurveyStore
 
 ROSTER = pd.DataFrame({
     "panelist_id": ["p1", "p2", "p3", "p4"], "name": ["Ann", "Bob", "Cy", "Di"],
@@ -133,7 +133,7 @@ def test_migration_from_version_1(tmp_path):
     s.create()
     assert s.user("old") == {"username": "old", "role": "admin", "site": None}
     with s.engine.connect() as c:
-        assert c.execute(sa.text("select version from schema_version")).scalar() == 3
+        assert c.execute(sa.text("select version from schema_version")).scalar() == SCHEMA_VERSION
         assert c.execute(sa.text("pragma journal_mode")).scalar() == "wal"
 
 
@@ -150,5 +150,5 @@ def test_migration_from_version_2_adds_retention(tmp_path):
     s.create()
     assert s.wave(1)["retention_days"] == 730
     with s.engine.connect() as c:
-        assert c.execute(sa.text("select version from schema_version")).scalar() == 3
+        assert c.execute(sa.text("select version from schema_version")).scalar() == SCHEMA_VERSION
         assert {"sessions", "login_failures"} <= set(sa.inspect(c).get_table_names())

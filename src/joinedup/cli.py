@@ -227,6 +227,10 @@ from joinedup.cli_import import import_app  # noqa: E402  (the `joinedup import 
 
 app.add_typer(import_app, name="import")
 
+from joinedup.qual.cli_coding import coding_app  # noqa: E402  (`joinedup coding ...`: the qualitative workbench)
+
+app.add_typer(coding_app, name="coding")
+
 from joinedup.cli_panel import impact_command  # noqa: E402  (`joinedup impact PROTOCOL --panel FILE`)
 
 app.command("impact")(impact_command)

@@ -31,7 +31,16 @@ def _v3(conn) -> None:
         conn.execute(sa.text("UPDATE waves SET retention_days = 730"))
 
 
-STEPS = {2: _v2, 3: _v3}
+def _v4(conn) -> None:
+    """Version 4: the qualitative workbench's tables (projects, cases, sources, codes, codings, memos,
+    matrix summaries, its audit log; see :mod:`joinedup.qual.schema`). Made with ``checkfirst``, so the
+    step is safe on a database that has some of them."""
+    from joinedup.qual.schema import QUAL_META
+
+    QUAL_META.create_all(conn, checkfirst=True)
+
+
+STEPS = {2: _v2, 3: _v3, 4: _v4}
 
 
 def migrate(engine) -> int:
@@ -42,8 +51,10 @@ def migrate(engine) -> int:
         version = conn.execute(sa.select(sa.func.max(SCHEMA.c.version))).scalar()
         if version is None:
             cols = {c["name"] for c in sa.inspect(conn).get_columns("admins")}
-            version = SCHEMA_VERSION if "role" in cols else 1
-            if version == SCHEMA_VERSION and "retention_days" not in {
+            # no version row: made by create_all just now (version 3's tables; the later steps then
+            # run, each safe on a new database) or by version 1 or 2
+            version = 3 if "role" in cols else 1
+            if version == 3 and "retention_days" not in {
                     c["name"] for c in sa.inspect(conn).get_columns("waves")}:
                 version = 2  # made by version 2's create_all, which kept no version row
         for step in range(version + 1, SCHEMA_VERSION + 1):

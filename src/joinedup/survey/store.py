@@ -70,9 +70,9 @@ MAIL_LOG = sa.Table(
 ADMINS = sa.Table(  # every login: survey admins, programme/evaluation staff, and site users (one site each)
     "admins", META, sa.Column("username", sa.String(100), primary_key=True),
     sa.Column("password_hash", sa.String(300), nullable=False),
-    sa.Column("role", sa.String(20), nullable=False, default="admin"),  # admin, programme, site
+    sa.Column("role", sa.String(20), nullable=False, default="admin"),  # admin, programme, site, coder, lead
     sa.Column("site", sa.String(100), nullable=True))
-ROLES = ("admin", "programme", "site")
+ROLES = ("admin", "programme", "site", "coder", "lead")  # coder, lead: the qualitative workbench (joinedup.qual)
 AUDIT = sa.Table(
     "audit_log", META, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime, nullable=False), sa.Column("actor", sa.String(120), nullable=False),
@@ -86,7 +86,7 @@ LOGIN_FAILURES = sa.Table(  # failed sign-ins per account and per client address
     sa.Column("failures", sa.Integer, nullable=False), sa.Column("window_start", sa.DateTime, nullable=False),
     sa.Column("locked_until", sa.DateTime, nullable=True))
 SCHEMA = sa.Table("schema_version", META, sa.Column("version", sa.Integer, primary_key=True))
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is refused with a message, not truncated
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")
@@ -181,7 +181,8 @@ class SurveyStore:
 
     def add_user(self, username: str, password: str, role: str, site: str | None = None) -> None:
         """A login: ``admin`` (survey admin pages and every site), ``programme`` (every site's
-        dashboard), or ``site`` (its own site's dashboard only, so ``site`` is required)."""
+        dashboard), ``site`` (its own site's dashboard only, so ``site`` is required), or ``coder`` and
+        ``lead`` (the qualitative workbench: only the projects they are members of)."""
         if role not in ROLES:
             raise SurveyError(f"role must be one of {', '.join(ROLES)}; got {role!r}")
         if (role == "site") != bool(site):

@@ -76,6 +76,8 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.include_router(sites.router)
     from joinedup.web import feedback_routes
     feedback_routes.attach(app)  # sites' comments and scheme corrections (tables made here, once)
+    from joinedup.web import qual_routes
+    qual_routes.attach(app)  # the qualitative workbench (/coding)
 
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     # outermost, so a body over the limit is refused before any route or parser reads it

@@ -71,7 +71,8 @@ async def login(request: Request):
         return _form(request, 401, "Wrong user name or password.")
     await run_in_threadpool(ctx.throttle.succeed, user)
     ctx.store.audit(user, "login", f"from {address}")
-    response = RedirectResponse("/admin" if found["role"] == "admin" else "/sites", status_code=303)
+    home = {"admin": "/admin", "coder": "/coding", "lead": "/coding"}.get(found["role"], "/sites")
+    response = RedirectResponse(home, status_code=303)
     cookie = await run_in_threadpool(ctx.sessions.issue, user)
     response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", secure=ctx.settings.secure_cookies,
                         max_age=ctx.sessions.lifetime)
