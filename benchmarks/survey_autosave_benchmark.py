@@ -119,7 +119,7 @@ async def respondent(host, port, pid, token, deadline, acked, latencies, interva
         t0 = time.perf_counter()
         try:
             status = await asyncio.wait_for(conn.post_form(f"/s/{token}/autosave", data), 60)
-        except (OSError, asyncio.IncompleteReadError, ValueError, asyncio.TimeoutError):
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError):
             conn.close()
             failures.append("error")
             await asyncio.sleep(interval)
@@ -186,12 +186,16 @@ def run(args, url: str, baseline_url: str) -> None:
     proc = subprocess.Popen([str(Path(sys.executable).parent / "joinedup"), "serve", "--store", url, "--port",
                              str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
+    # start-up can take a minute on the busy shared machine (imports compiled afresh when no .pyc is kept)
+    for _ in range(1200):
         try:
             httpx.get(f"{base}/admin/login", timeout=0.5)
             break
         except httpx.HTTPError:
             time.sleep(0.1)
+    else:
+        proc.kill()
+        raise SystemExit("the server did not start within 2 minutes")
     import psutil
 
     server = psutil.Process(proc.pid)

@@ -82,7 +82,7 @@ class GroupCommit:
                     savepoint = conn.begin_nested()
                     try:
                         value = work(conn)
-                    except Exception as exc:  # this save alone is refused or failed
+                    except Exception as exc:  # noqa: BLE001 - any failure of this save is its own, passed to its caller
                         savepoint.rollback()
                         outcomes.append((future, None, exc))
                     else:
