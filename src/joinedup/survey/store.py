@@ -27,6 +27,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import threading
 
 import pandas as pd
 import sqlalchemy as sa
@@ -117,6 +118,8 @@ class SurveyStore:
 
     def __init__(self, url: str):
         self.url = url
+        self._group_commit = None  # the writer thread of submit_save, started on first use
+        self._group_commit_lock = threading.Lock()
         kwargs = {"poolclass": sa.pool.StaticPool} if url in ("sqlite://", "sqlite:///:memory:") else {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"check_same_thread": False}
@@ -329,45 +332,78 @@ class SurveyStore:
         write lock from before the first read (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE``
         of the invitation row on PostgreSQL): two saves of one respondent run one after the other, so
         neither loses the other's fields, only one inserts the response, and a submission is final.
+        Once :meth:`submit_save` has been used (the web service), saves go through its group commit.
 
         Example:
             >>> store = SurveyStore("sqlite:///:memory:"); store.create()             # doctest: +SKIP
             >>> store.save_response(token, {"org_type": "la"}, final=False)           # doctest: +SKIP
             {'org_type': 'la'}
         """
+        if self._group_commit is not None:
+            return self.submit_save(token, answers, final).result()
+        with self.write_transaction() as c:
+            return self._save(c, token, answers, final)
+
+    def submit_save(self, token: str, answers: dict | None, final: bool, clean=None):
+        """Queue a save for the store's group commit (:mod:`joinedup.survey.group_commit`, one writer
+        thread, started on first use) and return its ``concurrent.futures.Future``: the merged
+        answers once committed, or the save's exception. ``clean(invitation) -> answers``, if given,
+        makes the answers from the invitation read under the lock (the web service validates them
+        against the wave's instrument there, so the invitation is read once per save).
+
+        Example:
+            >>> merged = store.submit_save(token, {"org_type": "la"}, final=False).result()  # doctest: +SKIP
+        """
+        if self._group_commit is None:
+            from joinedup.survey.group_commit import GroupCommit
+
+            with self._group_commit_lock:
+                if self._group_commit is None:
+                    self._group_commit = GroupCommit(self.write_transaction)
+        return self._group_commit.submit(lambda c: self._save(c, token, answers, final, clean))
+
+    def _save(self, c, token: str, answers: dict | None, final: bool, clean=None) -> dict:
+        """The read-merge-write of :meth:`save_response` on ``c``, a transaction holding the write lock."""
+        if clean is None:
+            self._check_lengths(answers)
+        inv = self._invitation(c, token, lock=True)
+        if clean is not None:
+            answers = clean(inv)
+            self._check_lengths(answers)
+        rkey = (RESPONSES.c.panelist_id == inv["panelist_id"]) & (RESPONSES.c.wave == inv["wave"])
+        row = c.execute(sa.select(RESPONSES.c.answers).where(rkey)).first()
+        old = json.loads(row[0]) if row else {}
+        if inv["disposition"] == "complete":
+            if final and old == json.loads(json.dumps(answers)):
+                return answers  # the same submission again (a double click, a retried request): nothing to do
+            raise AlreadySubmitted("this response was already submitted")
+        if inv["status"] != "open":
+            raise WaveClosed(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
+        if inv["disposition"] in ("refusal", "ineligible"):
+            raise SurveyError(f"this invitation is closed ({inv['disposition']})")
+        t = now()
+        merged = answers if final else {**old, **answers}
+        status = "complete" if final else "partial"
+        values = {"answers": json.dumps(merged, sort_keys=True), "status": status, "updated_at": t,
+                  "submitted_at": t if final else None}
+        if row is None:
+            c.execute(sa.insert(RESPONSES).values(panelist_id=inv["panelist_id"], wave=inv["wave"],
+                                                  started_at=t, **values))
+        else:
+            c.execute(sa.update(RESPONSES).where(rkey).values(**values))
+        key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
+        c.execute(sa.update(INVITATIONS).where(key).values(disposition=status,
+                                                           completed_at=t if final else None))
+        changed = sorted(k for k in merged if old.get(k) != merged.get(k))
+        self.audit(f"respondent {inv['panelist_id']}", "submit" if final else "save",
+                   f"wave {inv['wave']}: {', '.join(changed) or 'no change'}", conn=c)
+        return merged
+
+    @staticmethod
+    def _check_lengths(answers: dict) -> None:
         too_long = [k for k, v in answers.items() if isinstance(v, str) and len(v) > MAX_ANSWER_CHARS]
         if too_long:
             raise SurveyError(f"answer(s) to {', '.join(too_long)} are longer than {MAX_ANSWER_CHARS:,} characters")
-        with self.write_transaction() as c:
-            inv = self._invitation(c, token, lock=True)
-            rkey = (RESPONSES.c.panelist_id == inv["panelist_id"]) & (RESPONSES.c.wave == inv["wave"])
-            row = c.execute(sa.select(RESPONSES.c.answers).where(rkey)).first()
-            old = json.loads(row[0]) if row else {}
-            if inv["disposition"] == "complete":
-                if final and old == json.loads(json.dumps(answers)):
-                    return answers  # the same submission again (a double click, a retried request): nothing to do
-                raise AlreadySubmitted("this response was already submitted")
-            if inv["status"] != "open":
-                raise WaveClosed(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
-            if inv["disposition"] in ("refusal", "ineligible"):
-                raise SurveyError(f"this invitation is closed ({inv['disposition']})")
-            t = now()
-            merged = answers if final else {**old, **answers}
-            status = "complete" if final else "partial"
-            values = {"answers": json.dumps(merged, sort_keys=True), "status": status, "updated_at": t,
-                      "submitted_at": t if final else None}
-            if row is None:
-                c.execute(sa.insert(RESPONSES).values(panelist_id=inv["panelist_id"], wave=inv["wave"],
-                                                      started_at=t, **values))
-            else:
-                c.execute(sa.update(RESPONSES).where(rkey).values(**values))
-            key = (INVITATIONS.c.panelist_id == inv["panelist_id"]) & (INVITATIONS.c.wave == inv["wave"])
-            c.execute(sa.update(INVITATIONS).where(key).values(disposition=status,
-                                                               completed_at=t if final else None))
-            changed = sorted(k for k in merged if old.get(k) != merged.get(k))
-            self.audit(f"respondent {inv['panelist_id']}", "submit" if final else "save",
-                       f"wave {inv['wave']}: {', '.join(changed) or 'no change'}", conn=c)
-        return merged
 
     @contextlib.contextmanager
     def write_transaction(self):

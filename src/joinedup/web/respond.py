@@ -7,6 +7,8 @@ keeps whatever is valid, "Submit" needs every required, relevant question answer
 
 from __future__ import annotations
 
+import asyncio
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -142,14 +144,17 @@ async def autosave(request: Request, token: str):
     if not same(meta.get("csrf"), token_csrf(ctx.settings.secret, token)):
         return Response(status_code=403)
 
-    def work():
-        inv = ctx.store.invitation(token)
-        clean, errors = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
-        ctx.store.save_response(token, clean, final=False)  # refuses a submitted response under its lock
-        return errors
+    errors: dict = {}
+
+    def clean(inv):  # runs in the save's transaction, on the invitation it read (once) under the lock
+        answers, invalid = validate_answers(ctx.form(inv["instrument"]), raw, final=False)
+        errors.update(invalid)
+        return answers
 
     try:
-        errors = await run_in_threadpool(work)
+        # the store's group commit: acknowledged once committed, with the saves that came meanwhile
+        # (survey/group_commit.py); it refuses a submitted response under its lock
+        await asyncio.wrap_future(ctx.store.submit_save(token, None, final=False, clean=clean))
     except AlreadySubmitted:
         return Response(status_code=409, headers={"X-Refused": "already submitted"})
     except WaveClosed:
