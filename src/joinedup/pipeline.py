@@ -213,7 +213,8 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     table = compute_indicators(ds, ids, spec.periods, programme=programme)
     controlled = write_table(table, out_dir, "indicators", ["numerator", "denominator"],
                              national=(table["level"] == "england").to_numpy(),
-                             disclosure_control=protocol.output.disclosure_control)
+                             disclosure_control=protocol.output.disclosure_control,
+                             table_format=protocol.output.table_format)
     site_areas = programme.sites[["site", "area_code"]].drop_duplicates()
     write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
     funnel = headline_funnel_data(ds, spec.headline)
