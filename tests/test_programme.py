@@ -141,5 +141,5 @@ synthetic_control = false
     html = run.report.read_text(encoding="utf-8")
     assert "Impact: Frailty MDTs areas against comparison areas" in html
     assert "Treated: Frailty MDTs areas" in html
-    ind = pd.read_csv(run.out_dir / "tables" / "indicators.csv")
+    ind = pd.read_parquet(run.out_dir / "tables" / "indicators.parquet")
     assert "All Frailty MDTs" in set(ind["unit_name"])

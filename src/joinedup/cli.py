@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from joinedup.options import Engine, ScenarioName
+from joinedup.options import Engine, ScenarioName, TableFormat
 
 app = typer.Typer(help="joinedup: evaluate integrated health and social care programmes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -156,15 +156,18 @@ def _run(protocol_path: Path, out: Path | None) -> None:
 @app.command()
 def indicators(
     data: str = typer.Option(..., "--data", help="Dataset folder or Ibis connection URL"),
-    out: Path = typer.Option(..., "--out", help="Output folder (tables/indicators.csv and .parquet)"),
+    out: Path = typer.Option(..., "--out", help="Output folder (tables/indicators.parquet, and .csv with "
+                             "--table-format both)"),
     period: list[str] = typer.Option(["month", "quarter", "financial_year"], help="Period(s) to compute"),
     indicator: list[str] = typer.Option([], "--indicator", help="Indicator id(s); default: the catalogue"),
     engine: Engine = typer.Option("duckdb", help="Engine to run the definitions on"),
+    table_format: TableFormat = typer.Option("parquet", "--table-format",
+                                             help="parquet (the table's Parquet only) or both (a CSV too)"),
 ) -> None:
     """Compute the indicator catalogue for every area, site, wave and period (disclosure-controlled)."""
     from joinedup.data import DataSourceError, DataValidationError, load_dataset
     from joinedup.indicators import CATALOGUE, compute_indicators
-    from joinedup.outputs import write_table
+    from joinedup.outputs import table_files, write_table
 
     try:
         ds = load_dataset(data, engine)
@@ -180,8 +183,9 @@ def indicators(
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     written = write_table(table, out, "indicators", ["numerator", "denominator"],
-                          national=(table["level"] == "england").to_numpy())
-    typer.echo(f"Wrote {len(written):,} rows to {out / 'tables' / 'indicators.csv'} (and .parquet)")
+                          national=(table["level"] == "england").to_numpy(), table_format=table_format)
+    files = " and ".join(str(out / "tables" / f) for f in table_files(out / "tables", "indicators"))
+    typer.echo(f"Wrote {len(written):,} rows to {files}")
 
 
 @app.command()

@@ -16,8 +16,10 @@ from typing import Literal, get_args
 Engine = Literal["duckdb", "spark"]
 ScenarioName = Literal["default", "null"]
 Period = Literal["month", "quarter", "financial_year"]
+# how the largest output tables are written (outputs.LARGE_TABLES); every other table is always both
+TableFormat = Literal["parquet", "both"]
 
-_OPTIONS = {"engine": Engine, "scenario": ScenarioName, "period": Period}
+_OPTIONS = {"engine": Engine, "scenario": ScenarioName, "period": Period, "table_format": TableFormat}
 
 
 def allowed_values(option: str) -> tuple[str, ...]:

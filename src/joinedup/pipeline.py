@@ -18,9 +18,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from joinedup.overview import DEFINITIONS, compute_overview
 from joinedup.protocol import Protocol
 from joinedup.report import render_report
 from joinedup.report.overview_section import overview_section
+from joinedup.step_usage import StepMeter
 
 Progress = Callable[[str], None]
 
@@ -43,22 +42,7 @@ class RunResult:
     report: Path
     manifest: Path
     timings: dict[str, float] = field(default_factory=dict)
-
-
-class _Timer:
-    """Times named steps and tells ``progress`` as each one starts."""
-
-    def __init__(self, progress: Progress | None):
-        self.timings: dict[str, float] = {}
-        self.progress = progress
-
-    @contextmanager
-    def step(self, name: str):
-        if self.progress:
-            self.progress(name)
-        start = time.perf_counter()
-        yield
-        self.timings[name] = round(time.perf_counter() - start, 3)
+    usage: dict[str, dict] = field(default_factory=dict)  # per step: seconds and peak RSS (step_usage.py)
 
 
 def planned_steps(protocol: Protocol) -> list[str]:
@@ -79,7 +63,7 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
     """Run every step the protocol names; outputs go to ``out`` or the protocol's output folder."""
     out_dir = Path(out or protocol.output.folder)
     out_dir.mkdir(parents=True, exist_ok=True)
-    timer = _Timer(progress)
+    timer = StepMeter(progress)  # each step's seconds and peak memory, for the manifest
     seeds: dict[str, int] = {}
     from joinedup.analysis_plan import check_plan
     plan_check = check_plan(protocol)  # before any data are read: the lock and the deviations since it
@@ -196,11 +180,12 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         "analysis_plan": plan_check.as_dict(),
         "versions": package_versions(),
         "timings_seconds": timer.timings,
+        "steps": timer.usage,  # seconds and peak RSS (MB, process and children) per step
         "outputs": sorted(str(p.relative_to(out_dir)) for p in out_dir.glob("*/*.*") if "data" not in p.parts),
         "pdf": pdf_note,
         "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     })
-    return RunResult(out_dir, report_path, manifest_path, timer.timings)
+    return RunResult(out_dir, report_path, manifest_path, timer.timings, timer.usage)
 
 
 def _pdf(report: Path, pdf: Path) -> str:
@@ -231,7 +216,8 @@ def _indicators_step(ds, protocol: Protocol, out_dir: Path):
     table = compute_indicators(ds, ids, spec.periods, programme=programme)
     controlled = write_table(table, out_dir, "indicators", ["numerator", "denominator"],
                              national=(table["level"] == "england").to_numpy(),
-                             disclosure_control=protocol.output.disclosure_control)
+                             disclosure_control=protocol.output.disclosure_control,
+                             table_format=protocol.output.table_format)
     site_areas = programme.sites[["site", "area_code"]].drop_duplicates()
     write_table(site_areas.reset_index(drop=True), out_dir, "site_areas", [], disclosure_control=False)  # no counts
     funnel = headline_funnel_data(ds, spec.headline)

@@ -19,7 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from joinedup.options import Engine, Period, ScenarioName
+from joinedup.options import Engine, Period, ScenarioName, TableFormat
 
 
 class ProtocolError(ValueError):
@@ -298,6 +298,8 @@ class Synthesis(_Strict):
 class Output(_Strict):
     folder: str = Field("out/evaluation", description="Output folder (relative to the working directory)")
     disclosure_control: bool = Field(True, description="Suppress and round small counts in every output")
+    table_format: TableFormat = Field("parquet", description="The largest tables (indicators): \"parquet\" "
+                                      "only, or \"both\" Parquet and CSV; every other table is written as both")
 
 
 class Protocol(_Strict):

@@ -67,8 +67,10 @@ def default_reference_date(ds: Dataset) -> pd.Timestamp:
     return start + pd.DateOffset(years=1)
 
 
-def _persons(ds: Dataset, ids=None) -> pd.DataFrame:
+def _persons(ds: Dataset, ids=None, max_birth_year: int | None = None) -> pd.DataFrame:
     p = ds.table("persons").select(*PERSON_COLUMNS)
+    if max_birth_year is not None:  # in the engine: the whole persons table never reaches pandas
+        p = p.filter(p.birth_year <= max_birth_year)
     df = ds.execute(p)
     if ids is not None:
         df = df[df["person_id"].isin(ids)]
@@ -172,8 +174,7 @@ def control_pool(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
         raise ValueError("no treated index dates to draw pseudo-index dates from")
     adoption = mdt_adoption(ds) if adoption is None else adoption
     require_columns(adoption, ("practice_code", "adoption_date"), "adoption")
-    people = _persons(ds)
-    people = people[people["birth_year"] <= pd.Timestamp(dates[-1]).year - min_age]
+    people = _persons(ds, max_birth_year=pd.Timestamp(dates[-1]).year - min_age)  # old enough by the last date
     people = people.sort_values("person_id", ignore_index=True)  # the draw must not depend on file order
     people["index_date"] = rng.choice(dates, size=len(people), replace=True)
     df = _eligible(people, min_age, lookback_days, followup_days, period, require_followup)

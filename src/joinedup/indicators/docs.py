@@ -47,7 +47,8 @@ def render_catalogue_docs() -> str:
             if ind.followup_days else ""
         better = "lower is better" if ind.lower_is_better else "higher is better"
         lines.append(f"### `{ind.id}`: {ind.title}\n\n{ind.source}.{follow} SPC direction: {better}.\n")
-    lines.append("## Output table\n\n`tables/indicators.csv` and `.parquet`: `indicator, period, level, unit, "
+    lines.append("## Output table\n\n`tables/indicators.parquet` (and `.csv` with `[output] table_format = "
+                 "\"both\"` or `joinedup indicators --table-format both`): `indicator, period, level, unit, "
                  "unit_name, area_code, period_start, period_end, numerator, denominator, value, lower, upper, "
                  "lower_998, upper_998, method, suppressed`. `level` is `area`, `pioneer_site`, `pioneer_wave`, "
                  "`programme` (All Pioneers, Rest of England) or `england`; `area_code` is set for areas. "

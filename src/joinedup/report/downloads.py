@@ -52,6 +52,8 @@ def write_workbook(tables_dir: str | Path, path: str | Path, captions: dict[str,
     import openpyxl
     from openpyxl.styles import Font
 
+    from joinedup.outputs import table_files
+
     captions = captions or {}
     files = sorted(Path(tables_dir).glob("*.parquet"))
     names = [f.stem for f in files]
@@ -63,7 +65,7 @@ def write_workbook(tables_dir: str | Path, path: str | Path, captions: dict[str,
     for f in files:
         frame = pd.read_parquet(f)
         frames[f.stem] = frame
-        note = (f"first {EXCEL_MAX_ROWS:,} of {len(frame):,} rows ; the CSV has all"
+        note = (f"first {EXCEL_MAX_ROWS:,} of {len(frame):,} rows ; the {table_files(tables_dir, f.stem)[0]} file has all"
                 if len(frame) > EXCEL_MAX_ROWS else "")
         contents.append([sheets[f.stem], f.stem, captions.get(f.stem, caption_of(f.stem)), source_of(f.stem),
                          len(frame), note])
@@ -95,10 +97,15 @@ def _cell(value):
 
 
 def downloads_html(tables_dir: str | Path, workbook: str | None = "tables.xlsx") -> str:
-    """The report's list of downloads: the workbook, then each table's CSV (relative links)."""
-    names = sorted(p.stem for p in Path(tables_dir).glob("*.csv"))
-    items = "".join(f'<li><a href="tables/{html.escape(n)}.csv" download>{html.escape(caption_of(n))}</a> '
-                    f'<span class="muted">({html.escape(n)}.csv)</span></li>' for n in names)
+    """The report's list of downloads: the workbook, then each table's CSV (relative links); a large
+    table written as Parquet only (``[output] table_format``, :data:`joinedup.outputs.LARGE_TABLES`)
+    links its Parquet."""
+    from joinedup.outputs import table_files
+
+    names = sorted({p.stem for p in Path(tables_dir).glob("*.csv")} | {p.stem for p in Path(tables_dir).glob("*.parquet")})
+    files = {n: table_files(tables_dir, n)[0] for n in names}
+    items = "".join(f'<li><a href="tables/{html.escape(files[n])}" download>{html.escape(caption_of(n))}</a> '
+                    f'<span class="muted">({html.escape(files[n])})</span></li>' for n in names)
     head = (f'<p><a href="{html.escape(workbook)}" download>Every table in one Excel workbook</a> (a contents '
             "sheet, then one sheet per table, with each table's caption and source).</p>") if workbook else ""
     return head + f"<p>Each table as CSV:</p><ul class=\"downloads\">{items}</ul>"

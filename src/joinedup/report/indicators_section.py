@@ -99,7 +99,8 @@ def indicators_section(table: pd.DataFrame, funnel: pd.DataFrame, headline: str,
         "<p>Indicators of integration performance for every area, each Pioneer site, each wave, all "
         "Pioneers and the rest of England. Rates are for their period (not annualised); standardised "
         "rates use the 2013 European Standard Population; limits are 95% (99.8% in the tables). "
-        "The full table is <code>tables/indicators.csv</code>.</p>"
+        "The full table is <code>tables/indicators.parquet</code> (also as CSV where the protocol says "
+        "<code>[output] table_format = \"both\"</code>).</p>"
         + table_html(catalogue, "The indicator catalogue")
         + "<h3>Statistical process control at each Pioneer site</h3>"
         + f"<p>Making Data Count icons from the {_spc_period(table)}ly series of each site: variation (is the "
