@@ -105,19 +105,29 @@ FROM {{ae}}
 GROUP BY ALL""",
     # The index spells readmitted within 0-29 days, found once by a join on the person (measured
     # faster here than EXISTS, an ASOF join, or GROUP BY + LEFT JOIN), then counted by month.
+    # Transfers follow the HES continuous inpatient spell (CIPS), as the catalogue does: a spell followed
+    # in its CIPS by a transfer in is not a discharge, and a spell that began as a transfer (or is in the
+    # index spell's own CIPS) is never a readmission.
     "readmissions_30d": f"""
-WITH idx AS (
-  SELECT spell_id, person_id, area_code, discharge_date
+WITH moved_on AS (
+  SELECT DISTINCT a.spell_id
+  FROM {{admissions}} a
+  JOIN {{admissions}} n ON n.transfer_in AND n.cips_id = a.cips_id AND n.spell_id <> a.spell_id
+   AND n.admission_date >= a.discharge_date
+   AND (n.admission_date > a.admission_date OR (n.admission_date = a.admission_date AND n.spell_id > a.spell_id))
+), idx AS (
+  SELECT spell_id, person_id, cips_id, area_code, discharge_date
   FROM {{admissions}}
-  WHERE discharge_destination <> 'died' AND admission_method IN ('emergency', 'elective')
+  WHERE discharge_date IS NOT NULL AND discharge_destination <> 'died'
+    AND admission_method IN ('emergency', 'elective') AND spell_id NOT IN (SELECT spell_id FROM moved_on)
 ), em AS (
-  SELECT person_id, spell_id, admission_date
+  SELECT person_id, spell_id, cips_id, admission_date
   FROM {{admissions}}
-  WHERE admission_method = 'emergency'
+  WHERE admission_method = 'emergency' AND NOT transfer_in
 ), readmitted AS (
   SELECT DISTINCT i.spell_id
   FROM idx i
-  JOIN em e ON e.person_id = i.person_id AND e.spell_id <> i.spell_id
+  JOIN em e ON e.person_id = i.person_id AND e.spell_id <> i.spell_id AND e.cips_id <> i.cips_id
            AND e.admission_date >= i.discharge_date AND e.admission_date < i.discharge_date + 30
 )
 SELECT area_code, {MONTH.format(col='discharge_date')} AS month,
