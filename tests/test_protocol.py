@@ -57,3 +57,13 @@ def test_relative_data_location_resolves_against_the_protocol_folder(tmp_path):
     p = load_protocol(path)
     assert p.resolve(p.data.source) == str((tmp_path / "data/england").resolve())
     assert p.resolve("postgres://host/db") == "postgres://host/db"
+
+
+def test_synthesis_takes_every_estimator_the_meta_analysis_has(tmp_path):
+    from joinedup.synthesis.meta_fit import METHODS
+
+    for method in METHODS:
+        p = load_protocol(write(tmp_path, f'[evaluation]\nname = "x"\n[synthesis]\nmethod = "{method}"\n'))
+        assert p.synthesis.method == method
+    with pytest.raises(ProtocolError, match=r"\[synthesis\] method:.*\(got 'GLS'\)"):
+        load_protocol(write(tmp_path, '[evaluation]\nname = "x"\n[synthesis]\nmethod = "GLS"\n'))

@@ -289,7 +289,8 @@ class Survey(_Strict):
 
 
 class Synthesis(_Strict):
-    method: Literal["REML", "DL", "FE"] = Field("REML", description="Estimator of the between-site variance")
+    method: Literal["REML", "DL", "FE", "PM", "ML", "HE", "SJ", "EB"] = Field(
+        "REML", description="Estimator of the between-site variance (as metafor's rma method)")
     knha: bool = Field(True, description="Knapp-Hartung adjustment (t with k-1 df): few, heterogeneous sites")
     placebo_draws: int = Field(500, ge=99, description="Placebo groups per site for its sampling variance")
     seed: int = Field(2013, ge=0, description="Seed of the placebo draws")
