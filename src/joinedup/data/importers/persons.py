@@ -18,6 +18,10 @@ Field names (case-insensitive; the first found is used, file by file):
 * death: ``DATE_OF_DEATH``, ``DOD``, ``REG_DATE_OF_DEATH`` (empty while alive)
 * optional: ``LTC_COUNT`` (whole number 0-30); when the extract has none, 0 is written and counted as
   cleaned, and the risk score and eligibility rules then see no long-term conditions.
+* optional: ``ETHNIC_CATEGORY`` (or ``ETHNOS``): the NHS Data Dictionary ethnic category code, mapped to
+  the ONS 2021 high-level group; ``IMD_DECILE``: the national IMD decile of the person's LSOA (1 most
+  deprived; the extract or an ONS LSOA lookup gives it). Absent, not stated or invalid: written empty
+  (an invalid value is counted as cleaned), never a reason to drop the person.
 
 Rows identical in every field are kept once (counted as de-duplicated); an identifier that appears on
 two or more different rows is rejected on every row (which registration is right cannot be told), so
@@ -41,9 +45,19 @@ _ALIASES = {
     "GPPRAC": ("PRACTICE_CODE", "REGISTERED_PRACTICE"),
     "RESLADST_ONS": ("LA_CODE", "LOCAL_AUTHORITY", "AREA_CODE"),
     "DATE_OF_DEATH": ("DOD", "REG_DATE_OF_DEATH"),
+    "ETHNIC_CATEGORY": ("ETHNOS", "ETHNICITY"),
+    "IMD_DECILE": ("LSOA_IMD_DECILE",),
 }
 _FIELDS = ["NHS_NUMBER", "SEX", "DATE_OF_BIRTH", "YEAR_OF_BIRTH", "GPPRAC", "RESLADST_ONS", "DATE_OF_DEATH",
-           "LTC_COUNT"]
+           "LTC_COUNT", "ETHNIC_CATEGORY", "IMD_DECILE"]
+
+# NHS Data Dictionary ETHNIC CATEGORY (2001 census codes) -> the ONS 2021 high-level groups of
+# ``persons.ethnic_group``; Chinese (R) is in the Asian group in 2021. Z (not stated), 99 (not known)
+# and anything else are written empty: an optional attribute never costs a person their row.
+_ETHNIC = {"white": "ABC", "mixed": "DEFG", "asian": "HJKLR", "black": "MNP", "other": "S"}
+_ETHNIC_CASE = "CASE " + " ".join(
+    f"WHEN upper(trim(ETHNIC_CATEGORY)) IN ({', '.join(repr(c) for c in codes)}) THEN '{group}'"
+    for group, codes in _ETHNIC.items()) + " END"
 
 
 def _date(col: str) -> str:
@@ -69,7 +83,9 @@ SPEC = RowImport(
                   ELSE try_cast(trim(YEAR_OF_BIRTH) AS INTEGER) END AS birth_year,
              upper(trim(GPPRAC)) AS practice_code, upper(trim(RESLADST_ONS)) AS area_code,
              {_BLANK.format('DATE_OF_DEATH')} AS death_text, {_date('DATE_OF_DEATH')} AS death_date,
-             {_BLANK.format('LTC_COUNT')} AS ltc_text, try_cast(trim(LTC_COUNT) AS INTEGER) AS ltc_value
+             {_BLANK.format('LTC_COUNT')} AS ltc_text, try_cast(trim(LTC_COUNT) AS INTEGER) AS ltc_value,
+             {_BLANK.format('ETHNIC_CATEGORY')} AS ethnic_text, {_ETHNIC_CASE} AS ethnic_group,
+             {_BLANK.format('IMD_DECILE')} AS imd_text, try_cast(trim(IMD_DECILE) AS INTEGER) AS imd_value
       FROM {{source}})""",
     rejects=[("NHS_NUMBER", "NULL", "no person identifier", "person_raw IS NULL"),
              ("NHS_NUMBER", "NULL", "person appears on more than one row with different details",
@@ -86,13 +102,19 @@ SPEC = RowImport(
              ("LTC_COUNT", "ltc_text", "long-term-condition count is not a whole number 0-30",
               "ltc_text IS NOT NULL AND (ltc_value IS NULL OR ltc_value < 0 OR ltc_value > 30)")],
     excluded=[],
-    cleaned=[("no long-term-condition count in the extract (0 written)", "ltc_text IS NULL")],
+    cleaned=[("no long-term-condition count in the extract (0 written)", "ltc_text IS NULL"),
+             ("ethnic category not stated, not known or not a Data Dictionary code (written empty)",
+              "ethnic_text IS NOT NULL AND ethnic_group IS NULL"),
+             ("IMD decile not a whole number 1-10 (written empty)",
+              "imd_text IS NOT NULL AND (imd_value IS NULL OR imd_value < 1 OR imd_value > 10)")],
     dedup_ignore=(),
     person=True,
     aliases=_ALIASES,
     select="""
       SELECT person_id, sex, CAST(birth_year AS INTEGER) AS birth_year, area_code, practice_code,
-             CAST(coalesce(ltc_value, 0) AS INTEGER) AS ltc_count, death_date
+             CAST(coalesce(ltc_value, 0) AS INTEGER) AS ltc_count, death_date,
+             CAST(CASE WHEN imd_value BETWEEN 1 AND 10 THEN imd_value END AS INTEGER) AS lsoa_imd_decile,
+             ethnic_group
       FROM kept ORDER BY person_id""")
 
 
