@@ -7,11 +7,21 @@ last counter the server acknowledged (204). At the end every respondent's stored
 counter at least as new as the last acknowledged one: zero lost writes. Latency p50/p95/p99 of the
 acknowledged requests is printed.
 
-Baseline in the same run: the same number of saves made directly through the store in this process
-(no HTTP, no concurrency), so the ratio shows what the web layer and concurrency cost per save.
+Baselines in the same run:
+
+* the floor: the same client at the same rate against ``benchmarks/autosave_floor_app.py``, the same
+  route on the same stack (uvicorn, FastAPI, the form parser) answering 204 without doing anything,
+  started right after the real server stops. Its latency is what the shared machine's load and the web
+  stack give before any of joinedup's work; the ratio p95 real / p95 floor says how much is ours (near
+  1: machine-bound; large: code-bound). ``--no-floor`` leaves it out.
+* the same number of saves made directly through the store in this process (no HTTP, no
+  concurrency), so the ratio shows what the web layer and concurrency cost per save.
 
     .venv/bin/python benchmarks/survey_autosave_benchmark.py --respondents 1000 --seconds 60 --interval 10 \
-        [--database postgresql]
+        [--database postgresql] [--workers 2] [--src /tmp/other-checkout/src --label before]
+
+``--src`` runs the server from another checkout's source tree (on PYTHONPATH, ahead of this one's
+editable install): the code of an earlier commit against the same client, database set-up and floor.
 
 Issue 15's bar: 1,000 respondents at the page's cadence (an autosave every 10 s) with p95 < 500 ms
 and zero lost writes, on SQLite and on PostgreSQL. Failed requests (errors, 5xx) are counted too.
@@ -159,6 +169,11 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=10.0,
                     help="seconds between a respondent's saves (the page autosaves every 10 s; 0.5 is a stress test)")
     ap.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--workers", type=int, default=None, help="joinedup serve --workers (default: not passed)")
+    ap.add_argument("--src", type=Path, default=None,
+                    help="source tree the server runs from (another checkout's src/; default: this one's)")
+    ap.add_argument("--label", default="", help="added to the result file names, e.g. before or after")
+    ap.add_argument("--no-floor", action="store_true", help="leave out the floor run (see the module docstring)")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "survey_autosave")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
@@ -177,14 +192,16 @@ def main() -> None:
             pg.stop()
 
 
-def run(args, url: str, baseline_url: str) -> None:
-    tokens = setup(url, args.respondents)
+def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "JOINEDUP_SECRET": SECRET}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "joinedup"), "serve", "--store", url, "--port",
-                             str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return s.getsockname()[1]
+
+
+def serve_and_load(cmd: list[str], env: dict, port: int, tokens: dict, args) -> dict:
+    """Start a server (``cmd``), wait until it answers, run the respondents against it, stop it."""
+    # new sessions so a server's workers are all found (and stopped) through its process group
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     # start-up can take a minute on the busy shared machine (imports compiled afresh when no .pyc is kept)
     for _ in range(1200):
@@ -192,72 +209,131 @@ def run(args, url: str, baseline_url: str) -> None:
             httpx.get(f"{base}/admin/login", timeout=0.5)
             break
         except httpx.HTTPError:
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited ({proc.returncode}) before answering: {' '.join(cmd)}")
             time.sleep(0.1)
     else:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         raise SystemExit("the server did not start within 2 minutes")
     import psutil
 
     server = psutil.Process(proc.pid)
+
+    def server_cpu() -> float:  # the server and its workers (uvicorn --workers forks children)
+        total = 0.0
+        for p in [server, *server.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+                total += t.user + t.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
     try:
+        time.sleep(1.0)  # workers up (the first to answer need not be the last to start)
         t0 = time.perf_counter()
-        client_cpu0, server_cpu0 = time.process_time(), sum(server.cpu_times()[:2])
+        client_cpu0, server_cpu0 = time.process_time(), server_cpu()
         load_before = os.getloadavg()
         acked, latencies, failures, lags = asyncio.run(load("127.0.0.1", port, tokens, args.seconds, args.interval))
         wall = time.perf_counter() - t0
         # CPU seconds used by the load (client) and by the server: on 2 shared cores a client that
         # burns a core of its own slows the server it measures, and says so here
-        client_cpu, server_cpu = time.process_time() - client_cpu0, sum(server.cpu_times()[:2]) - server_cpu0
+        client_cpu, server_cpu_s = time.process_time() - client_cpu0, server_cpu() - server_cpu0
+        load_after = os.getloadavg()
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait()
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    lat = np.array(latencies) * 1000 if latencies else np.array([np.nan])
+    n = len(latencies)
+    return {
+        "acked": acked, "seconds": round(wall, 1), "failed_requests": len(failures),
+        "failed_by_kind": {k: failures.count(k) for k in sorted(set(failures))}, "acknowledged_saves": n,
+        "saves_per_second": round(n / wall, 1),
+        "latency_ms": {q: round(float(np.percentile(lat, int(q[1:]))), 1) for q in ("p50", "p95", "p99")},
+        "load": [round(load_before[0], 2), round(load_after[0], 2)],
+        "cpu_seconds": {"client": round(client_cpu, 1), "server": round(server_cpu_s, 1)},
+        "cpu_ms_per_save": {"client": round(client_cpu * 1000 / max(n, 1), 2),
+                            "server": round(server_cpu_s * 1000 / max(n, 1), 2)},
+        "client_loop_lag_ms": {"p50": round(float(np.percentile(lags, 50)) * 1000, 1),
+                               "p95": round(float(np.percentile(lags, 95)) * 1000, 1)},
+    }
+
+
+def run(args, url: str, baseline_url: str) -> None:
+    tokens = setup(url, args.respondents)
+    port = _free_port()
+    env = {**os.environ, "JOINEDUP_SECRET": SECRET}
+    src = (args.src or HERE.parent / "src").resolve()
+    if args.src is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    cmd = [str(Path(sys.executable).parent / "joinedup"), "serve", "--store", url, "--port", str(port)]
+    if args.workers is not None:
+        cmd += ["--workers", str(args.workers)]
+    real = serve_and_load(cmd, env, port, tokens, args)
+    acked = real.pop("acked")
     store = SurveyStore(url)
     lost = 0
     for pid, k in acked.items():
         stored = int(store.answers(pid, 1)["achievements"].rsplit(" ", 1)[1])
         lost += stored < k
-    lat = np.array(latencies) * 1000
+    floor = None
+    if not args.no_floor:
+        port = _free_port()
+        floor = serve_and_load([sys.executable, "-m", "uvicorn", "--app-dir", str(HERE), "autosave_floor_app:app",
+                                "--port", str(port)], {**os.environ}, port, tokens, args)
+        floor.pop("acked")
     # baseline: the same number of saves straight into the store, one at a time, no HTTP
     base_tokens = setup(baseline_url, args.respondents)
     base_store = SurveyStore(baseline_url)
-    n = min(len(lat), 2000)
+    n = min(real["acknowledged_saves"], 2000)
     items = list(base_tokens.items())
     t0 = time.perf_counter()
     for i in range(n):
         pid, tok = items[i % len(items)]
         base_store.save_response(tok, {"achievements": f"{pid} save {i}"}, final=False)
-    per_save_direct = (time.perf_counter() - t0) / n
+    per_save_direct = (time.perf_counter() - t0) / max(n, 1)
+    git = subprocess.run(["git", "-C", str(src), "log", "-1", "--format=%h %s"], check=False, capture_output=True,
+                         text=True)
     result = {
-        "database": args.database, "respondents": args.respondents, "seconds": round(wall, 1),
-        "failed_requests": len(failures), "failed_by_kind": {k: failures.count(k) for k in sorted(set(failures))}, "acknowledged_saves": len(lat),
-        "saves_per_second": round(len(lat) / wall, 1), "lost_writes": lost,
-        "respondents_with_an_acknowledged_save": len(acked),
-        "latency_ms": {"p50": round(float(np.percentile(lat, 50)), 1), "p95": round(float(np.percentile(lat, 95)), 1),
-                       "p99": round(float(np.percentile(lat, 99)), 1)},
+        "database": args.database, "respondents": args.respondents, "interval_s": args.interval,
+        "server": {"src": str(src), "commit": git.stdout.strip()[:90], "workers": args.workers,
+                   "dirty": bool(subprocess.run(["git", "-C", str(src), "status", "--porcelain", "--", "."],
+                                                check=False, capture_output=True, text=True).stdout.strip())},
+        **real, "lost_writes": lost, "respondents_with_an_acknowledged_save": len(acked),
+        "floor": floor,
+        "ratio_p95_over_floor": round(real["latency_ms"]["p95"] / floor["latency_ms"]["p95"], 1) if floor else None,
         "baseline_direct_store_ms_per_save": round(per_save_direct * 1000, 2),
-        "ratio_p50_http_over_direct": round(float(np.percentile(lat, 50)) / (per_save_direct * 1000), 1),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_at_start": load_before[0],
-                    "load_at_end": os.getloadavg()[0]},
-        "cpu_seconds": {"client": round(client_cpu, 1), "server": round(server_cpu, 1)},
-        "cpu_ms_per_save": {"client": round(client_cpu * 1000 / max(len(lat), 1), 2),
-                            "server": round(server_cpu * 1000 / max(len(lat), 1), 2)},
+        "ratio_p50_http_over_direct": round(real["latency_ms"]["p50"] / (per_save_direct * 1000), 1),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         # saves the page's cadence asks for in this time (each respondent from its first save on)
-        "client_loop_lag_ms": {"p50": round(float(np.percentile(lags, 50)) * 1000, 1),
-                               "p95": round(float(np.percentile(lags, 95)) * 1000, 1)},
         "cadence_target_saves": int(args.respondents * args.seconds / args.interval),
     }
-    result["interval_s"] = args.interval
     db = "SQLite, WAL" if args.database == "sqlite" else "PostgreSQL 15 on loopback"
-    text = (f"{args.respondents} respondents autosaving every {args.interval:g} s for {wall:.0f} s against joinedup serve ({db})\n"
-            f"acknowledged saves {len(lat):,} ({len(lat) / wall:.0f}/s); lost writes {lost}; failed requests {len(failures)}\n"
-            f"latency p50 {result['latency_ms']['p50']} ms, p95 {result['latency_ms']['p95']} ms, "
-            f"p99 {result['latency_ms']['p99']} ms\n"
-            f"baseline: a save straight into the store {result['baseline_direct_store_ms_per_save']} ms; "
+    lat, fl = real["latency_ms"], floor["latency_ms"] if floor else None
+    text = (f"{args.respondents} respondents autosaving every {args.interval:g} s for {real['seconds']:.0f} s against "
+            f"joinedup serve ({db}{f', {args.workers} workers' if args.workers else ''}); server code: "
+            f"{result['server']['commit']}{' (with uncommitted changes)' if result['server']['dirty'] else ''}\n"
+            f"load average {real['load'][0]} at the start, {real['load'][1]} at the end "
+            f"({os.cpu_count()} cores, shared)\n"
+            f"acknowledged saves {real['acknowledged_saves']:,} ({real['saves_per_second']:.0f}/s); lost writes {lost}; "
+            f"failed requests {real['failed_requests']} {real['failed_by_kind'] or ''}\n"
+            f"latency p50 {lat['p50']} ms, p95 {lat['p95']} ms, p99 {lat['p99']} ms\n"
+            + (f"floor (autosave_floor_app: same route and stack, no work), right after, load {floor['load'][0]}-"
+               f"{floor['load'][1]}: p50 {fl['p50']} ms, p95 {fl['p95']} ms, p99 {fl['p99']} ms, "
+               f"{floor['acknowledged_saves']:,} answered, {floor['failed_requests']} failed, server CPU "
+               f"{floor['cpu_ms_per_save']['server']} ms/request; ratio p95 joinedup / floor: "
+               f"{result['ratio_p95_over_floor']}x\n" if floor else "")
+            + f"baseline: a save straight into the store {result['baseline_direct_store_ms_per_save']} ms; "
             f"ratio p50 over HTTP with {args.respondents} concurrent / direct: {result['ratio_p50_http_over_direct']}x\n"
-            f"CPU: client {client_cpu:.1f} s ({result['cpu_ms_per_save']['client']} ms/save), server "
-            f"{server_cpu:.1f} s ({result['cpu_ms_per_save']['server']} ms/save) of {wall:.0f} s x {os.cpu_count()} cores\n"
-            f"client event loop late by p50 {result['client_loop_lag_ms']['p50']} ms, p95 "
-            f"{result['client_loop_lag_ms']['p95']} ms (part of every latency above); the cadence asks for "
+            f"CPU: client {real['cpu_seconds']['client']} s ({real['cpu_ms_per_save']['client']} ms/save), server "
+            f"{real['cpu_seconds']['server']} s ({real['cpu_ms_per_save']['server']} ms/save) of {real['seconds']:.0f} s "
+            f"x {os.cpu_count()} cores\n"
+            f"client event loop late by p50 {real['client_loop_lag_ms']['p50']} ms, p95 "
+            f"{real['client_loop_lag_ms']['p95']} ms (part of every latency above); the cadence asks for "
             f"{result['cadence_target_saves']:,} saves\n"
             f"machine: {result['machine']}")
     print(text)
@@ -265,6 +341,10 @@ def run(args, url: str, baseline_url: str) -> None:
     suffix = f"_every_{args.interval:g}s".replace(".", "_")
     if args.database != "sqlite" or args.respondents != 200:
         suffix = f"_{args.database}_{args.respondents}{suffix}"
+    if args.workers:
+        suffix += f"_{args.workers}_workers"
+    if args.label:
+        suffix = f"_{args.label}{suffix}"
     out = args.out.with_name(args.out.name + suffix)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".txt").write_text(text + "\n")

@@ -108,6 +108,8 @@ def survey_serve(
     except SurveyError as exc:  # the store cannot be reached: one line, no traceback
         console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
+    for problem in web_app.state.ctx.load_instruments():  # before the first request (web/app.py)
+        console.print(f"warning: {problem}", markup=False, highlight=False, soft_wrap=True)
     from joinedup.web.logs import uvicorn_log_config
 
     # the access log names routes, never survey tokens (web/logs.py)

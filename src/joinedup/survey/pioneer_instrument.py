@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from joinedup.simulate.geography import read_reference
-
 PRIVACY_NOTICE = (
     "The evaluation team uses your answers only to evaluate the Integrated Care and Support Pioneer programme. "
     "Results are reported so that no person can be identified; your name and e-mail address are kept only to "
@@ -66,6 +64,10 @@ SCALES = {
 
 def pioneer_choices() -> list[tuple[str, str]]:
     """(name, label) of the 25 Pioneers: a slug of the site's name, and the name."""
+    # imported here: joinedup.simulate pulls in the whole simulator (seconds of CPU), which the web
+    # service, reading only the instrument's path, must not pay on its first respondent's save
+    from joinedup.simulate.geography import read_reference
+
     sites = list(dict.fromkeys(r["site"] for r in read_reference("pioneers")))
     return [(re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_"), s) for s in sites]
 

@@ -53,6 +53,24 @@ class Context:
             self._forms[instrument_id] = load_form(path)
         return self._forms[instrument_id]
 
+    def load_instruments(self) -> list[str]:
+        """Load every configured instrument (and the Pioneer one) now, before the first request, so
+        the first respondents' saves do not wait behind the workbook's validation and its imports
+        (about a second of CPU, several seconds on the loaded shared machine, during which every
+        save queues). One that fails to load is left for its pages to report; its message is returned.
+
+        Example:
+            >>> app.state.ctx.load_instruments()                                  # doctest: +SKIP
+            []
+        """
+        problems = []
+        for instrument_id in ("pioneer_ki_survey", *self.settings.instruments):
+            try:
+                self.form(instrument_id)
+            except Exception as exc:  # noqa: BLE001 - the wave's pages answer 503 for it, as before
+                problems.append(f"instrument {instrument_id!r}: {exc}")
+        return problems
+
     def page(self, request: Request, template: str, status_code: int = 200, **values) -> HTMLResponse:
         session = self.sessions.read(request.cookies.get("joinedup_session"))
         values.setdefault("user", session.user if session else None)

@@ -17,8 +17,8 @@ from joinedup.survey.instrument.model import Form, Question
 MAX_ANSWER_CHARS = 20_000  # as the store: a longer answer is refused with a message, never truncated
 
 
-def _relevant(form: Form, q: Question, clean: dict) -> bool:
-    texts = [g.relevant for g in form.groups() if g.name in q.group and g.relevant] + ([q.relevant] if q.relevant else [])
+def _relevant(groups: list, q: Question, clean: dict) -> bool:
+    texts = [g.relevant for g in groups if g.name in q.group and g.relevant] + ([q.relevant] if q.relevant else [])
     return all(bool(expr.evaluate(expr.parse(t), clean)) for t in texts)
 
 
@@ -58,10 +58,11 @@ def validate_answers(form: Form, raw: dict, final: bool) -> tuple[dict, dict[str
     """(clean answers, {question: message}); unknown names in ``raw`` are ignored (not stored)."""
     clean: dict = {}
     errors: dict[str, str] = {}
+    groups = form.groups()  # once, not once per question (every autosave runs this)
     for q in form.questions:
         if q.type == "note":
             continue
-        if not _relevant(form, q, clean):
+        if not _relevant(groups, q, clean):
             continue  # hidden by skip logic: any answer given is dropped
         value, error = _coerce(q, raw.get(q.name)) if q.name in raw else (None, None)
         if error:
