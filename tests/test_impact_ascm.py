@@ -151,7 +151,8 @@ def test_conformal_interval_ends_are_where_the_test_turns(prop99):
 def test_conformal_is_unbounded_with_too_few_periods():
     b = pd.read_csv(EXT / "basque.csv")
     b = b[b["regionno"] != 1]   # Spain as a whole is not a donor
-    kw = dict(data=b, unit="regionno", time="year", outcome="gdpcap", treated_unit=17, treatment_time=1970)
+    kw = {"data": b, "unit": "regionno", "time": "year", "outcome": "gdpcap", "treated_unit": 17,
+          "treatment_time": 1970}
     # 15 pre-periods: p(g) >= 1/16 > 0.05, so at 95% nothing can be rejected
     wide = conformal_intervals(**kw, alpha=0.05)
     assert np.isinf(wide.periods[["ci_low", "ci_high"]]).all().all()

@@ -94,7 +94,7 @@ def synthetic_extras(panel: pd.DataFrame, spec, truth, out) -> None:
                 "synthetic control" + (" and ASCM" if spec.augmented_synthetic_control else "") +
                 " under each null.")
         if infinite:
-            note += (f" With fewer than {int(round(1 / ALPHA)) - 1} periods before a site's start, a per-period "
+            note += (f" With fewer than {round(1 / ALPHA) - 1} periods before a site's start, a per-period "
                      f"95% interval cannot exclude any value and is unbounded ({len(infinite)} site-method "
                      "pair(s) here).")
         out.notes.append(note)
