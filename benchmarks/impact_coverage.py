@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--biters", type=int, default=999)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage.json"))
-    parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey"], default="null-areas")
+    parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey", "ascm-conformal"], default="null-areas")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
@@ -179,6 +179,12 @@ def main() -> None:
         job, extra, what = one_seed_survey, (effect,), (
             f"repeated-cross-section experience survey (programmed ATT {effect:+.2f}, probability scale); "
             "coverage of the programmed ATT")
+    elif args.design == "ascm-conformal":  # benchmarks/impact_coverage_ascm.py
+        from impact_coverage_ascm import one_seed_ascm
+        effect = 1.0 if args.effect is None else args.effect  # any non-zero: the programmed effect
+        job, extra, what = one_seed_ascm, (effect,), (
+            "ridge ASCM and synthetic control per site with conformal constant-effect intervals; "
+            + ("null scenario" if effect == 0 else "coverage of each site's programmed effect"))
     else:
         job, extra, what = one_seed, (), "null scenario (no programme effect)"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

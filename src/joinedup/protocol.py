@@ -140,6 +140,12 @@ class Impact(_Strict):
     biters: int = Field(999, ge=99, description="Bootstrap draws (multiplier bootstrap; wild cluster bootstrap)")
     seed: int = Field(2013, ge=0, description="Seed of every bootstrap and placebo draw")
     synthetic_control: bool = Field(True, description="Synthetic control and synthetic DiD for each Pioneer site")
+    augmented_synthetic_control: bool = Field(False, description="Also ridge-augmented synthetic control (ASCM, "
+                                              "Ben-Michael, Feller & Rothstein 2021) for each site, lambda by "
+                                              "cross-validation over the pre-periods; needs synthetic_control")
+    conformal_intervals: bool = Field(False, description="Conformal intervals (Chernozhukov, Wuthrich & Zhu 2021) for "
+                                      "each site's synthetic control (and ASCM) effect, by period and for a constant "
+                                      "effect; needs synthetic_control")
     placebo_prefit: float | None = Field(5.0, gt=0, description="Placebo-in-space: drop placebos whose pre-period "
                                          "MSPE exceeds this multiple of the treated site's (omit to keep all)")
     unbalanced: Literal["available", "drop", "impute", "error"] = Field(
@@ -173,6 +179,9 @@ class Impact(_Strict):
             raise ValueError(f"primary_outcomes {extra} are not among the outcomes {listed}")
         if self.primary_design == "sdid" and not self.synthetic_control:
             raise ValueError("primary_design = 'sdid' needs synthetic_control = true")
+        for key in ("augmented_synthetic_control", "conformal_intervals"):
+            if getattr(self, key) and not self.synthetic_control:
+                raise ValueError(f"{key} = true needs synthetic_control = true")
         return self
 
     @field_validator("baseline")

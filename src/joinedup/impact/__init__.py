@@ -29,6 +29,8 @@ _EXPORTS = {
     "placebo_in_space": "joinedup.impact.synthetic",
     "leave_one_out": "joinedup.impact.synthetic",
     "sdid": "joinedup.impact.synthetic",
+    "ascm": "joinedup.impact.synthetic",
+    "conformal_intervals": "joinedup.impact.synthetic",
     "twfe_did": "joinedup.impact.twfe",
     "event_study": "joinedup.impact.event_study",
     "wild_cluster_bootstrap": "joinedup.impact.twfe",

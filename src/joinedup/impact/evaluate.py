@@ -217,6 +217,9 @@ def run_impact_one(ds, indicators: pd.DataFrame | None, spec, truth: dict | None
     if spec.synthetic_control:
         pool = without_co_intervention_units(panel)  # the synthetic designs take no covariates
         rows += synthetic_did(pool, spec, truth, out) + synthetic_control(pool, spec, truth, out)
+        if spec.augmented_synthetic_control or spec.conformal_intervals:
+            from joinedup.impact.augmented import synthetic_extras
+            synthetic_extras(pool, spec, truth, out)
     out.tables["impact_estimates"] = pd.DataFrame(rows, columns=ESTIMATE_COLUMNS)
     return out
 

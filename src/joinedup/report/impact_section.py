@@ -134,6 +134,8 @@ def impact_section(result, spec) -> ReportSection:
     parts.append(_estimates_table(est, spec.scale))
     if "impact_synth_sites" in result.tables:
         parts.append(_sites_table(result.tables["impact_synth_sites"], name))
+    from joinedup.report.augmented_synth_tables import augmented_synth_tables
+    parts += augmented_synth_tables(result.tables, spec.outcome, name)
     balance = result.tables["impact_balance"]
     parts.append(table_html(balance, f"Balance of {name} and comparison {unit}s at baseline"))
     figures = list(result.figures)
