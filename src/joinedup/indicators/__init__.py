@@ -45,7 +45,7 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
         if progress:
             progress(iid)
         # The engine's work: the monthly counts once per indicator, kept there, then one query sums
-        # them into periods and reporting units (docs/indicators.md, "Where the work runs").
+        # them into periods and reporting units (docs/running-on-a-cluster.md, "What stays on the driver").
         monthly = monthly_counts(ds, CATALOGUE[iid], cache, keep=True)
         try:
             parts.append(engine_values(ds, monthly, periods, units, cache))
