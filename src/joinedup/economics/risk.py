@@ -26,7 +26,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from joinedup.data import Dataset
-from joinedup.economics.outcomes import require_columns, window_use
+from joinedup.economics.outcomes import require_columns
 
 PREDICTORS = ("emergency_admissions", "bed_days", "ae_attendances", "age", "male", "ltc_count")
 INPUTS = ("emergency_admissions", "bed_days", "ae_attendances", "age", "sex", "ltc_count")
@@ -49,6 +49,43 @@ def population(ds: Dataset, reference_date, min_age: int = 65) -> pd.DataFrame:
     df["age"] = (ref.year - df.pop("birth_year")).astype("int64")
     df["index_date"] = ref
     return df.sort_values("person_id", ignore_index=True)
+
+
+def model_frame(ds: Dataset, reference_date, min_age: int = 65) -> pd.DataFrame:
+    """The risk model's data, one row per person of :func:`population` (by person_id), built on the
+    engine: the model's inputs and ``outcome`` (any emergency admission in the 365 days from the
+    reference date), nothing else. Every person has the same windows, so the activity is counted per
+    person on the engine and joined to the persons there: no cohort is uploaded, and no column the
+    model does not use reaches pandas (at scale 1.0 some 11 million people aged 65+). The counts are
+    those of :func:`joinedup.economics.outcomes.window_use` (``[ref - 365, ref)`` before,
+    ``[ref, ref + 365)`` after).
+
+    Example:
+        >>> model_frame(ds, "2015-04-01").columns.tolist()                        # doctest: +SKIP
+        ['emergency_admissions', 'bed_days', 'ae_attendances', 'age', 'sex', 'ltc_count', 'outcome']
+    """
+    ref = pd.Timestamp(reference_date)
+    lo, hi = (ref - pd.Timedelta(days=365)).date(), (ref + pd.Timedelta(days=365)).date()
+    p = ds.table("persons")
+    alive = p.death_date.isnull() | (p.death_date > ref.date())
+    p = p.filter(alive & (ref.year - p.birth_year >= min_age))
+    p = p.select("person_id", "sex", "ltc_count", age=(ref.year - p.birth_year).cast("int16"))
+    adm = ds.table("admissions")
+    adm = adm.filter((adm.admission_method == "emergency") & (adm.admission_date >= lo) & (adm.admission_date < hi))
+    before = adm.admission_date < ref.date()
+    los = adm.discharge_date.delta(adm.admission_date, unit="day")
+    use = adm.group_by(u_person=adm.person_id).aggregate(
+        emergency_admissions=before.ifelse(1, 0).sum(), bed_days=before.ifelse(los, None).sum(),
+        outcome=(~before).ifelse(1, 0).max())
+    ae = ds.table("ae_attendances")
+    ae = ae.filter((ae.arrival_date >= lo) & (ae.arrival_date < ref.date()))
+    ae = ae.group_by(a_person=ae.person_id).aggregate(ae_attendances=ae.count())
+    j = p.left_join(use, p.person_id == use.u_person).left_join(ae, p.person_id == ae.a_person)
+    j = j.select(j.person_id, emergency_admissions=j.emergency_admissions.fill_null(0).cast("int32"),
+                 bed_days=j.bed_days.fill_null(0).cast("int64"), ae_attendances=j.ae_attendances.fill_null(0).cast("int32"),
+                 age=j.age, sex=j.sex, ltc_count=j.ltc_count, outcome=j.outcome.fill_null(0).cast("int8"))
+    frame = ds.backend.to_pyarrow(j.order_by("person_id")).to_pandas()
+    return frame.drop(columns="person_id")
 
 
 def design(frame: pd.DataFrame) -> pd.DataFrame:
@@ -163,13 +200,12 @@ def risk_model(ds: Dataset, reference_date, min_age: int = 65) -> RiskModel:
         0.74
     """
     ref = pd.Timestamp(reference_date)
-    pop = population(ds, ref, min_age)
-    if pop.empty:
+    frame = model_frame(ds, ref, min_age)
+    if frame.empty:
         raise ValueError(f"no persons aged {min_age}+ alive on {ref.date()}")
-    prior = window_use(ds, pop, "before", 365)
-    frame = pd.concat([pop, prior[["emergency_admissions", "bed_days", "ae_attendances"]]], axis=1)
-    y = (window_use(ds, pop, "after", 365)["emergency_admissions"] > 0).to_numpy(dtype=float)
+    y = frame.pop("outcome").to_numpy(dtype=float)
     x = design(frame)
+    del frame  # only the design matrix and the outcome stay in memory for the fit
     fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
     ci = fit.conf_int()
     coef = pd.DataFrame({"term": x.columns, "estimate": fit.params.to_numpy(), "std_error": fit.bse.to_numpy(),

@@ -29,8 +29,8 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
     """The long tidy table of every indicator for every reporting unit and period (no disclosure
     control yet: apply it where the table leaves the program, :func:`joinedup.outputs.write_table`).
     Site levels follow ``programme`` (default: the built-in Pioneers)."""
-    from joinedup.indicators.compute import monthly_counts, period_counts, reporting_units
-    from joinedup.indicators.methods import indicator_values
+    from joinedup.indicators.compute import monthly_counts, reporting_units
+    from joinedup.indicators.engine_periods import engine_values
 
     ids = list(ids) if ids else list(CATALOGUE)
     unknown = [i for i in ids if i not in CATALOGUE]
@@ -44,10 +44,13 @@ def compute_indicators(ds: Dataset, ids: Sequence[str] | None = None,
     for iid in ids:
         if progress:
             progress(iid)
-        monthly = monthly_counts(ds, CATALOGUE[iid], cache)  # the engine's work, once per indicator
-        for period in periods:
-            values = indicator_values(period_counts(monthly, period, units), CATALOGUE[iid])
-            parts.append(values.assign(period=period))
+        # The engine's work: the monthly counts once per indicator, kept there, then one query sums
+        # them into periods and reporting units (docs/running-on-a-cluster.md, "What stays on the driver").
+        monthly = monthly_counts(ds, CATALOGUE[iid], cache, keep=True)
+        try:
+            parts.append(engine_values(ds, monthly, periods, units, cache))
+        finally:
+            monthly.table.release()
     table = pd.concat(parts, ignore_index=True)
     table["area_code"] = table["unit"].where(table["level"] == "area")
     for col in ("period_start", "period_end"):  # datetime64 keys inside; calendar dates outside

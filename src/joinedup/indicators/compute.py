@@ -1,10 +1,13 @@
 """Compile indicator definitions to counts on the engine, for every reporting unit and period.
 
 Two stages. The engine does the heavy work once per indicator: filter and join the events and count
-them by area, month and stratum (sex and age band for standardised rates). pandas then sums those
-small tables into periods (months nest in quarters and financial years) and reporting units: every
+them by area, month and stratum (sex and age band for standardised rates). Those tables are then
+summed into periods (months nest in quarters and financial years) and reporting units: every
 area; every Pioneer site (the sum of its areas); each Pioneer wave; all Pioneers and the rest of
 England; England.
+
+``period_counts`` here does that second stage in pandas (the reference, and the route of the
+breakdowns); ``compute_indicators`` does it on the engine (``engine_periods``), same table.
 
 Denominators are the mid-year population of the calendar year in which the period starts; a rate is
 for its period (not annualised). A period counts only if it lies wholly inside the months the
@@ -81,6 +84,9 @@ class MonthlyCounts:
     # Directly standardised rates need a sex: events whose sex is not known (kept by the importers)
     # are counted here instead of being lost silently from the strata.
     not_standardised: float = 0.0
+    # The same counts kept on the engine (``keep=True``; month as a date; events of unknown sex still
+    # in, as in ``events`` before the filter above) for the period and unit stage there (``engine_periods``).
+    table: object = None
 
 
 def _strata(indicator: Indicator) -> list[str]:
@@ -105,11 +111,13 @@ def _years(ds: Dataset) -> tuple[int, int]:
     return int(years["lo"].iloc[0]), int(years["hi"].iloc[0])
 
 
-def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None) -> MonthlyCounts:
+def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None,
+                   keep: bool = False) -> MonthlyCounts:
     """Run the indicator's definition on the engine: one aggregate query (and one for population).
 
     ``cache``: a dict shared across indicators of one run on one dataset, to query the population
-    and the data's time span once.
+    and the data's time span once. ``keep``: also keep the counts as a cached engine table
+    (``.table``; call ``.table.release()`` when done) for :mod:`joinedup.indicators.engine_periods`.
     """
     events = indicator.events(ds)
     events = events.mutate(month=events.event_date.truncate("M").cast("date"))
@@ -124,7 +132,10 @@ def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None)
         keys, metrics = keys + _strata(indicator), {"numerator": events.amount.sum()}
     # Arrow straight to pandas skips Ibis's per-column pandas conversion (a large share of the time
     # for the many-row percentile and DSR tables); month arrives as dates and is converted below.
-    counts = ds.backend.to_pyarrow(events.group_by(keys).aggregate(**metrics)).to_pandas()
+    table = events.group_by(keys).aggregate(**metrics)
+    if keep:  # computed once, read by the fetch below and by every period's query
+        table = table.cache()
+    counts = ds.backend.to_pyarrow(table).to_pandas()
     if counts.empty:
         raise ValueError(f"indicator {indicator.id!r}: no events in the dataset at {ds.location}")
     counts["month"] = pd.to_datetime(counts["month"])
@@ -145,7 +156,8 @@ def monthly_counts(ds: Dataset, indicator: Indicator, cache: dict | None = None)
     if indicator.method not in ("proportion", "percentile"):
         key = ("population", indicator.method == "dsr", indicator.min_age, indicator.adult_population)
         population = _cached(cache, key, lambda: _population(ds, indicator))
-    return MonthlyCounts(indicator, counts, population, first.date(), last.date(), not_standardised)
+    return MonthlyCounts(indicator, counts, population, first.date(), last.date(), not_standardised,
+                         table if keep else None)
 
 
 def _periods(first: dt.date, last: dt.date, period: str) -> pd.DataFrame:

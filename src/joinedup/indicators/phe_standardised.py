@@ -118,26 +118,48 @@ def dsr(data: pd.DataFrame, x: str, n: str, stdpop, *, by=None, multiplier=100_0
     out = _group_sums(frame, keys, {"x": True, "n": False, "wt_rate": False, "sq_rate": False,
                                     "stdpop": False})
     out = out.rename(columns={"x": "total_count", "n": "total_pop"})
-    out["value"] = out["wt_rate"] / out["stdpop"] * mult
-    if var_by_group is None:
-        var = (out["sq_rate"] / out["stdpop"] ** 2).to_numpy()
-    else:
+    var = None
+    if var_by_group is not None:
         var = (out[keys].merge(var_by_group, on=keys, how="left")["vardsr"].to_numpy()
                if keys else var_by_group["vardsr"].to_numpy())
-    count = out["total_count"].to_numpy()
-    small = count < DSR_MIN_COUNT
-    safe = np.where(small, DSR_MIN_COUNT, count)
-    value = out["value"].to_numpy()
+    limits = dsr_from_sums(out, multiplier=mult, confidence=confidence, var=var)
+    small = out["total_count"].to_numpy() < DSR_MIN_COUNT
     out = out.drop(columns=["wt_rate", "sq_rate", "stdpop"])
-    out["value"] = np.where(small, np.nan, value)
-    spread = np.sqrt(var / safe) * mult
-    for (lo_name, up_name), level in zip(limit_columns(levels), levels):
-        out[lo_name] = np.where(small, np.nan, value + spread * (byars_lower(safe, level) - safe))
-        out[up_name] = np.where(small, np.nan, value + spread * (byars_upper(safe, level) - safe))
+    for col in limits.columns:
+        out[col] = limits[col].to_numpy()
     out["confidence"] = confidence_label(levels)
     out["statistic"] = np.where(small, "dsr NA for total count < 10",
                                 f"dsr per {format_number(mult)}")
     out["method"] = method
+    return out
+
+
+def dsr_from_sums(sums: pd.DataFrame, *, multiplier=100_000, confidence=0.95, var=None) -> pd.DataFrame:
+    """DSR value and Dobson limits from per-group sums (what ``dsr`` computes after its group-by, so
+    an engine can add up the strata and Python only adds the limits).
+
+    ``sums`` has ``total_count`` (O), ``wt_rate`` (sum of x w / n), ``sq_rate`` (sum of x (w / n)^2)
+    and ``stdpop`` (sum of w); ``var`` replaces sq_rate / stdpop^2 (non-independent events).
+    Returns ``value`` and the limit columns, NaN where O < 10.
+
+    Example:
+        >>> s = pd.DataFrame({"total_count": [20.0], "wt_rate": [40.0], "sq_rate": [4.0], "stdpop": [200.0]})
+        >>> round(float(dsr_from_sums(s, multiplier=100)["value"].iloc[0]), 6)
+        20.0
+    """
+    levels = parse_confidence(confidence)
+    mult = _check_multiplier(multiplier)
+    value = (sums["wt_rate"] / sums["stdpop"] * mult).to_numpy()
+    if var is None:
+        var = (sums["sq_rate"] / sums["stdpop"] ** 2).to_numpy()
+    count = sums["total_count"].to_numpy()
+    small = count < DSR_MIN_COUNT
+    safe = np.where(small, DSR_MIN_COUNT, count)
+    out = pd.DataFrame({"value": np.where(small, np.nan, value)}, index=sums.index)
+    spread = np.sqrt(var / safe) * mult
+    for (lo_name, up_name), level in zip(limit_columns(levels), levels):
+        out[lo_name] = np.where(small, np.nan, value + spread * (byars_lower(safe, level) - safe))
+        out[up_name] = np.where(small, np.nan, value + spread * (byars_upper(safe, level) - safe))
     return out
 
 
