@@ -45,11 +45,12 @@ def handled(route):
 def attach(app) -> None:
     """Add the workbench's routes; its tables are made by the store's migrations."""
     from joinedup.qual.projects import Workbench
-    from joinedup.web import qual_lead_routes
+    from joinedup.web import qual_analysis_routes, qual_lead_routes
 
     app.state.ctx.workbench = Workbench(app.state.ctx.store)
     app.include_router(router)
     app.include_router(qual_lead_routes.router)
+    app.include_router(qual_analysis_routes.router)
 
 
 def page(request, m, template: str, status_code: int = 200, **values):
@@ -85,6 +86,7 @@ async def project_home(request: Request, pid: int):
     m = member(request, pid)
     return page(request, m, "qual/project.html", title=m.wb.project(pid)["name"], pid=pid, my_role=m.role,
                 sources=m.wb.sources(pid), cases=m.wb.cases(pid), members=m.wb.members(pid),
+                waves=m.ctx.store.list_waves() if m.role == "lead" else [],
                 message=request.query_params.get("done", "")[:200])
 
 
