@@ -79,3 +79,41 @@ def test_import_frequencies_and_codebook_pages(served, browser, tmp_path):  # no
     assert b'name="Workforce"' in path.read_bytes()
     assert errors == []
     context.close()
+
+
+def test_a_suggestion_is_accepted_in_the_browser(served, browser):  # noqa: F811
+    from tests.test_qual_suggestions import CODED, NEW
+
+    base, wb, _ = served
+    pid = wb.create_project("Suggestions", "lead")
+    wb.add_member(pid, "lead", "lead", "lead")
+    codes = {n: wb.create_code(pid, n, "lead") for n in ("Workforce", "IT")}
+    for i, (text, code) in enumerate(CODED):
+        sid = wb.add_source(pid, f"s{i}", text, "text", "lead")
+        wb.add_coding(pid, sid, 0, len(text), codes[code], "lead", "lead")
+    new = wb.add_source(pid, "new", NEW, "transcript", "lead")
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{base}/admin/login")
+    page.fill("#username", "lead")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/coding")
+    page.goto(f"{base}/coding/{pid}/sources/{new}")
+    page.click("#suggest")
+    page.wait_for_selector("text=Suggestion — not final", timeout=120_000)
+    assert "Held-out agreement with people's codings" in page.inner_text("#heldout")
+    assert violations(page) == []
+    before = [c for c in wb.visible_codings(pid, "lead", "lead", source_id=new) if c["status"] == "suggested"]
+    page.locator("button:has-text('Accept') >> nth=0").click()
+    page.wait_for_url("**done=Suggestion+accepted**")
+    after = wb.visible_codings(pid, "lead", "lead", source_id=new)
+    mine = [c for c in after if c["status"] == "blind" and c["coder"] == "lead"]
+    assert len(mine) == 1 and len([c for c in after if c["status"] == "suggested"]) == len(before) - 1
+    assert (mine[0]["start"], mine[0]["end"], mine[0]["code_id"]) in {(c["start"], c["end"], c["code_id"]) for c in before}
+    assert page.locator("li.coding:not(:has-text('Suggestion — not final'))").count() == 1  # now a coding in the margin
+    assert violations(page) == []
+    assert errors == []
+    context.close()
