@@ -51,3 +51,26 @@ def test_suggestions_are_marked_not_final_and_accepted_by_a_person(wb):
     rate = acceptance(wb, pid)
     assert rate["accepted"] == 1 and rate["rejected"] == 1 and rate["rate"] == 0.5
     assert [s["text"][:11] for s in segments(wb, pid, "lead", "lead") if s["source"] == "new"] == ["Lead: We lo"]
+
+
+def test_heldout_agreement_is_the_engines_and_recorded(wb):
+    import math
+
+    from joinedup.qual.suggestions import heldout_agreement, last_heldout
+    from joinedup.survey.coding.suggest import evaluate_heldout
+
+    pid = wb.create_project("H", "lead")
+    codes = {n: wb.create_code(pid, n, "lead") for n in ("Workforce", "IT")}
+    with pytest.raises(QualError, match="at least four coded segments"):
+        heldout_agreement(wb, pid, "lead")
+    for i, (text, code) in enumerate(CODED):
+        sid = wb.add_source(pid, f"s{i}", text, "text", "lead")
+        wb.add_coding(pid, sid, 0, len(text), codes[code], "ann", "ann")
+    assert last_heldout(wb, pid) is None
+    got = heldout_agreement(wb, pid, "lead")
+    # the same texts, code sets and seed through the engine directly
+    micro = evaluate_heldout([t for t, _ in CODED], [{c} for _, c in CODED], seed=2013).set_index("code").loc["(micro)"]
+    assert got["segments"] == 6 and got["held_out"] == 2
+    assert got["f1"] == round(float(micro["f1"]), 4)
+    assert (got["kappa"] is None and math.isnan(micro["kappa"])) or got["kappa"] == round(float(micro["kappa"]), 4)
+    assert last_heldout(wb, pid) == got

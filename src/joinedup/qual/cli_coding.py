@@ -112,3 +112,62 @@ def add_member_cmd(store: str = STORE, project: str = typer.Option(..., "--proje
         wb.add_member(wb.project_id(project), username, role, "cli")
     except ValueError as exc:
         _fail(exc)
+
+
+@coding_app.command("import-survey")
+def import_survey_cmd(store: str = STORE, project: str = typer.Option(..., "--project"),
+                      wave: int = typer.Option(..., "--wave", help="The survey wave whose answers to import"),
+                      question: list[str] = typer.Option(None, "--question",
+                                                         help="A text question to take (repeat; default: all)"),
+                      instrument: Path = typer.Option(None, "--instrument", exists=True, dir_okay=False,
+                                                      help="The wave's XLSForm, if not the Pioneer instrument"),
+                      include_partial: bool = typer.Option(False, "--include-partial",
+                                                           help="Also take unsubmitted (partial) responses"),
+                      actor: str = typer.Option("cli", "--actor", help="Who is importing (for the audit log)")) -> None:
+    """Import a wave's free-text survey answers as sources and cases (site, org type, role, wave; never
+    names, e-mails or tokens; withdrawn respondents left out)."""
+    from joinedup.qual.survey_import import form_for_wave, import_survey
+    from joinedup.survey.instrument.model import FormError
+
+    try:
+        wb = _workbench(store)
+        pid = wb.project_id(project)
+        found = wb.store.wave(wave)
+        form = form_for_wave(wb.store, wave, {found["instrument"]: instrument} if instrument else None)
+        report = import_survey(wb, pid, wb.store, form, wave, actor, questions=question or None,
+                               include_partial=include_partial)
+    except (ValueError, LookupError, FormError) as exc:
+        _fail(exc)
+    print(f"wave {wave} into {project!r}: {report['imported']} respondent(s) imported, {report['skipped']} already "
+          f"there, {report['empty']} without a free-text answer (questions: {', '.join(report['questions'])})")
+
+
+@coding_app.command("codebook-export")
+def codebook_export_cmd(store: str = STORE, project: str = typer.Option(..., "--project"),
+                        out: Path = typer.Option(..., "--out", help="The .qdc file to write")) -> None:
+    """Write a project's codebook as a REFI-QDA codebook (.qdc)."""
+    from joinedup.qual.codebook_exchange import export_qdc
+
+    try:
+        wb = _workbench(store)
+        out.write_bytes(export_qdc(wb, wb.project_id(project)))
+    except ValueError as exc:
+        _fail(exc)
+    print(out)
+
+
+@coding_app.command("codebook-import")
+def codebook_import_cmd(store: str = STORE, project: str = typer.Option(..., "--project"),
+                        file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="A .qdc file"),
+                        actor: str = typer.Option("cli", "--actor", help="Who is importing (for the audit log)")) -> None:
+    """Add the codes of a REFI-QDA codebook (.qdc) to a project (codes already there are matched by name)."""
+    from joinedup.qual.codebook_exchange import import_qdc
+
+    try:
+        wb = _workbench(store)
+        report = import_qdc(wb, wb.project_id(project), file.read_bytes(), actor)
+    except ValueError as exc:
+        _fail(f"{file.name}: {exc}")
+    print(f"{file.name} into {project!r}: {report['created']} code(s) created, {report['matched']} already there"
+          + (f", {report['not_codable']} marked not codable in the file (made codable)" if report["not_codable"] else "")
+          + (f", {report['sets_ignored']} set(s) ignored" if report["sets_ignored"] else ""))

@@ -47,5 +47,9 @@ def seed_demo(url: str, seed: int = 2013) -> dict:
             store.set_disposition(r.panelist_id, 1, r.disposition, "demonstration")
     store.add_user("demo", DEMO_PASSWORD, "admin")
     store.add_user("programme", DEMO_PASSWORD, "programme")
+    # the workbench's simulated interviews, so `joinedup serve` shows it at once
+    from joinedup.qual.demo import seed_workbench
+
+    seed_workbench(store, sorted(inv["pioneer"].unique())[:6], password=DEMO_PASSWORD)
     waiting = inv.loc[inv["disposition"] == "non_contact", "panelist_id"]
     return {"try_token": tokens[waiting.iloc[0]] if len(waiting) else None, "panelists": len(roster)}

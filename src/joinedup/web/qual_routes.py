@@ -45,11 +45,12 @@ def handled(route):
 def attach(app) -> None:
     """Add the workbench's routes; its tables are made by the store's migrations."""
     from joinedup.qual.projects import Workbench
-    from joinedup.web import qual_lead_routes
+    from joinedup.web import qual_analysis_routes, qual_lead_routes
 
     app.state.ctx.workbench = Workbench(app.state.ctx.store)
     app.include_router(router)
     app.include_router(qual_lead_routes.router)
+    app.include_router(qual_analysis_routes.router)
 
 
 def page(request, m, template: str, status_code: int = 200, **values):
@@ -85,6 +86,7 @@ async def project_home(request: Request, pid: int):
     m = member(request, pid)
     return page(request, m, "qual/project.html", title=m.wb.project(pid)["name"], pid=pid, my_role=m.role,
                 sources=m.wb.sources(pid), cases=m.wb.cases(pid), members=m.wb.members(pid),
+                waves=m.ctx.store.list_waves() if m.role == "lead" else [],
                 message=request.query_params.get("done", "")[:200])
 
 
@@ -155,11 +157,11 @@ async def read_source(request: Request, pid: int, sid: int):
     for c in codings:
         c["excerpt"] = text[c["start"]:c["end"]][:160]
     memos = m.wb.memos(pid, "source", sid)
-    from joinedup.qual.suggestions import acceptance
+    from joinedup.qual.suggestions import acceptance, last_heldout
 
     return page(request, m, "qual/source.html", title=source["name"], pid=pid, source=source, my_role=m.role,
                 pieces=pieces(text, codings, source["turns"]), codings=codings, codes=m.wb.codes(pid), memos=memos,
-                blind=m.wb.project(pid)["blind"], length=len(text), acceptance=acceptance(m.wb, pid), message=request.query_params.get("done", "")[:200])
+                blind=m.wb.project(pid)["blind"], length=len(text), acceptance=acceptance(m.wb, pid), heldout=last_heldout(m.wb, pid), message=request.query_params.get("done", "")[:200])
 
 
 @router.post("/{pid}/sources/{sid}/codings")
@@ -182,11 +184,15 @@ async def code_span(request: Request, pid: int, sid: int):
 @router.post("/{pid}/sources/{sid}/suggest")
 @handled
 async def suggest(request: Request, pid: int, sid: int):
-    from joinedup.qual.suggestions import suggest_for_source
+    from joinedup.qual.suggestions import heldout_agreement, suggest_for_source
 
     m = member(request, pid)
     await posted(request, m)
     made = await run_in_threadpool(suggest_for_source, m.wb, pid, sid, m.name)
+    try:  # the held-out agreement shown beside the suggestions (needs four coded segments)
+        await run_in_threadpool(heldout_agreement, m.wb, pid, m.name)
+    except QualError:
+        pass
     return RedirectResponse(f"/coding/{pid}/sources/{sid}?done={made}+suggestion(s)+made#margin", status_code=303)
 
 
