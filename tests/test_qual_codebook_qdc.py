@@ -6,16 +6,14 @@ refused with the reason and store nothing; the CLI and the lead's upload (inject
 
 import html
 import re
-import socket
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from lxml import etree
+from tests.live_server import live_server
 from tests.test_web_admin import login_post
 from typer.testing import CliRunner
 
@@ -199,16 +197,7 @@ def test_web_export_and_import(app):
 
 def test_racing_uploads_of_one_codebook(app):
     pid, wb = app.state.pid, app.state.ctx.workbench
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with live_server(app) as base:
         with httpx.Client(base_url=base) as client:
             login_post(client, "lead", PASSWORD)
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/coding/{pid}/codebook").text).group(1)
@@ -227,6 +216,3 @@ def test_racing_uploads_of_one_codebook(app):
         assert statuses == [303] * 6
         names = [c["name"] for c in wb.codes(pid)]
         assert len(names) == len(set(names)) == 4 + 4  # _book's four and the file's five less Barriers, each once
-    finally:
-        server.should_exit = True
-        thread.join(5)

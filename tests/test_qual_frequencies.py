@@ -5,14 +5,12 @@ user's concurrent requests against a real server.
 """
 
 import re
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from tests.live_server import live_server
 from tests.test_web_admin import login_post
 
 from joinedup.qual.frequencies import NOT_SET, code_frequencies, cooccurrence, theme_counts_by
@@ -166,16 +164,7 @@ def test_page_and_json_escape_and_refuse(app):
 
 def test_one_users_concurrent_requests(app):
     pid = app.state.pid
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with live_server(app) as base:
         with httpx.Client(base_url=base) as client:
             login_post(client, "lead", PASSWORD)
             cookies = dict(client.cookies)
@@ -193,6 +182,3 @@ def test_one_users_concurrent_requests(app):
         [t.join() for t in threads]
         assert [s for s, _ in results] == [200] * 12
         assert {str(t) for _, t in results if t} == {str([{"codings": 6, "segments": 4, "sources": 3}])}
-    finally:
-        server.should_exit = True
-        thread.join(5)

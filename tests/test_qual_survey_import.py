@@ -8,16 +8,14 @@ abuse and a race against a real server).
 import html
 import json
 import re
-import socket
 import threading
-import time
 
 import httpx
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-import uvicorn
 from fastapi.testclient import TestClient
+from tests.live_server import live_server
 from tests.test_web_admin import login_post
 from typer.testing import CliRunner
 
@@ -217,16 +215,7 @@ def test_web_import_escapes_and_refuses(app):
 
 def test_web_import_race_from_one_user(app):
     pid = app.state.pid
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with live_server(app) as base:
         with httpx.Client(base_url=base) as client:
             login_post(client, "lead", PASSWORD)
             csrf = re.search(r'name="csrf" value="([^"]+)"', client.get(f"/coding/{pid}").text).group(1)
@@ -245,6 +234,3 @@ def test_web_import_race_from_one_user(app):
         assert len(wb.sources(pid)) == 3 and len(wb.cases(pid)) == 3
         log = [json.dumps(a["detail"]) for a in wb.audit_log(pid) if a["action"] == "survey imported"]
         assert len(log) == 6
-    finally:
-        server.should_exit = True
-        thread.join(5)

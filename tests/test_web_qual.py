@@ -8,14 +8,12 @@ concurrent codings against a real server) and the lead's agreed coding.
 import html
 import io
 import re
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
+from tests.live_server import live_server
 from tests.test_web_admin import login_post
 
 from joinedup.web.app import create_app
@@ -174,16 +172,7 @@ def test_upload_docx_keeps_speaker_turns_and_excel_is_neutralised(app, tmp_path)
 
 def test_one_users_concurrent_codings_race_cleanly(app):
     ids = app.state.ids
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}"
+    with live_server(app) as base:
         with httpx.Client(base_url=base) as client:
             login_post(client, "ann", PASSWORD)
             csrf = _csrf(client.get("/coding").text)
@@ -204,6 +193,3 @@ def test_one_users_concurrent_codings_race_cleanly(app):
         assert statuses == [303] * 16
         spans = sorted((c["start"], c["end"]) for c in app.state.ctx.workbench.visible_codings(ids["pid"], "ann", "coder"))
         assert spans.count((0, 10)) == 1 and len(spans) == 1 + 8
-    finally:
-        server.should_exit = True
-        thread.join(5)
