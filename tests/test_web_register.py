@@ -84,7 +84,7 @@ def test_new_initiative_enters_only_when_accepted_with_source_and_reviewer(app):
     assert f'action="/register/proposals/{pid}/accept"' in team.get("/register").text
     r = team.post(f"/register/proposals/{pid}/accept", data={"csrf": csrf}, follow_redirects=False)
     assert r.status_code == 303
-    added = _book(app).entries("Barnsley").query("initiative_id == 'barnsley-s%d'" % pid)
+    added = _book(app).entries("Barnsley").query(f"initiative_id == 'barnsley-s{pid}'")
     assert len(added) == 1
     row = added.iloc[0]
     assert (row["source"], row["reviewed_by"], row["source_ref"]) == ("site_submission", "evaluator",
@@ -315,7 +315,7 @@ def test_same_user_sending_twice_at_once_makes_one_proposal_and_two_reviewers_on
         jar = http_login(base, user)
         teams.append((jar, _post_get(base, jar, "/register").split('name="csrf" value="')[1].split('"')[0]))
     for pid in proposals["id"].tolist()[:3]:
-        calls = [lambda jar=jar, tok=tok: _post(base, jar, f"/register/proposals/{pid}/accept", {"csrf": tok})
+        calls = [lambda jar=jar, tok=tok, pid=pid: _post(base, jar, f"/register/proposals/{pid}/accept", {"csrf": tok})
                  for jar, tok in teams + teams[:1]]
         codes = sorted(r.status_code for r in _together(calls))
         assert codes == [303, 409, 409], (pid, codes)

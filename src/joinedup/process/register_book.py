@@ -44,7 +44,12 @@ import re
 import pandas as pd
 import sqlalchemy as sa
 
-from joinedup.process.register import INITIATIVE_ATTRIBUTES, REGISTER_COLUMNS, Register, validate_register
+from joinedup.process.register import (
+    INITIATIVE_ATTRIBUTES,
+    REGISTER_COLUMNS,
+    Register,
+    validate_register,
+)
 from joinedup.survey.store import SurveyError, now
 
 MAX_FIELD_CHARS = 500

@@ -27,7 +27,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from joinedup.process.register_book import PROPOSAL_FIELDS, AlreadyDecided, NotFound, RegisterBook
-from joinedup.process.vocab import INITIATIVE_TYPES, MODELS, SCALE_UNITS, STAGES, TARGET_GROUPS_REGISTER
+from joinedup.process.vocab import (
+    INITIATIVE_TYPES,
+    MODELS,
+    SCALE_UNITS,
+    STAGES,
+    TARGET_GROUPS_REGISTER,
+)
 from joinedup.survey.store import SurveyError
 from joinedup.web.feedback_routes import MAX_FORM_BYTES, FormError, _user
 from joinedup.web.security import same
