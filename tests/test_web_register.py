@@ -332,3 +332,51 @@ def _post_get(base, cookies, path):
     r = httpx.get(base + path, cookies=cookies, timeout=60)
     assert r.status_code == 200, (path, r.status_code, r.text[:300])
     return r.text
+
+
+def test_admin_loads_the_teams_register_file_with_rejects_listed(app, tmp_path):
+    from joinedup.process.register_io import write_register
+
+    good = validate_register(pd.DataFrame([
+        {**ROW, "site": "Leeds", "initiative_id": "leeds-hub", "initiative": "=HYPERLINK(\"http://x\")",
+         "initiative_type": "care_navigator", "target_groups": "carers", "period": "2016-01-01", "stage": "implemented",
+         "scale": "40", "scale_unit": "practices"}])).rows
+    path = tmp_path / "team.csv"
+    write_register(good, path)
+    text = path.read_text() + "Leeds,leeds-bad,X,reablement,carers,social,no,no,2015-02-30,,2015-01-01,planned,,,document,\n"
+    team = _client(app, "evaluator")
+    csrf = _csrf(team, "/register")
+    r = team.post("/register/import", data={"csrf": csrf}, files={"file": ("team.csv", text.encode(), "text/csv")})
+    assert r.status_code == 422  # loaded, with a rejected row listed
+    assert "team.csv: 1 rows loaded" in r.text and "1 rejected" in r.text
+    assert "start_date &#39;2015-02-30&#39; is not a date YYYY-MM-DD" in r.text
+    stored = _book(app).entries().set_index("initiative_id")
+    assert "leeds-bad" not in stored.index
+    assert stored.loc["leeds-hub", ["stage", "scale", "source", "reviewed_by"]].tolist() == [
+        "implemented", "40", "document", ""]
+    assert set(_book(app).changes().query("initiative_id == 'leeds-hub'")["how"]) == {"team.csv"}
+    exported = pd.read_csv(io.StringIO(team.get("/register/register.csv").text), keep_default_na=False, dtype=str)
+    assert exported.query("initiative_id == 'leeds-hub'")["initiative"].tolist() == ["'=HYPERLINK(\"http://x\")"]
+    # an Excel file round-trips the same way
+    write_register(good.assign(stage="at_scale"), tmp_path / "team.xlsx")
+    r = team.post("/register/import", data={"csrf": csrf},
+                  files={"file": ("team.xlsx", (tmp_path / "team.xlsx").read_bytes(), "application/octet-stream")})
+    assert r.status_code == 200 and "1 rows loaded (1 cells changed), 0 rejected" in r.text, r.text.split("role=\"status\">")[1][:200]
+    # refused: other roles, no token, not a file, wrong type, damaged workbook, missing columns
+    site = _client(app, "barnsley")
+    assert site.post("/register/import", data={"csrf": _csrf(site, "/sites/Barnsley/register")},
+                     files={"file": ("x.csv", text.encode())}).status_code == 403
+    cases = [({"csrf": "wrong"}, {"file": ("x.csv", text.encode())}, 403, "CSRF"),
+             ({"csrf": csrf}, {"file": ("x.txt", b"a,b\n")}, 400, "not a .csv or .xlsx"),
+             ({"csrf": csrf}, {"file": ("x.xlsx", b"PK\x03\x04 not a workbook")}, 400, "not a readable register"),
+             ({"csrf": csrf}, {"file": ("x.csv", b"site,initiative_id\nA,a1\n")}, 400, "missing column(s)"),
+             ({"csrf": csrf}, {"file": ("x.csv", b"\xff\xfe\x00garbage")}, 400, "not a readable register")]
+    for data, files, status, words in cases:
+        r = team.post("/register/import", data=data, files=files)
+        assert r.status_code == status and words in r.text, (files, r.status_code, r.text[-400:])
+    assert team.post("/register/import", data={"csrf": csrf}).status_code == 415
+    big = team.post("/register/import", data={"csrf": csrf}, files={"file": ("big.csv", b"a" * (17 << 20))})
+    assert big.status_code == 413
+    r = team.post("/register/import", content=b"--b\r\nbroken", headers={"content-type": "multipart/form-data; boundary=b"})
+    assert r.status_code in (400, 403), r.status_code
+    assert _book(app).entries().query("initiative_id == 'leeds-hub'")["stage"].tolist() == ["at_scale"]

@@ -59,6 +59,13 @@ def write_register(reg_rows: pd.DataFrame, path: str | Path) -> None:
     out = register_text(reg_rows)
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        out.to_excel(path, index=False)
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            out.to_excel(writer, index=False)
+            # openpyxl stores text starting with "=" as a formula, which Excel would run and which
+            # reads back as something else: such cells are kept as text
+            for row in writer.sheets["Sheet1"].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
     else:
         out.to_csv(path, index=False)

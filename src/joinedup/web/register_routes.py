@@ -7,8 +7,10 @@
 * ``GET /register``: the evaluation team's review page (admin and programme roles; 403 for site
   users): pending proposals, each with accept, reject (reason) and edit-then-accept forms, and the
   register. ``POST /register/proposals/{id}/{accept|reject|edit}``: an admin decides, once (409 when
-  decided before: of two reviewers at once one wins). The team's own entries are loaded with
-  :meth:`~joinedup.process.register_book.RegisterBook.import_register` (no upload page yet).
+  decided before: of two reviewers at once one wins). ``POST /register/import`` (multipart, ``file``):
+  an admin loads the team's register file (CSV or Excel), checked by the register's rules; accepted
+  rows are written over the stored ones (initiative, period), rejected rows are listed with their
+  line and reasons and not stored.
 * ``GET /register/{register,proposals,changes}.csv``: exports for the team, formula-injection safe
   (:mod:`joinedup.web.csv_safe`).
 
@@ -157,7 +159,7 @@ def review_page(request: Request):
     return request.app.state.ctx.page(
         request, "sites/register_review.html", title="Initiative register: review", entries=book.entries(),
         pending=proposals[proposals["decision"] == ""], decided=proposals[proposals["decision"] != ""],
-        choices=CHOICES, role=user["role"])
+        choices=CHOICES, role=user["role"], rejects=None)
 
 
 async def _admin_post(request: Request):
@@ -197,6 +199,80 @@ async def decide(request: Request, proposal_id: int, decision: str):
     except SurveyError as exc:
         return _message(request, 400, "Not decided", str(exc))
     return RedirectResponse(f"/register#proposal-{proposal_id}", status_code=303)
+
+
+MAX_UPLOAD_BYTES = 16 << 20  # a register of 25 sites x 40 initiatives x 40 quarters is about 5 MB
+
+
+@router.post("/register/import", response_class=HTMLResponse)
+async def import_file(request: Request):
+    """An admin loads a register file (see the module docstring); the review page comes back with
+    what was loaded and the rejects."""
+    from starlette.concurrency import run_in_threadpool
+
+    ctx = request.app.state.ctx
+    session, user = _user(request)
+    if user is None:
+        return RedirectResponse("/admin/login", status_code=303)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "multipart/form-data":
+        return _message(request, 415, "Not loaded", "send the register as a file (multipart/form-data)")
+    from starlette.exceptions import HTTPException
+    from starlette.formparsers import MultiPartException
+
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except (MultiPartException, HTTPException, ValueError):  # the sender's error, never a 500
+        return _message(request, 400, "Not loaded", "the form could not be read (malformed multipart body)")
+    if not same(str(form.get("csrf", "")), session.csrf):
+        return _message(request, 403, "Not loaded", "CSRF check failed: reload the page and send the form again")
+    if user["role"] != "admin":
+        return _message(request, 403, "Not loaded", "Only an admin of the evaluation team loads the register.")
+    upload = form.get("file")
+    name = str(getattr(upload, "filename", "") or "")
+    if not name:
+        return _message(request, 400, "Not loaded", "choose a register file (.csv or .xlsx)")
+    content = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(content) > MAX_UPLOAD_BYTES:
+        return _message(request, 413, "Not loaded", f"the file is larger than {MAX_UPLOAD_BYTES >> 20} MB")
+    outcome = await run_in_threadpool(_load, ctx, user["username"], name, content)
+    if isinstance(outcome, str):
+        return _message(request, 400, "Not loaded", outcome)
+    loaded, changed, rejects = outcome
+    proposals = ctx.register_book.proposals()
+    return ctx.page(request, "sites/register_review.html", 422 if len(rejects) else 200,
+                    title="Initiative register: review", entries=ctx.register_book.entries(),
+                    pending=proposals[proposals["decision"] == ""], decided=proposals[proposals["decision"] != ""],
+                    choices=CHOICES, role=user["role"], rejects=rejects,
+                    message=f"{name}: {loaded} rows loaded ({changed} cells changed), {len(rejects)} rejected.")
+
+
+def _load(ctx, actor: str, name: str, content: bytes):
+    """Check and store an uploaded register; (rows loaded, cells changed, rejects) or a sentence why not."""
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    from joinedup.process.register import RegisterError
+    from joinedup.process.register_io import read_register
+
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        return f"{name[:80]!r} is not a .csv or .xlsx file"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"register{suffix}"
+        path.write_bytes(content)
+        try:
+            reg = read_register(path)
+        except RegisterError as exc:
+            return str(exc).replace(str(path), name[:80])
+        except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+            # a damaged workbook (not a zip, no sheet): the file's fault, not a 500
+            return f"{name[:80]} is not a readable register ({type(exc).__name__})"
+    changed = ctx.register_book.import_register(reg, actor, what=name[:80]) if len(reg.rows) else 0
+    return len(reg.rows), changed, reg.rejects
 
 
 @router.get("/register/{name}.csv")
