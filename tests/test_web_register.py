@@ -374,6 +374,9 @@ def test_admin_loads_the_teams_register_file_with_rejects_listed(app, tmp_path):
     for data, files, status, words in cases:
         r = team.post("/register/import", data=data, files=files)
         assert r.status_code == status and words in r.text, (files, r.status_code, r.text[-400:])
+    long_ref = text.replace("plan 2014", "p" * 600, 1)
+    r = team.post("/register/import", data={"csrf": csrf}, files={"file": ("long.csv", long_ref.encode())})
+    assert r.status_code == 400 and "source_ref of &#39;leeds-hub&#39; (2016-01-01) has 600 characters" in r.text
     assert team.post("/register/import", data={"csrf": csrf}).status_code == 415
     big = team.post("/register/import", data={"csrf": csrf}, files={"file": ("big.csv", b"a" * (17 << 20))})
     assert big.status_code == 413

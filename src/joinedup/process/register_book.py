@@ -276,8 +276,14 @@ class RegisterBook:
         from joinedup.process.register_io import register_text
 
         changed = 0
+        rows = register_text(reg.rows).to_dict("records")
+        for row in rows:  # refused before anything is written (a column holds at most 500 characters)
+            for col, value in row.items():
+                if len(str(value)) > MAX_FIELD_CHARS:
+                    raise SurveyError(f"{what}: {col} of {row['initiative_id'][:60]!r} ({row['period']}) has "
+                                      f"{len(str(value)):,} characters; at most {MAX_FIELD_CHARS} are kept")
         with self.store.write_transaction() as c:
-            for row in register_text(reg.rows).to_dict("records"):
+            for row in rows:
                 changed += self._upsert(c, row, actor, None, what, reviewed=False)
             self.store.audit(actor, "register_import", f"{what}: {len(reg.rows)} rows, {changed} cells changed", conn=c)
         return changed

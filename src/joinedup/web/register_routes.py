@@ -271,7 +271,10 @@ def _load(ctx, actor: str, name: str, content: bytes):
         except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
             # a damaged workbook (not a zip, no sheet): the file's fault, not a 500
             return f"{name[:80]} is not a readable register ({type(exc).__name__})"
-    changed = ctx.register_book.import_register(reg, actor, what=name[:80]) if len(reg.rows) else 0
+    try:
+        changed = ctx.register_book.import_register(reg, actor, what=name[:80]) if len(reg.rows) else 0
+    except SurveyError as exc:
+        return str(exc)
     return len(reg.rows), changed, reg.rejects
 
 
