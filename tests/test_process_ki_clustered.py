@@ -33,9 +33,9 @@ def test_the_stored_data_are_the_simulated_answers_the_reference_read():
 
 def _compare(ours, ref):
     ref = ref.set_index("item").loc[ours.index]
-    np.testing.assert_allclose(ours["log_or"], ref["log_or"], atol=2e-4)
-    np.testing.assert_allclose(ours["se_robust"], ref["se_robust"], rtol=1e-4)
-    np.testing.assert_allclose(ours["p_value"], ref["p_value"], rtol=2e-3)
+    np.testing.assert_allclose(ours["log_or"], ref["log_or"], atol=1e-5)
+    np.testing.assert_allclose(ours["se_robust"], ref["se_robust"], rtol=1e-5)
+    np.testing.assert_allclose(ours["p_value"], ref["p_value"], rtol=1e-4)
     np.testing.assert_allclose(ours["within_site_correlation"], ref["alpha"], atol=1e-5)
 
 
