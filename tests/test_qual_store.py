@@ -42,7 +42,7 @@ def _docx(paragraphs) -> bytes:
 
 def test_migration_makes_the_tables_and_access_follows_membership(wb):
     with wb.engine.connect() as c:
-        assert c.execute(sa.text("select version from schema_version")).scalar() == SCHEMA_VERSION == 4
+        assert c.execute(sa.text("select version from schema_version")).scalar() == SCHEMA_VERSION == 5
         assert {"qual_projects", "qual_codings", "qual_audit", "qual_turns"} <= set(sa.inspect(c).get_table_names())
     pid = wb.create_project("Interviews", actor="admin")
     other = wb.create_project("Plans", actor="admin")

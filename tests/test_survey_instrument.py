@@ -9,8 +9,7 @@ agree on every expression tested.
 import openpyxl
 import pytest
 
-from joinedup.survey.instrument import FormError, load_form, render_form, validate_answers
-from joinedup.survey.instrument import expr
+from joinedup.survey.instrument import FormError, expr, load_form, render_form, validate_answers
 from joinedup.survey.pioneer_instrument import build, pioneer_instrument_path
 
 PROG = ["prog_joined_up", "prog_quality", "prog_access", "prog_qol", "prog_independence", "prog_carers", "prog_say",
@@ -40,7 +39,30 @@ def test_pioneer_instrument_names_and_choices(form):
     assert all(form.question(n).choice_names == ("very", "fairly", "not_very", "not_at_all", "dont_know")
                for n in HELP + INV)
     assert form.question("achievements").type == form.question("challenge").type == "text"
-    assert [g.name for g in form.groups() if g.is_matrix] == ["progress", "barriers", "helpfulness", "involvement"]
+    assert [g.name for g in form.groups() if g.is_matrix] == [
+        "progress", "barriers", "helpfulness", "involvement",
+        # the process items, in the committed instrument since version 2017.1 (issue 20)
+        "facilitators", "personalisation", "system", "national_barriers", "barrier_origin"]
+
+
+def test_committed_instrument_holds_the_process_items(form):
+    """The items the evaluation reported on (initiatives and stages, objectives and progress,
+    facilitators, personalisation, system level, national barriers and their origin) are in the
+    committed workbook, which load_form has checked with pyxform; the free text still comes last."""
+    from joinedup.process.ki_items import FAMILIES, NATIONAL_BARRIERS
+
+    names = [q.name for q in form.questions]
+    for items in FAMILIES.values():
+        assert set(items) <= set(names), items
+    for k in (1, 2, 3):
+        assert {f"init_{k}_name", f"init_{k}_stage", f"obj_{k}_text", f"obj_{k}_progress"} <= set(names)
+    assert form.question("init_1_stage").choice_names == ("planned", "piloting", "implemented", "at_scale", "stopped")
+    assert form.question("fac_leadership").choice_names == ("major", "minor", "not_facilitator", "dont_know")
+    assert all(form.question(f"{n}_origin").choice_names == ("national", "local", "both", "dont_know")
+               for n, _ in NATIONAL_BARRIERS)
+    assert form.question("obj_2_progress").choice_names == form.question("prog_costs").choice_names
+    assert names[-2:] == ["achievements", "challenge"]
+    assert form.version == "2017.1"
 
 
 def test_committed_workbook_is_what_the_builder_makes(tmp_path):

@@ -11,8 +11,9 @@
 Both report, for each family of items, Holm's family-wise adjustment (``p_holm``, reusing
 :func:`joinedup.impact.multiplicity.holm`) and Benjamini–Hochberg's false-discovery-rate adjustment
 (``p_bh``, as ``statsmodels ... multipletests(method="fdr_bh")``), labelled with the family. Answers
-are treated as independent; respondents within a site are not (the site-clustered alternative is
-not done here).
+are treated as independent; respondents within a site are not: the site-clustered test is
+:func:`joinedup.process.ki_clustered.lead_vs_nonlead_clustered` (a logistic GEE), which the lead vs
+non-lead table uses first (:func:`joinedup.process.ki_clustered.lead_comparison`), this one second.
 
 Example:
     >>> bh([0.01, 0.04, 0.03])

@@ -10,8 +10,9 @@ Families (multiplicity is controlled across the items of one family, see :mod:`k
 * ``national_barriers``: the FT pipeline and other national barriers, each with whether it is
   national or local in origin.
 
-:func:`build_extended` writes the Pioneer instrument with these items appended (before the free-text
-questions); ``load_form`` validates it with pyxform.
+The committed Pioneer instrument (``instruments/pioneer_ki_survey.xlsx``, version 2017.1) holds these
+items before its free-text questions (:func:`joinedup.survey.pioneer_instrument.survey_rows`);
+``load_form`` validates it with pyxform.
 
 Example:
     >>> [r[1] for r in process_rows() if r[1].startswith("fac_")]
@@ -91,27 +92,9 @@ def process_rows() -> list[list[str]]:
 
 
 def build_extended(path: str | Path) -> Path:
-    """The Pioneer instrument with :func:`process_rows` added before its free-text questions."""
-    import openpyxl
+    """The Pioneer instrument with the process items: since version 2017.1 the committed instrument
+    itself (:func:`joinedup.survey.pioneer_instrument.build`) holds them, so this writes that
+    workbook (kept for callers of the earlier separate extended form)."""
+    from joinedup.survey.pioneer_instrument import build
 
-    from joinedup.survey import pioneer_instrument as P
-
-    base = P.survey_rows()
-    cut = next(i for i, r in enumerate(base) if r[1] == "achievements")
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "survey"
-    for r in [P.HEADER, *base[:cut], *process_rows(), *base[cut:]]:
-        ws.append(r)
-    ch = wb.create_sheet("choices")
-    extra = [[name, n, label] for name, items in SCALES_EXTRA.items() for n, label in items]
-    for r in [["list_name", "name", "label"], *P.choice_rows(), *extra]:
-        ch.append(r)
-    st = wb.create_sheet("settings")
-    st.append(["form_id", "form_title", "version", "default_language", "privacy_notice", "consent_statement"])
-    st.append(["pioneer_ki_survey_process", ("Integrated Care and Support Pioneers: key-informant survey "
-                                             "(with process items)"), "2017.1", "English", P.PRIVACY_NOTICE, P.CONSENT_STATEMENT])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
+    return build(path)

@@ -41,6 +41,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -135,7 +136,8 @@ def _row_problems(row: dict, parsed: dict) -> tuple[list[str], dict]:
             and row["stage"] != "planned":
         why.append(f"stage {row['stage']!r} in period {row['period']} before the start_date {row['start_date']}")
     scale = parsed["scale"]
-    if row["scale"] and (pd.isna(scale) or scale < 0 or scale != round(scale)):
+    # an infinite scale ("1e400") is checked before round(), which would raise on it
+    if row["scale"] and (pd.isna(scale) or not math.isfinite(scale) or scale < 0 or scale != round(scale)):
         why.append(f"scale {row['scale']!r} is not a whole number >= 0")
     if row["scale"] and row["scale_unit"] not in SCALE_UNITS:
         why.append(f"scale_unit {row['scale_unit']!r} is not one of {', '.join(SCALE_UNITS)}")

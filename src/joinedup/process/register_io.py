@@ -40,8 +40,9 @@ def read_register(path: str | Path, rejects: str | Path | None = None, sheet: st
     return reg
 
 
-def write_register(reg_rows: pd.DataFrame, path: str | Path) -> None:
-    """Write accepted rows in the register layout (dates as YYYY-MM-DD, yes/no), CSV or Excel."""
+def register_text(reg_rows: pd.DataFrame) -> pd.DataFrame:
+    """Typed register rows back in the register layout as text (dates YYYY-MM-DD, yes/no, whole
+    scales), as a team writes them in a spreadsheet."""
     from joinedup.process.register import REGISTER_COLUMNS
 
     out = reg_rows[list(REGISTER_COLUMNS)].copy()
@@ -50,8 +51,21 @@ def write_register(reg_rows: pd.DataFrame, path: str | Path) -> None:
     for col in ("prevention", "personalisation"):
         out[col] = out[col].map({True: "yes", False: "no"})
     out["scale"] = out["scale"].map(lambda v: "" if pd.isna(v) else str(int(v)))
+    return out.fillna("")
+
+
+def write_register(reg_rows: pd.DataFrame, path: str | Path) -> None:
+    """Write accepted rows in the register layout (dates as YYYY-MM-DD, yes/no), CSV or Excel."""
+    out = register_text(reg_rows)
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
-        out.to_excel(path, index=False)
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            out.to_excel(writer, index=False)
+            # openpyxl stores text starting with "=" as a formula, which Excel would run and which
+            # reads back as something else: such cells are kept as text
+            for row in writer.sheets["Sheet1"].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        cell.data_type = "s"
     else:
         out.to_csv(path, index=False)

@@ -8,8 +8,9 @@ correction, and ``verified`` only when the team accepted it. Pending proposals a
 (unverified, for review); rejected ones are left out; anything else (unknown initiative, a status
 that is not a stage, a field the register does not take this way) goes to the rejects with a reason.
 
-Not done: editing the register's other fields (scale, model, targets) from the dashboards, and
-Chromium tests of such pages; this bridge reads what the existing correction routes store.
+This bridge reads what the existing scheme-correction routes store; the register's own fields
+(stage per period, dates, scale, model, targets) are proposed and reviewed on the register pages
+(:mod:`joinedup.process.register_book`, :mod:`joinedup.web.register_routes`).
 
 Example:
     >>> rows, rejects = proposals_from_corrections(corrections, register.rows,   # doctest: +SKIP

@@ -53,6 +53,10 @@ def _codes() -> dict[str, str]:
     labels: dict[str, str] = {}
     for items in (pi.PROGRESS, pi.BARRIERS, pi.HELP, pi.INVOLVED):
         labels.update(dict(items))
+    from joinedup.process import ki_items as ki  # the instrument's process items (version 2017.1)
+
+    for items in (ki.FACILITATORS, ki.PERSONALISATION, ki.SYSTEM, ki.NATIONAL_BARRIERS):
+        labels.update(dict(items))
     labels.update(dict(pi.SCALES["org"]))
     labels.update({i.id: i.title for i in CATALOGUE.values()})
     labels.update(ICON_WORDS)

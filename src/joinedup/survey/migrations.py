@@ -40,7 +40,15 @@ def _v4(conn) -> None:
     QUAL_META.create_all(conn, checkfirst=True)
 
 
-STEPS = {2: _v2, 3: _v3, 4: _v4}
+def _v5(conn) -> None:
+    """Version 5: the initiative register kept in the database, sites' proposals to it, the team's
+    decisions and every change (see :mod:`joinedup.process.register_book`); new tables only."""
+    from joinedup.process.register_book import REGISTER_META
+
+    REGISTER_META.create_all(conn, checkfirst=True)
+
+
+STEPS = {2: _v2, 3: _v3, 4: _v4, 5: _v5}
 
 
 def migrate(engine) -> int:

@@ -99,14 +99,25 @@ def survey_rows() -> list[list[str]]:
              constraint="string-length(.) <= 2000", message="Please keep this to 2,000 characters."),
         *_matrix("helpfulness", "How helpful have these national initiatives been?", HELP, "extent"),
         *_matrix("involvement", "How involved are these partners in your Pioneer?", INVOLVED, "extent"),
+        # the process-evaluation items (initiatives and stages, objectives and progress, facilitators,
+        # personalisation, system level, national barriers and their origin): joinedup.process.ki_items
+        *_process_rows(),
         _row("text", "achievements", "What have been your Pioneer's main achievements in the past year?"),
         _row("text", "challenge", "What is the biggest challenge your Pioneer faces now?"),
     ]
 
 
+def _process_rows() -> list[list[str]]:
+    from joinedup.process.ki_items import process_rows  # imported here: ki_items reads this module
+
+    return process_rows()
+
+
 def choice_rows() -> list[list[str]]:
+    from joinedup.process.ki_items import SCALES_EXTRA
+
     rows = [["pioneer", n, label] for n, label in pioneer_choices()]
-    for list_name, items in SCALES.items():
+    for list_name, items in {**SCALES, **SCALES_EXTRA}.items():
         rows += [[list_name, n, label] for n, label in items]
     return rows
 
@@ -125,7 +136,7 @@ def build(path: str | Path) -> Path:
         ch.append(r)
     st = wb.create_sheet("settings")
     st.append(["form_id", "form_title", "version", "default_language", "privacy_notice", "consent_statement"])
-    st.append(["pioneer_ki_survey", "Integrated Care and Support Pioneers: key-informant survey", "2015.1", "English",
+    st.append(["pioneer_ki_survey", "Integrated Care and Support Pioneers: key-informant survey", "2017.1", "English",
                PRIVACY_NOTICE, CONSENT_STATEMENT])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

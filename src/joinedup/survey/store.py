@@ -87,7 +87,7 @@ LOGIN_FAILURES = sa.Table(  # failed sign-ins per account and per client address
     sa.Column("failures", sa.Integer, nullable=False), sa.Column("window_start", sa.DateTime, nullable=False),
     sa.Column("locked_until", sa.DateTime, nullable=True))
 SCHEMA = sa.Table("schema_version", META, sa.Column("version", sa.Integer, primary_key=True))
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is refused with a message, not truncated
 
 ORG_TYPES = ("ccg", "la", "nhs_provider", "other")

@@ -96,6 +96,8 @@ def create_app(settings: WebSettings) -> FastAPI:
     feedback_routes.attach(app)  # sites' comments and scheme corrections (tables made here, once)
     from joinedup.web import qual_routes
     qual_routes.attach(app)  # the qualitative workbench (/coding)
+    from joinedup.web import register_routes
+    register_routes.attach(app)  # the initiative register: sites propose, the team reviews (/register)
 
     app.add_middleware(SecurityHeaders, https=settings.base_url.startswith("https://"))
     # outermost, so a body over the limit is refused before any route or parser reads it

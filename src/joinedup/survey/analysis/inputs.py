@@ -24,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from joinedup.survey.aapor import DISPOSITIONS
+from joinedup.survey.analysis.process_items import PROCESS_CLOSED, PROCESS_QUESTIONS
 
 ORG_TYPES: tuple[str, ...] = ("ccg", "la", "nhs_provider", "other")
 ATTRIBUTES: tuple[str, ...] = ("pioneer", "org_type", "is_lead")
@@ -67,7 +68,9 @@ DOMAIN_OF: dict[str, Domain] = {q: d for d in DOMAINS.values() for q in d.items}
 INVITATION_COLUMNS = ("panelist_id", "wave", "pioneer", "org_type", "is_lead", "disposition")
 # every column a responses file may have: an unknown name is a typo or another instrument, never ignored
 OTHER_QUESTIONS = ("bar_significant_detail",)  # the Pioneer instrument's follow-up free text
-RESPONSE_COLUMNS = ("panelist_id", "wave", *ATTRIBUTES, *CLOSED_QUESTIONS, *FREE_TEXT, *OTHER_QUESTIONS)
+# the process items of instrument version 2017.1 are optional: earlier files have none of them
+RESPONSE_COLUMNS = ("panelist_id", "wave", *ATTRIBUTES, *CLOSED_QUESTIONS, *FREE_TEXT, *OTHER_QUESTIONS,
+                    *PROCESS_QUESTIONS)
 CODE_COLUMNS = ("panelist_id", "wave", "question", "code", "coder")
 CODEBOOK_COLUMNS = ("code", "label", "parent", "description")
 
@@ -186,6 +189,8 @@ def read_inputs(invitations, responses, codes=None, codebook=None) -> SurveyData
     _duplicates(resp, resp_name, ("panelist_id", "wave"), problems)
     for q in CLOSED_QUESTIONS:
         _check_values(resp, resp_name, q, DOMAIN_OF[q].choices, problems, required=False)
+    for q in (q for q in PROCESS_CLOSED if q in resp.columns):
+        _check_values(resp, resp_name, q, PROCESS_CLOSED[q], problems, required=False)
 
     # every response must match an interview in the invitations, and every interview a response
     inv_at = {(p, w): i for i, p, w in zip(inv.index, inv["panelist_id"], inv["wave"])}

@@ -38,6 +38,8 @@ OUTPUT_CONTROL: dict[str, tuple[list[str], bool]] = {
     "barriers": (["n"], True),
     "helpfulness": (["n"], True),
     "involvement": (["n"], True),
+    "process_items": (["n"], True),
+    "process_answers": (["n"], True),
     "codes_by_org": ([], True),
     "change": ([], True),
 }
@@ -97,6 +99,15 @@ def analyse(invitations, responses, codes=None, codebook=None, out_dir: str | Pa
         "helpfulness": helpfulness_table(data),
         "involvement": involvement_table(data),
     }
+    from joinedup.survey.analysis.process_items import (
+        has_process_items,
+        process_answers_table,
+        process_items_table,
+    )
+
+    if has_process_items(data):  # instrument 2017.1 and later
+        tables["process_items"] = process_items_table(data)
+        tables["process_answers"] = process_answers_table(data)
     if data.codes is not None:
         tables["codes_by_org"] = codes_by_org(data)
     if change:
