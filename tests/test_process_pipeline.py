@@ -38,9 +38,14 @@ def _read(out):
 
 
 def test_simulated_register_runs_as_a_step_with_wording_from_the_tables(small_england, tmp_path):
+    from joinedup.data import load_dataset
+
+    prog = load_dataset(small_england).execute(load_dataset(small_england).table("programmes"))
+    coded = sorted(prog.loc[prog["programme"] == "pioneer", "site"].unique())[:2]  # coded themes at two sites
+    pd.DataFrame({"site": coded, "Workforce": [3, 0]}).to_csv(tmp_path / "themes.csv", index=False)
     protocol = _protocol(tmp_path, small_england, '[indicators]\nids = ["emergency_admissions", "readmissions_30d"]\n'
                          'periods = ["financial_year"]\n[survey]\ntypology = false\n'
-                         '[process]\ninitiative_register = "simulate"\nseed = 5\n')
+                         '[process]\ninitiative_register = "simulate"\nseed = 5\nthemes = "themes.csv"\n')
     assert planned_steps(protocol)[-2:] == ["process", "report"]
     result = run_protocol(protocol)
     out = result.out_dir
@@ -50,6 +55,8 @@ def test_simulated_register_runs_as_a_step_with_wording_from_the_tables(small_en
         assert name in tables and len(tables[name]), name
     assert (out / "figures" / "process-narrowing.svg").is_file() and (out / "figures" / "process-positions.svg").is_file()
     assert (out / "register_rejects.csv").is_file()
+    years = tables["process_site_years"]
+    assert set(years.loc[years["theme:Workforce"] == 1, "site"]) == {coded[0]}
     html = result.report.read_text()
     assert 'id="process"' in html and "Simulated initiative register" in html
     sentences = process_sentences(tables)
