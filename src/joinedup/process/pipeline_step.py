@@ -85,6 +85,7 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
     from joinedup.programme import programme_of
 
     out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     control = protocol.output.disclosure_control
     reg, source, simulated = protocol_register(protocol, programme_of(protocol, ds), _last_year(ds),
                                                rejects=out_dir / "register_rejects.csv")
