@@ -50,7 +50,7 @@ def test_a_programmed_theme_difference_divides_the_sites():
 
 
 def test_a_site_whose_themes_change_moves_with_them():
-    registry, counts, group = _world()
+    registry, counts, _ = _world()
     swapped = counts.copy()
     site = counts.index[0]  # a group-A site now coded with group B's themes
     swapped.loc[site] = 0

@@ -49,7 +49,12 @@ def _triangulation(protocol, ds, indicators, out_dir: Path, control: bool, notes
     and the site's impact estimate; the summary is computed on the unblanked shares (an estimate)."""
     from joinedup.disclosure import SURVEY_MIN_BASE, require_base
     from joinedup.process.sources import ki_answers, routine_change, site_impact
-    from joinedup.process.triangulation import MEASURES, reported_progress, triangulate, triangulation_summary
+    from joinedup.process.triangulation import (
+        MEASURES,
+        reported_progress,
+        triangulate,
+        triangulation_summary,
+    )
     from joinedup.programme import programme_of
 
     answers, simulated = ki_answers(protocol)

@@ -52,7 +52,7 @@ def portfolio_sentence(site_years: pd.DataFrame) -> str:
 def positions_sentence(pos: pd.DataFrame, moves: pd.DataFrame) -> str:
     """Sites in the narrow medical position in the first and last year, and the number of moves."""
     first, last = pos["year"].min(), pos["year"].max()
-    n = lambda y: int(((pos["year"] == y) & (pos["position"] == "narrow_medical")).sum())  # noqa: E731
+    n = lambda y: int(((pos["year"] == y) & (pos["position"] == "narrow_medical")).sum())
     label = POSITION_LABELS["narrow_medical"].lower()
     return (f"On the fixed dimensions, {n(first)} of {int((pos['year'] == first).sum())} sites were in the "
             f"\"{label}\" position in {first} and {n(last)} of {int((pos['year'] == last).sum())} in {last}; "
