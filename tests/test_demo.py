@@ -35,9 +35,9 @@ def test_example_protocol_runs_end_to_end_and_is_reproducible(tmp_path):
     assert (first / "data" / "truth.json").is_file()
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["seeds"] == {"simulation": 2013, "impact": 2013, "synthesis": 2013, "survey": 2013,
-                                 "economics": 2013}
+                                 "economics": 2013, "process": 2013}
     assert set(manifest["timings_seconds"]) == {"simulate", "validate", "overview", "indicators", "impact",
-                                                 "synthesis", "survey", "economics", "report"}
+                                                 "synthesis", "survey", "economics", "process", "report"}
     assert (first / "tables" / "survey_change.csv").is_file() and (first / "tables" / "typology_clusters.csv").is_file()
     for path in sorted((first / "tables").iterdir()):
         assert path.read_bytes() == (second / "tables" / path.name).read_bytes(), path.name

@@ -53,9 +53,12 @@ def planned_steps(protocol: Protocol) -> list[str]:
         >>> planned_steps(load_protocol(example_protocol_path()))[:3]
         ['simulate', 'validate', 'overview']
     """
+    from joinedup.process.sources import process_enabled
+
     optional = ("indicators", "impact", "synthesis", "survey", "economics", "cohort")
     return (["simulate"] * (protocol.data.source == "simulate") + ["validate", "overview"]
-            + [name for name in optional if getattr(protocol, name) is not None] + ["report"])
+            + [name for name in optional if getattr(protocol, name) is not None]
+            + ["process"] * process_enabled(protocol) + ["report"])
 
 
 def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Progress | None = None,
@@ -133,6 +136,15 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
             sections.append(cohort_step(ds, protocol, out_dir, location))
             seeds["cohort"] = protocol.cohort.seed
 
+    from joinedup.process.sources import process_enabled
+    if process_enabled(protocol):  # WP1 process evaluation of the initiative register (docs/process-evaluation.md)
+        from joinedup.process.pipeline_step import process_step
+
+        with timer.step("process"):
+            sections.append(process_step(ds, protocol, out_dir, indicator_table))
+            if protocol.process is not None and protocol.process.initiative_register == "simulate":
+                seeds["process"] = protocol.process.seed
+
     with timer.step("report"):
         if protocol.synthesis is not None:  # WP3 joins every step's tables, so it comes after them all
             from joinedup.programme import programme_of
@@ -151,6 +163,10 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         from joinedup.report.html import ReportSection
 
         write_workbook(out_dir / "tables", out_dir / "tables.xlsx")
+        if protocol.report is not None and protocol.report.framework_matrix:  # the workbench's themes by site
+            from joinedup.report.framework_section import framework_section
+            sections.append(framework_section(protocol.resolve(protocol.report.framework_matrix),
+                                              protocol.report.framework_themes, protocol.report.framework_rows))
         from joinedup.report.plan_section import design_choices, plan_section
         sections.append(plan_section(plan_check, design_choices(protocol)))
         sections.append(ReportSection("downloads", "Download the tables", downloads_html(out_dir / "tables")))
@@ -244,7 +260,14 @@ def _impact_step(ds, indicator_table, protocol: Protocol, out_dir: Path, locatio
     from joinedup.impact.from_panel import write_impact_panel  # the area_panel.csv layout (counts controlled)
     write_impact_panel(ds, indicator_table, protocol.impact, result.programme, out_dir,
                        protocol.output.disclosure_control)
-    return impact_section(result, protocol.impact)
+    section = impact_section(result, protocol.impact)
+    if protocol.impact.dose == "register":  # treatment intensity from the register's coverage
+        from joinedup.process.pipeline_step import dose_estimate
+        from joinedup.report.dose_section import with_dose
+        table = write_table(dose_estimate(ds, indicator_table, protocol, result), out_dir, "impact_dose_response",
+                            [], disclosure_control=protocol.output.disclosure_control)
+        section = with_dose(section, table)
+    return section
 
 
 # Counts of people in the economics tables (sub-national: they are controlled); estimates, means and
@@ -377,7 +400,11 @@ def _survey_step(ds, protocol: Protocol, out_dir: Path):
         from joinedup.survey.typology_plots import dendrogram_figure, heatmap_figure
 
         registry = ty.scheme_registry(ds.execute(ds.table("schemes")))
-        typ = ty.typology(registry, k=spec.typology_k, seed=spec.seed)
+        themes = None
+        if spec.typology_themes:  # coded themes per site from the qualitative workbench (joinedup.qual.themes)
+            from joinedup.qual.themes import read_theme_matrix
+            themes = read_theme_matrix(protocol.resolve(spec.typology_themes))
+        typ = ty.typology(registry, k=spec.typology_k, seed=spec.seed, themes=themes)
         selection = ty.select_schemes(typ, registry)
         for name, frame in {"typology_clusters": typ.clusters, "typology_stability": typ.stability,
                             "typology_selection": selection, "typology_registry": registry}.items():

@@ -153,6 +153,10 @@ class Impact(_Strict):
         "estimate on the rows that exist (TWFE and event study exactly; Callaway & Sant'Anna as R did's "
         "allow_unbalanced_panel; synthetic control drops incomplete units), drop them, impute by linear "
         "interpolation, or refuse. The report says what was done")
+    dose: Literal["none", "register"] = Field(
+        "none", description="\"register\": also a dose-response TWFE whose treatment intensity is each site's share "
+        "covered by its live initiatives per period, from the initiative register ([process] initiative_register or [programme] "
+        "initiative_register); table impact_dose_response; see docs/process-evaluation.md")
 
     @field_validator("outcome")
     @classmethod
@@ -295,6 +299,26 @@ class Survey(_Strict):
     seed: int = Field(2013, ge=0, description="Seed of the simulated panel (when no files are given)")
     typology: bool = Field(True, description="Also the typology of sites from the schemes table")
     typology_k: int | None = Field(None, ge=2, le=10, description="Clusters of the typology (omit: best silhouette)")
+    typology_themes: str | None = Field(None, description="Coded themes per site as extra typology features: the "
+                                        "workbench's framework-matrix export (.xlsx) or a site x theme CSV (relative to "
+                                        "the protocol); a theme is present with at least one coded segment")
+
+
+class Process(_Strict):
+    initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol), or "
+                                 "\"simulate\" for a simulated one for the programme's sites (omit: [programme] "
+                                 "initiative_register); see docs/process-evaluation.md")
+    scenario: Literal["narrowing", "null"] = Field("narrowing", description="Scenario of a simulated register")
+    seed: int = Field(2013, ge=0, description="Seed of a simulated register")
+    themes: str | None = Field(None, description="Coded themes per site (framework-matrix export .xlsx or site x theme "
+                               "CSV) added to the site-year portfolios as theme:<name> features")
+
+
+class ReportSpec(_Strict):
+    framework_matrix: str | None = Field(None, description="The qualitative workbench's framework-matrix export "
+                                         "(.xlsx, relative to the protocol): its cell summaries go into the report")
+    framework_themes: list[str] | None = Field(None, description="Only these themes (columns) of the matrix (omit: all)")
+    framework_rows: list[str] | None = Field(None, description="Only these rows (sites or cases) of the matrix (omit: all)")
 
 
 class Synthesis(_Strict):
@@ -327,9 +351,23 @@ class Protocol(_Strict):
                                   "risk-set matching on monthly histories (omit the table to skip)")
     synthesis: Synthesis | None = Field(None, description="Site effects pooled by meta-analysis and related to "
                                         "the sites' schemes (needs [impact]; omit the table to skip)")
+    process: Process | None = Field(None, description="Process evaluation of the initiative register: portfolios, "
+                                    "positions, narrowing, delays, triangulation (runs too when [programme] has an "
+                                    "initiative_register; omit the table to skip otherwise)")
+    report: ReportSpec | None = Field(None, description="Extra content of the report (the framework matrix)")
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _dose_needs_register(self):
+        if self.impact is not None and self.impact.dose == "register":
+            has = (self.process is not None and self.process.initiative_register) or (
+                self.programme is not None and self.programme.initiative_register)
+            if not has:
+                raise ValueError("[impact] dose = \"register\" needs an initiative register: [process] initiative_register or "
+                                 "[programme] initiative_register")
+        return self
 
     def resolve(self, location: str) -> str:
         """A data location relative to the protocol file's folder (URLs unchanged)."""

@@ -127,8 +127,11 @@ def stability(x: np.ndarray, labels: np.ndarray, k: int, method: str = "average"
 
 
 def typology(registry: pd.DataFrame, k: int | None = None, ks=range(2, 7), method: str = "average",
-             targets: bool = True, B: int = 200, seed: int = 2013) -> Typology:
+             targets: bool = True, B: int = 200, seed: int = 2013, themes: pd.DataFrame | None = None) -> Typology:
     """Cluster the sites of a scheme registry (see the module docstring).
+
+    ``themes``: site x theme counts of coded segments (:mod:`joinedup.qual.themes`), added as 0/1
+    ``theme:<name>`` features (present with one coded segment or more; sites without coded material 0).
 
     Example:
         >>> typ = typology(scheme_registry(schemes), seed=3)                      # doctest: +SKIP
@@ -138,6 +141,10 @@ def typology(registry: pd.DataFrame, k: int | None = None, ks=range(2, 7), metho
     if method not in ("average", "complete", "single", "weighted"):
         raise ValueError(f"method must be one of average, complete, single, weighted; got {method!r}")
     f = site_features(scheme_registry(registry), targets)
+    if themes is not None:
+        from joinedup.qual.themes import theme_features
+        feats = theme_features(themes)
+        f = f.join(feats, how="left").fillna(0).astype(int)
     x = f.to_numpy()
     if len(f) < 3:
         raise ValueError(f"a typology needs at least 3 sites; the registry has {len(f)}")
