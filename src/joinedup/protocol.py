@@ -140,6 +140,9 @@ class Impact(_Strict):
     biters: int = Field(999, ge=99, description="Bootstrap draws (multiplier bootstrap; wild cluster bootstrap)")
     seed: int = Field(2013, ge=0, description="Seed of every bootstrap and placebo draw")
     synthetic_control: bool = Field(True, description="Synthetic control and synthetic DiD for each Pioneer site")
+    honest: bool = Field(True, description="HonestDiD sensitivity of the wave-1 event study's first post-period "
+                         "effect: robust 95% sets under smoothness (M) and relative-magnitude (Mbar) limits on "
+                         "violations of parallel trends, with breakdown values (docs/impact-robust.md; seconds)")
     placebo_prefit: float | None = Field(5.0, gt=0, description="Placebo-in-space: drop placebos whose pre-period "
                                          "MSPE exceeds this multiple of the treated site's (omit to keep all)")
     unbalanced: Literal["available", "drop", "impute", "error"] = Field(
