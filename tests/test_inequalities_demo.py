@@ -15,8 +15,7 @@ TITLES = {k: v.title for k, v in CATALOGUE.items()}
 
 
 def test_example_protocol_breaks_indicators_down():
-    assert set(load_protocol(example_protocol_path()).indicators.breakdowns) == {
-        "imd_quintile", "age_band", "sex", "ethnicity"}
+    assert load_protocol(example_protocol_path()).indicators.breakdowns == ["imd_quintile"]
 
 
 def test_small_run_report_has_the_inequalities_section_from_its_tables(small_run_out):
@@ -26,7 +25,8 @@ def test_small_run_report_has_the_inequalities_section_from_its_tables(small_run
     report = (small_run_out / "report.html").read_text(encoding="utf-8")
     assert 'id="inequalities"' in report
     sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
-    assert len(sentences) >= 1 + 4  # an SII sentence per indicator, a Wald sentence per breakdown
+    assert len(sentences) >= 1 + 1  # an SII sentence per indicator, the Wald sentence of the breakdown
     for s in sentences:
         assert html.escape(s) in report, s
-    assert set(sub.loc[sub["group"] == "difference", "breakdown"]) == {"imd_quintile", "age_band", "sex", "ethnicity"}
+    assert list(sub.loc[sub["group"] == "difference", "breakdown"]) == ["imd_quintile"]
+    assert sii["indicator"].nunique() >= 2
