@@ -25,6 +25,9 @@ the age and sex factor covariates that make parallel trends hold.
         --out benchmarks/results/impact_coverage_practice_closures.json
     .venv/bin/python benchmarks/impact_coverage.py --design rcs-survey --seeds 500 \\
         --out benchmarks/results/impact_coverage_rcs_survey.json
+
+``--design honest`` and ``--design subgroups``: HonestDiD robust sets under programmed violations of
+parallel trends, and subgroup TWFE with the Wald test of equal effects (benchmarks/coverage_robust.py).
 """
 
 from __future__ import annotations
@@ -164,7 +167,10 @@ def main() -> None:
     parser.add_argument("--biters", type=int, default=999)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage.json"))
-    parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey", "ascm-conformal"], default="null-areas")
+    parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey", "ascm-conformal",
+                                             "honest", "subgroups"], default="null-areas")
+    parser.add_argument("--violation-size", type=float, default=0.02,
+                        help="honest: the programmed violation of parallel trends per period (log scale)")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
@@ -185,6 +191,10 @@ def main() -> None:
         job, extra, what = one_seed_ascm, (effect,), (
             "ridge ASCM and synthetic control per site with conformal constant-effect intervals; "
             + ("null scenario" if effect == 0 else "coverage of each site's programmed effect"))
+    elif args.design in ("honest", "subgroups"):  # benchmarks/coverage_robust.py
+        from coverage_robust import robust_job
+
+        job, extra, what = robust_job(args)
     else:
         job, extra, what = one_seed, (), "null scenario (no programme effect)"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))

@@ -126,3 +126,17 @@ def test_programmed_effect_follows_the_ramp():
                              "start_dates": {"E08000035": "2014-06-01"}})
     both = programmed_effect(truth, rows("2015-01-01"), "log", "quarter")
     assert both == pytest.approx(math.log(0.96 * 0.97))
+
+
+def test_report_shows_honestdid_for_the_main_design(impact_run):
+    """[impact] honest (on by default): the robust sets are written and the report quotes them."""
+    from joinedup.report.honest_section import honest_sentences
+
+    t = pd.read_parquet(impact_run.out_dir / "tables" / "impact_honest.parquet")
+    assert set(t["restriction"]) == {"SD", "RM"}
+    assert (t["lb"] <= t["estimate"]).all() and (t["estimate"] <= t["ub"]).all()
+    html = impact_run.report.read_text(encoding="utf-8")
+    import html as html_lib
+    for sentence in honest_sentences(t):
+        assert html_lib.escape(sentence) in html, sentence
+    assert "Robust confidence sets for the first post-period effect" in html

@@ -146,6 +146,9 @@ class Impact(_Strict):
     conformal_intervals: bool = Field(False, description="Conformal intervals (Chernozhukov, Wuthrich & Zhu 2021) for "
                                       "each site's synthetic control (and ASCM) effect, by period and for a constant "
                                       "effect; needs synthetic_control")
+    honest: bool = Field(True, description="HonestDiD sensitivity of the wave-1 event study's first post-period "
+                         "effect: robust 95% sets under smoothness (M) and relative-magnitude (Mbar) limits on "
+                         "violations of parallel trends, with breakdown values (docs/impact-robust.md; seconds)")
     placebo_prefit: float | None = Field(5.0, gt=0, description="Placebo-in-space: drop placebos whose pre-period "
                                          "MSPE exceeds this multiple of the treated site's (omit to keep all)")
     unbalanced: Literal["available", "drop", "impute", "error"] = Field(

@@ -263,6 +263,13 @@ def wave1_did(panel, spec, truth, out) -> list[dict]:
                      unbalanced=spec.unbalanced)
     out.tables["impact_twfe_event_study"] = es.tidy()
     out.figures.append(es.plot(id="impact-twfe-event-study"))
+    if getattr(spec, "honest", False):  # robustness to violations of parallel trends (HonestDiD)
+        from joinedup.impact.honest.main_design import honest_table
+
+        try:
+            out.tables["impact_honest"] = honest_table(es, seed=spec.seed)
+        except ValueError as err:  # e.g. no period after the start in the data: say so, run the rest
+            out.notes.append(f"HonestDiD sensitivity not run: {err}.")
     return rows
 
 

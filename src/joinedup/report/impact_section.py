@@ -132,6 +132,9 @@ def impact_section(result, spec) -> ReportSection:
 
     parts.append(impact_findings_html(est, spec.outcome))
     parts.append(_estimates_table(est, spec.scale))
+    from joinedup.report.honest_section import honest_html  # HonestDiD robustness of the event study
+
+    parts.append(honest_html(result.tables.get("impact_honest"), spec.outcome, spec.scale))
     if "impact_synth_sites" in result.tables:
         parts.append(_sites_table(result.tables["impact_synth_sites"], name))
     from joinedup.report.augmented_synth_tables import augmented_synth_tables

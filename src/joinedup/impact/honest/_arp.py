@@ -199,3 +199,57 @@ def conditional_test(y: np.ndarray, X: np.ndarray, sigma: np.ndarray, alpha: flo
     if not lo <= stat <= hi:
         return False
     return bool(stat > max(0.0, truncated_normal_quantile(1 - size, lo, hi)))
+
+
+def conditional_tests_no_nuisance(Y: np.ndarray, sigma: np.ndarray, alpha: float,
+                                  lf_cv: float | None = None, kappa: float = 0.0) -> np.ndarray:
+    """:func:`conditional_test` for many ``y`` (rows of ``Y``) at once when there is no nuisance.
+
+    With no nuisance parameter (a single post period, or a target that uses every post period's
+    coefficient) the linear programme's optimum is the largest normalised moment, ``eta = max_j
+    y_j / sd_j``, and the conditioning event depends on ``y`` only through which ``j`` binds, so
+    the whole grid of ``theta`` values is tested with array arithmetic instead of one LP each (the
+    same formulas as the primal branch of :func:`conditional_test`).
+    """
+    Y = np.atleast_2d(np.asarray(Y, dtype=float))
+    sd = np.sqrt(np.diag(sigma))
+    z = Y / sd
+    j_star = np.argmax(z, axis=1)
+    eta = z[np.arange(len(Y)), j_star]
+    reject = np.zeros(len(Y), dtype=bool)
+    size, cap = alpha, math.inf
+    if lf_cv is not None:
+        size, cap = (alpha - kappa) / (1 - kappa), lf_cv
+    for j in np.unique(j_star):
+        rows = np.flatnonzero(j_star == j)
+        others = np.arange(len(sd)) != j
+        v_b = np.zeros(len(sd))
+        v_b[j] = 1 / sd[j]
+        gamma_b = np.outer(sd[others] / sd[j], np.eye(len(sd))[j]) - np.eye(len(sd))[others]
+        var = v_b @ sigma @ v_b
+        rho = gamma_b @ sigma @ v_b / var
+        y = Y[rows]
+        maximand = -(y @ gamma_b.T) / rho + (y @ v_b)[:, None]
+        vlo = maximand[:, rho > 0].max(axis=1) if (rho > 0).any() else np.full(len(rows), -math.inf)
+        vup = maximand[:, rho < 0].min(axis=1) if (rho < 0).any() else np.full(len(rows), math.inf)
+        scale = math.sqrt(var)
+        lo, hi, stat = vlo / scale, np.minimum(vup, cap) / scale, eta[rows] / scale
+        inside = (lo <= stat) & (stat <= hi)
+        crit = _truncated_normal_quantiles(1 - size, lo, hi, inside)
+        reject[rows] = inside & (stat > np.maximum(0.0, crit))
+    if lf_cv is not None:
+        reject |= eta > lf_cv
+    return reject
+
+
+def _truncated_normal_quantiles(p: float, lo: np.ndarray, hi: np.ndarray, use: np.ndarray) -> np.ndarray:
+    """:func:`truncated_normal_quantile` element by element (inf where ``use`` is False)."""
+    out = np.full(len(lo), math.inf)
+    empty = use & (lo >= hi)
+    out[empty] = lo[empty]
+    both_inf = use & ~empty & np.isinf(lo) & np.isinf(hi)
+    out[both_inf] = stats.norm.ppf(p)
+    rest = use & ~empty & ~both_inf
+    if rest.any():
+        out[rest] = stats.truncnorm.ppf(p, lo[rest], hi[rest])
+    return out

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from joinedup.impact.honest._arp import conditional_test, least_favorable_cv
+from joinedup.impact.honest._arp import conditional_test, conditional_tests_no_nuisance, least_favorable_cv
 
 
 def rm_constraints(n_pre: int, n_post: int, mbar: float, s: int, max_positive: bool) -> np.ndarray:
@@ -66,6 +66,8 @@ def _accept_on_grid(beta, sigma, n_pre, n_post, A, l_vec, alpha, hybrid, kappa, 
     sigma_y = (A @ sigma @ A.T)[np.ix_(rows, rows)]
     first, nuisance = a_gamma_inv[rows, 0], a_gamma_inv[rows, 1:]
     lf_cv = least_favorable_cv(nuisance, sigma_y, kappa, seed=seed) if hybrid == "LF" else None
+    if nuisance.shape[1] == 0:                   # one post period: the whole grid in one pass
+        return ~conditional_tests_no_nuisance(Y[None, :] - np.outer(grid, first), sigma_y, alpha, lf_cv, kappa)
     return np.array([not conditional_test(Y - first * theta, nuisance, sigma_y, alpha, lf_cv, kappa)
                      for theta in grid])
 

@@ -1,0 +1,32 @@
+"""The example protocol turns on [indicators] breakdowns: the small run of it (tests/small_run.py) has
+an inequalities section whose sentences are the ones written from its own output tables."""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+
+from joinedup.indicators.catalogue import CATALOGUE
+from joinedup.protocol import example_protocol_path, load_protocol
+from joinedup.report.inequalities_section import sii_sentences, subgroup_sentences
+
+TITLES = {k: v.title for k, v in CATALOGUE.items()}
+
+
+def test_example_protocol_breaks_indicators_down():
+    assert load_protocol(example_protocol_path()).indicators.breakdowns == ["imd_quintile"]
+
+
+def test_small_run_report_has_the_inequalities_section_from_its_tables(small_run_out):
+    tables = small_run_out / "tables"
+    sii = pd.read_parquet(tables / "indicator_inequalities.parquet")
+    sub = pd.read_parquet(tables / "impact_subgroups.parquet")
+    report = (small_run_out / "report.html").read_text(encoding="utf-8")
+    assert 'id="inequalities"' in report
+    sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
+    assert len(sentences) >= 1 + 1  # an SII sentence per indicator, the Wald sentence of the breakdown
+    for s in sentences:
+        assert html.escape(s) in report, s
+    assert list(sub.loc[sub["group"] == "difference", "breakdown"]) == ["imd_quintile"]
+    assert sii["indicator"].nunique() >= 2
