@@ -41,8 +41,12 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: env browser
 	$(VENV)/bin/joinedup demo --out out/demo
 
+# Tests run in parallel (pytest-xdist), each file on one worker (its module fixtures built once); many
+# tests wait on servers, browsers and subprocesses, so more workers than cores still helps.
+# TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 4
 test: env browser node
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=40
 
 lint: env
 	$(VENV)/bin/ruff check src tests benchmarks

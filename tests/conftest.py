@@ -1,4 +1,6 @@
+import fcntl
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -29,9 +31,8 @@ def small_england(tmp_path_factory) -> Path:
     """A small simulated England (0.5% scale, 2012-2016), simulated once per test run."""
     from joinedup.simulate import simulate
 
-    folder = tmp_path_factory.mktemp("england") / "data"
-    simulate(folder, scale=0.005, seed=11, years=(2012, 2016))
-    return folder
+    return _built_once(tmp_path_factory, "england",
+                       lambda folder: simulate(folder, scale=0.005, seed=11, years=(2012, 2016)))
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +61,27 @@ def small_run_out(tmp_path_factory) -> Path:
     from tests.small_run import small_run
 
     return small_run(tmp_path_factory.mktemp("small_run"))
+
+
+def _built_once(tmp_path_factory, name: str, build) -> Path:
+    """``build(folder)`` once per test run; under pytest-xdist each worker gets its own copy.
+
+    Workers of one run share the parent of their base temp folders: the first worker to take the lock
+    builds there while the others wait, and each then copies the result, so no worker sees another's
+    writes (as isolated as a serial run). Serially it builds straight into a fresh temp folder.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        folder = tmp_path_factory.mktemp(name) / "data"
+        build(folder)
+        return folder
+    shared = tmp_path_factory.getbasetemp().parent / f"shared-{name}"
+    with open(shared.parent / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, even if build fails
+        if not (shared / "complete").exists():
+            shutil.rmtree(shared, ignore_errors=True)  # a half-built folder from a failed build
+            build(shared / "data")
+            (shared / "complete").touch()
+    folder = tmp_path_factory.mktemp(name) / "data"
+    shutil.copytree(shared / "data", folder)
+    return folder
+
