@@ -98,7 +98,8 @@ class ProgrammeSpec(_Strict):
         "study, membership a covariate of Callaway & Sant'Anna); see docs/analysis-plan.md")
     initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol; "
                                  "see docs/process-evaluation.md): each site's start date becomes its go-live, the first "
-                                 "period an initiative is implemented or at scale (sites with none keep the sites file's date)")
+                                 "period an initiative is implemented or at scale (sites with none keep the sites file's date); "
+                                 "\"store\": the register kept in the database by the dashboards ([process] store)")
     initiative_types: list[str] | None = Field(None, description="Initiative types whose go-live counts (omit: any type), "
                                              "e.g. [\"community_mdt\"]")
 
@@ -310,11 +311,22 @@ class Survey(_Strict):
 class Process(_Strict):
     initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol), or "
                                  "\"simulate\" for a simulated one for the programme's sites (omit: [programme] "
-                                 "initiative_register); see docs/process-evaluation.md")
+                                 "initiative_register), or \"store\" for the one kept in the database by the dashboards ([process] "
+                                 "store); see docs/process-evaluation.md")
+    store: str | None = Field(None, description="The survey service's database URL (SQLite or PostgreSQL, as `joinedup "
+                              "survey serve --store`) whose initiative register initiative_register = \"store\" reads; "
+                              "only reviewed entries are analysed, pending proposals are counted apart")
     scenario: Literal["narrowing", "null"] = Field("narrowing", description="Scenario of a simulated register")
     seed: int = Field(2013, ge=0, description="Seed of a simulated register")
     themes: str | None = Field(None, description="Coded themes per site (framework-matrix export .xlsx or site x theme "
                                "CSV) added to the site-year portfolios as theme:<name> features")
+
+    @model_validator(mode="after")
+    def _store_needs_url(self):
+        if self.initiative_register == "store" and not self.store:
+            raise ValueError("[process] initiative_register = \"store\" needs [process] store, the survey service's "
+                             "database URL (e.g. \"sqlite:///survey.db\")")
+        return self
 
 
 class ReportSpec(_Strict):
@@ -361,6 +373,14 @@ class Protocol(_Strict):
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _programme_store_needs_url(self):
+        if (self.programme is not None and self.programme.initiative_register == "store"
+                and (self.process is None or not self.process.store)):
+            raise ValueError("[programme] initiative_register = \"store\" needs [process] store, the survey "
+                             "service's database URL")
+        return self
 
     @model_validator(mode="after")
     def _dose_needs_register(self):

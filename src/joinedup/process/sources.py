@@ -37,7 +37,8 @@ def register_location(protocol) -> str | None:
 
 
 def protocol_register(protocol, programme, last_year: int, rejects: Path | None = None) -> tuple[Register, str, bool]:
-    """``(register, where it came from, simulated?)``. ``"simulate"`` draws a register for the
+    """``(register, where it came from, simulated?)``. ``"store"`` reads the database's register
+    (``[process] store``, every row: :func:`protocol_facts` keeps the verified). ``"simulate"`` draws a register for the
     programme's sites (their start dates) with ``[process] scenario`` and ``seed``, up to ``last_year``
     (the data's last year); a file is read and checked, its rejected rows written to ``rejects``."""
     location = register_location(protocol)
@@ -54,10 +55,37 @@ def protocol_register(protocol, programme, last_year: int, rejects: Path | None 
         if rejects is not None:
             reg.rejects.to_csv(rejects, index=False)
         return reg, f"a simulated register ({spec.scenario} scenario, seed {spec.seed})", True
+    if location == "store":  # the register the dashboards keep (joinedup.process.register_book)
+        from joinedup.process.register_source import _safe, store_register
+
+        reg, _ = store_register(protocol.process.store)
+        if rejects is not None:
+            reg.rejects.to_csv(rejects, index=False)
+        return reg, f"the register in the survey store {_safe(protocol.process.store)}", False
     from joinedup.process.register_io import read_register
 
     path = protocol.resolve(location)
     return read_register(path, rejects=rejects), f"the register {Path(location).name}", False
+
+
+def protocol_facts(protocol, programme, last_year: int, rejects: Path | None = None):
+    """``(verified register, unreviewed per site, where from, simulated?)``: :func:`protocol_register`
+    less the unreviewed site submissions, which are counted per site with the pending proposals of a
+    register kept in the database (:mod:`joinedup.process.register_source`)."""
+    from joinedup.process.register_source import store_register, unreviewed_table, verified_only
+
+    proposals = None
+    if register_location(protocol) == "store":
+        from joinedup.process.register_source import _safe
+
+        reg, proposals = store_register(protocol.process.store)
+        if rejects is not None:
+            reg.rejects.to_csv(rejects, index=False)
+        source, simulated = f"the register in the survey store {_safe(protocol.process.store)}", False
+    else:
+        reg, source, simulated = protocol_register(protocol, programme, last_year, rejects)
+    facts, unverified = verified_only(reg)
+    return facts, unreviewed_table(unverified, proposals), source, simulated
 
 
 def ki_answers(protocol) -> tuple[pd.DataFrame | None, bool]:

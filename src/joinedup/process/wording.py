@@ -81,6 +81,22 @@ def triangulation_sentence(row) -> str:
             f"{int(row['sites'])} sites (Spearman rho {row['spearman_rho']:.2f}, {_p(row['p_value'])}): {verdict}.")
 
 
+def unreviewed_sentence(table: pd.DataFrame) -> str:
+    """What was left out of the analyses as unreviewed self-report (``process_unreviewed``)."""
+    if table is None or not len(table):
+        return "No unreviewed site submissions or pending proposals were left out of the analyses."
+    n = {c: int(table[c].sum()) for c in table.columns if c != "site"}
+    return (f"Left out of every analysis as unreviewed self-report (the evaluation's caution): "
+            f"{_count(n['unverified_rows'], 'register row')} ({_count(n['unverified_initiatives'], 'initiative')}) "
+            f"from site submissions nobody reviewed, and {_count(n['pending_new'], 'proposed new initiative')} and "
+            f"{_count(n['pending_corrections'], 'proposed correction')} awaiting review, at "
+            f"{_count(table['site'].nunique(), 'site')}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
     """Every sentence of the section's findings, from the tables as written."""
     out = [portfolio_sentence(tables["process_site_years"])]
@@ -88,6 +104,8 @@ def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
     out.append(positions_sentence(tables["process_positions"], tables["process_moves"]))
     if len(tables.get("process_delays", [])):
         out.append(delay_sentence(tables["process_delays"].iloc[0]))
+    if "process_unreviewed" in tables:
+        out.append(unreviewed_sentence(tables["process_unreviewed"]))
     summary = tables.get("process_triangulation_summary")
     if summary is not None:
         out += [triangulation_sentence(r) for _, r in summary.iterrows()]
@@ -112,6 +130,9 @@ def process_section(tables: dict[str, pd.DataFrame], notes: list[str], simulated
     body += table_html(counts, "Sites per position and year (fixed dimensions)")
     if len(tables["process_moves"]):
         body += table_html(tables["process_moves"], "Moves between positions")
+    if len(tables.get("process_unreviewed", [])):
+        body += table_html(tables["process_unreviewed"], "Unreviewed site submissions and pending proposals "
+                           "(left out of the analyses)")
     if "process_triangulation_summary" in tables:
         body += table_html(tables["process_triangulation_summary"],
                            "Reported progress against routine data (per measure)")
