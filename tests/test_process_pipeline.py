@@ -15,7 +15,8 @@ from joinedup.process.wording import process_sentences
 from joinedup.protocol import ProtocolError, load_protocol
 
 TABLES = ("process_site_years", "process_positions", "process_moves", "process_trends", "process_delays",
-          "process_dose", "process_triangulation", "process_triangulation_summary")
+          "process_dose", "process_triangulation", "process_triangulation_summary", "process_routine_costs",
+          "process_unreviewed")
 
 
 def _protocol(tmp_path, data, extra: str):
@@ -70,6 +71,17 @@ def test_simulated_register_runs_as_a_step_with_wording_from_the_tables(small_en
     # bases are written rounded to 5 (11 and 12 informants show as 10), so the check is at < 10
     assert tri.loc[tri["informants"].fillna(0) < 10, "reported_share"].isna().all()
     assert tri["reported_share"].isna().any() and tri["reported_share"].notna().any()
+    # costs are set against a routine indicator too (emergency admission cost per head)
+    assert set(tri["measure"]) == {"emergency_admissions", "readmissions", "costs"}
+    assert tri.loc[tri["measure"] == "costs", "routine_change"].notna().sum() >= 3
+    assert "costs" in set(tables["process_triangulation_summary"]["measure"])
+    costs = tables["process_routine_costs"]
+    assert not {"cost", "excess_bed_days"} & set(costs.columns)  # they would give the spells back
+    assert (costs["emergency_spells"].dropna() % 5 == 0).all() and costs["cost_per_head"].notna().any()
+    assert costs.loc[costs["emergency_spells"].isna(), "cost_per_head"].isna().all()
+    assert (out / "figures" / "process-routine-costs.svg").is_file()
+    assert any(s.startswith("Emergency admission cost per head (routine data") for s in sentences)
+    assert "No unreviewed site submissions or pending proposals were left out of the analyses." in sentences
     manifest = json.loads(result.manifest.read_text())
     assert "process" in manifest["timings_seconds"] and manifest["seeds"]["process"] == 5
 

@@ -61,11 +61,17 @@ def _triangulation(protocol, ds, indicators, out_dir: Path, control: bool, notes
     answers, simulated = ki_answers(protocol)
     if answers is None:
         notes.append("No triangulation: the protocol has no [survey] (key-informants' reported progress).")
-        return None, None, None
+        return None, None, None, None
     items = [i for i in MEASURES if i in answers.columns]
-    starts = programme_of(protocol, ds).sites.drop_duplicates("site").set_index("site")["start_date"]
-    table = triangulate(reported_progress(answers, items), routine_change(indicators, starts),
-                        site_impact(out_dir / "tables"))
+    programme = programme_of(protocol, ds)
+    starts = programme.sites.drop_duplicates("site").set_index("site")["start_date"]
+    routine = routine_change(indicators, starts)
+    costs = _routine_costs(ds, programme, out_dir, control, notes)
+    if costs is not None:
+        from joinedup.process.routine_costs import cost_change
+
+        routine = pd.concat([routine, cost_change(costs, starts)], ignore_index=True)
+    table = triangulate(reported_progress(answers, items), routine, site_impact(out_dir / "tables"))
     summary = triangulation_summary(table)
     if simulated:
         notes.append("Reported progress comes from the simulated key-informant panel (not real responses).")
@@ -77,7 +83,28 @@ def _triangulation(protocol, ds, indicators, out_dir: Path, control: bool, notes
     shown = write_table(shown, out_dir, "process_triangulation", ["informants"], disclosure_control=control)
     summary = write_table(summary, out_dir, "process_triangulation_summary", [], national=True,
                           disclosure_control=control)
-    return table, shown, summary
+    return table, shown, summary, costs
+
+
+def _routine_costs(ds, programme, out_dir: Path, control: bool, notes: list[str]):
+    """The routine cost indicator (:mod:`joinedup.process.routine_costs`) written as
+    ``process_routine_costs``: spells and residents controlled, cost per head suppressed with its
+    spells (cost and excess bed days are not written: with the unit costs they would give the spells
+    back exactly). Returns the unrounded table for the triangulation, or None with a note."""
+    from joinedup.process.routine_costs import emergency_cost_per_head
+
+    try:
+        costs = emergency_cost_per_head(ds, programme)
+    except (ValueError, KeyError) as exc:
+        notes.append(f"No routine cost indicator: {exc}.")
+        return None
+    shown = costs.drop(columns=["cost", "excess_bed_days"])
+    write_table(shown, out_dir, "process_routine_costs", ["emergency_spells", "residents"],
+                disclosure_control=control, rates={"cost_per_head": "emergency_spells"})
+    notes.append(f"Costs: emergency admission cost per head (spells at the tariff's price per spell plus excess "
+                 f"bed days past 14 days, {int(costs['price_year'].iloc[0])} unit costs, over residents) is the "
+                 "routine indicator set against reported progress on costs; social care and A&E costs are not in it.")
+    return costs
 
 
 def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = None):
@@ -124,7 +151,12 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
     figures = [narrowing_figure(panel), positions_figure(pos)]
     if reg.initiatives()["delay_months"].notna().any():
         figures.append(delays_figure(reg.initiatives()))
-    raw, shown, summary = _triangulation(protocol, ds, indicators, out_dir, control, notes)
+    raw, shown, summary, costs = _triangulation(protocol, ds, indicators, out_dir, control, notes)
+    if costs is not None:
+        from joinedup.process.routine_costs import routine_costs_figure
+
+        tables["process_routine_costs"] = pd.read_csv(out_dir / "tables" / "process_routine_costs.csv")
+        figures.append(routine_costs_figure(tables["process_routine_costs"]))  # the controlled table
     if shown is not None:
         tables["process_triangulation"], tables["process_triangulation_summary"] = shown, summary
         if raw.dropna(subset=["reported_share", "routine_change"]).shape[0]:

@@ -105,6 +105,24 @@ def ki_answers(protocol) -> tuple[pd.DataFrame | None, bool]:
     return read_inputs(sim["invitations"], sim["responses"]).respondents, True
 
 
+def change_from_baseline(frame: pd.DataFrame, starts: pd.Series, measure: str) -> pd.DataFrame:
+    """``site, measure, routine_change`` from ``site, period_start, period_end, value`` rows (one per
+    site and financial year): the percentage change from the mean of the years ending before the
+    site's start to its last year (negative = improvement). Sites with no year before their start,
+    or a baseline of 0, are absent."""
+    rows = []
+    for site, g in frame.groupby("site"):
+        if site not in starts.index:
+            continue
+        g = g.sort_values("period_start")
+        before = g[pd.to_datetime(g["period_end"]) < pd.Timestamp(starts[site])]["value"].dropna()
+        last = g["value"].dropna()
+        if len(before) and len(last) and before.mean() > 0:
+            rows.append({"site": site, "measure": measure,
+                         "routine_change": float(100 * (last.iloc[-1] / before.mean() - 1))})
+    return pd.DataFrame(rows, columns=["site", "measure", "routine_change"])
+
+
 def routine_change(indicators: pd.DataFrame | None, starts: pd.Series) -> pd.DataFrame:
     """``site, measure, routine_change``: per site, the percentage change of its financial-year rate
     from the mean of the years ending before its start to the last year (negative = improvement).
@@ -113,20 +131,10 @@ def routine_change(indicators: pd.DataFrame | None, starts: pd.Series) -> pd.Dat
     """
     if indicators is None:
         return pd.DataFrame(columns=["site", "measure", "routine_change"])
-    rows = []
     fy = indicators[(indicators["period"] == "financial_year") & (indicators["level"] == "pioneer_site")]
-    for measure, ind in ROUTINE_INDICATORS.items():
-        part = fy[fy["indicator"] == ind]
-        for site, g in part.groupby("unit"):
-            if site not in starts.index:
-                continue
-            g = g.sort_values("period_start")
-            before = g[pd.to_datetime(g["period_end"]) < pd.Timestamp(starts[site])]["value"].dropna()
-            last = g["value"].dropna()
-            if len(before) and len(last) and before.mean() > 0:
-                rows.append({"site": site, "measure": measure,
-                             "routine_change": float(100 * (last.iloc[-1] / before.mean() - 1))})
-    return pd.DataFrame(rows, columns=["site", "measure", "routine_change"])
+    parts = [change_from_baseline(fy[fy["indicator"] == ind].rename(columns={"unit": "site"}), starts, measure)
+             for measure, ind in ROUTINE_INDICATORS.items()]
+    return pd.concat(parts, ignore_index=True)
 
 
 def site_impact(tables_dir: Path, measure: str = "emergency_admissions") -> pd.DataFrame | None:

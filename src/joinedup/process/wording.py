@@ -97,6 +97,31 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
+def _fy(year) -> str:
+    return f"{int(year)}/{str(int(year) + 1)[2:]}"
+
+
+def costs_by_year(costs: pd.DataFrame) -> pd.DataFrame:
+    """Per financial year of ``process_routine_costs`` (as written): sites with a cost shown and their mean."""
+    shown = costs.dropna(subset=["cost_per_head"])
+    out = shown.groupby("financial_year").agg(sites=("site", "nunique"), mean_cost_per_head=("cost_per_head", "mean"))
+    out = out.reset_index()
+    out["financial_year"] = out["financial_year"].map(_fy)
+    return out
+
+
+def costs_sentence(costs: pd.DataFrame) -> str:
+    """The routine cost indicator's first and last financial year, mean over the sites shown."""
+    by = costs_by_year(costs)
+    if by.empty:
+        return "The routine cost indicator had no value to show (every site-year suppressed or missing)."
+    a, b = by.iloc[0], by.iloc[-1]
+    price = _fy(costs["price_year"].dropna().iloc[0])
+    return (f"Emergency admission cost per head (routine data, {price} unit costs) averaged "
+            f"£{a['mean_cost_per_head']:,.2f} over {int(a['sites'])} sites in {a['financial_year']} and "
+            f"£{b['mean_cost_per_head']:,.2f} over {int(b['sites'])} sites in {b['financial_year']}.")
+
+
 def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
     """Every sentence of the section's findings, from the tables as written."""
     out = [portfolio_sentence(tables["process_site_years"])]
@@ -106,6 +131,8 @@ def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
         out.append(delay_sentence(tables["process_delays"].iloc[0]))
     if "process_unreviewed" in tables:
         out.append(unreviewed_sentence(tables["process_unreviewed"]))
+    if "process_routine_costs" in tables:
+        out.append(costs_sentence(tables["process_routine_costs"]))
     summary = tables.get("process_triangulation_summary")
     if summary is not None:
         out += [triangulation_sentence(r) for _, r in summary.iterrows()]
@@ -133,6 +160,9 @@ def process_section(tables: dict[str, pd.DataFrame], notes: list[str], simulated
     if len(tables.get("process_unreviewed", [])):
         body += table_html(tables["process_unreviewed"], "Unreviewed site submissions and pending proposals "
                            "(left out of the analyses)")
+    if "process_routine_costs" in tables:
+        body += table_html(costs_by_year(tables["process_routine_costs"]),
+                           "Emergency admission cost per head by financial year (routine data, mean over sites)")
     if "process_triangulation_summary" in tables:
         body += table_html(tables["process_triangulation_summary"],
                            "Reported progress against routine data (per measure)")
