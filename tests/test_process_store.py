@@ -189,3 +189,30 @@ def test_pipeline_timing_dose_and_process_step_from_the_database(small_england, 
                                "1 register row (1 initiative) from site submissions nobody reviewed, and 0 proposed "
                                "new initiatives and 0 proposed corrections awaiting review, at 1 site.")
     assert escape(sentence) in html and "the register in the survey store sqlite:///" in html
+
+
+def test_register_import_loads_a_file_into_the_database_the_dashboards_edit(tmp_path):
+    frame = _yearly_register(seed=6, n_sites=5)
+    bad = frame.copy()
+    bad.loc[2, "stage"] = "live"
+    bad.to_csv(tmp_path / "team.csv", index=False)
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    result = runner.invoke(app, ["register-import", str(tmp_path / "team.csv"), "--store", url, "--by", "evaluator",
+                                 "--rejects", str(tmp_path / "rejects.csv")])
+    assert result.exit_code == 0, result.output
+    assert f"{len(frame) - 1} rows imported" in result.output and "1 rejected" in result.output
+    assert pd.read_csv(tmp_path / "rejects.csv")["line"].tolist() == [4]
+    store = SurveyStore(url)
+    book = RegisterBook(store)
+    assert len(book.entries()) == len(frame) - 1
+    assert set(book.changes()["changed_by"]) == {"evaluator"}
+    assert store.audit_log()["action"].eq("register_import").sum() == 1
+    store.engine.dispose()
+    # the database then gives the same analysis as the file's accepted rows
+    for args, out in ((["--store", url], "db"), ([str(tmp_path / "team.csv")], "file")):
+        result = runner.invoke(app, ["process", *args, "--out", str(tmp_path / out)])
+        assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(_tables(tmp_path / "db")["process_site_years"],
+                                  _tables(tmp_path / "file")["process_site_years"])
+    result = runner.invoke(app, ["register-import", str(tmp_path / "none.csv"), "--store", url, "--by", "x"])
+    assert result.exit_code == 1 and "does not exist" in result.output

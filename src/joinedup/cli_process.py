@@ -47,3 +47,26 @@ def process_command(
     for note in summary["notes"]:
         typer.echo(note)
     typer.echo(f"wrote {out}")
+
+
+def register_import_command(
+    register: Path = typer.Argument(..., help="Initiative register (CSV or Excel) of the team's own entries"),
+    store: str = typer.Option(..., "--store", help="The survey service's database URL (SQLite or PostgreSQL)"),
+    by: str = typer.Option(..., "--by", help="Who imports (recorded with every changed cell and in the audit log)"),
+    rejects: Path = typer.Option(Path("register_rejects.csv"), "--rejects", help="Where rejected rows are written"),
+) -> None:
+    """Load a register file into the database the dashboards edit (accepted rows; rejects listed)."""
+    from joinedup.process.register import RegisterError
+    from joinedup.process.register_book import RegisterBook
+    from joinedup.process.register_io import read_register
+    from joinedup.survey.store import SurveyStore
+
+    try:
+        reg = read_register(register, rejects=rejects)
+        db = SurveyStore(store)
+        db.create()  # migrates an older database to the register's tables (schema version 5)
+        changed = RegisterBook(db).import_register(reg, by, f"import of {register.name}")
+    except (RegisterError, ValueError) as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{len(reg.rows)} rows imported ({changed} cells changed), {len(reg.rejects)} rejected ({rejects})")

@@ -321,6 +321,18 @@ class Process(_Strict):
     themes: str | None = Field(None, description="Coded themes per site (framework-matrix export .xlsx or site x theme "
                                "CSV) added to the site-year portfolios as theme:<name> features")
 
+    interviews: str | None = Field(None, description="The interview panel (CSV or Excel, relative to the protocol): one row "
+                                  "per interviewee and round (interviewee_id, site, role, panelist_id, round, topic_guide, "
+                                  "consent, status, interview_date, transcript_source); counts by round, site and role")
+    interview_rounds: str | None = Field(None, description="The interview rounds (CSV or Excel): round, topic_guide, "
+                                         "start_date, end_date; needed with interviews")
+
+    @model_validator(mode="after")
+    def _interviews_need_rounds(self):
+        if bool(self.interviews) != bool(self.interview_rounds):
+            raise ValueError("[process] interviews and interview_rounds go together (the panel and its rounds)")
+        return self
+
     @model_validator(mode="after")
     def _store_needs_url(self):
         if self.initiative_register == "store" and not self.store:

@@ -151,6 +151,12 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
     figures = [narrowing_figure(panel), positions_figure(pos)]
     if reg.initiatives()["delay_months"].notna().any():
         figures.append(delays_figure(reg.initiatives()))
+    if getattr(protocol.process, "interviews", None):  # the interview panel (joinedup.process.interview_step)
+        from joinedup.process.interview_step import interview_tables
+
+        panel_tables, panel_notes = interview_tables(protocol, out_dir, control)
+        tables.update(panel_tables)
+        notes += panel_notes
     raw, shown, summary, costs = _triangulation(protocol, ds, indicators, out_dir, control, notes)
     if costs is not None:
         from joinedup.process.routine_costs import routine_costs_figure

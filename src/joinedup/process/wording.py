@@ -133,6 +133,10 @@ def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
         out.append(unreviewed_sentence(tables["process_unreviewed"]))
     if "process_routine_costs" in tables:
         out.append(costs_sentence(tables["process_routine_costs"]))
+    if "process_interviews_by_round" in tables:
+        from joinedup.process.interview_step import interviews_sentence
+
+        out.append(interviews_sentence(tables["process_interviews_by_round"]))
     summary = tables.get("process_triangulation_summary")
     if summary is not None:
         out += [triangulation_sentence(r) for _, r in summary.iterrows()]
@@ -163,6 +167,10 @@ def process_section(tables: dict[str, pd.DataFrame], notes: list[str], simulated
     if "process_routine_costs" in tables:
         body += table_html(costs_by_year(tables["process_routine_costs"]),
                            "Emergency admission cost per head by financial year (routine data, mean over sites)")
+    for name, caption in (("process_interviews_by_round", "Completed interviews by round"),
+                          ("process_interviews_by_role", "Completed interviews by role (rounded to 5, 1-7 suppressed)")):
+        if name in tables:
+            body += table_html(tables[name], caption)
     if "process_triangulation_summary" in tables:
         body += table_html(tables["process_triangulation_summary"],
                            "Reported progress against routine data (per measure)")
