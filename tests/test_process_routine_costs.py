@@ -98,3 +98,34 @@ def test_costs_wording_follows_the_table():
     assert costs_sentence(table) == ("Emergency admission cost per head (routine data, 2015/16 unit costs) averaged "
                                      "£110.00 over 2 sites in 2013/14 and £90.00 over 1 sites in 2015/16.")
     assert "no value to show" in costs_sentence(table.assign(cost_per_head=np.nan))
+
+
+def test_practice_programme_costs_use_registered_practice_and_list_sizes(small_england, tmp_path):
+    from joinedup.programme import load_programme
+    from joinedup.protocol import ProgrammeSpec
+
+    ds = load_dataset(small_england)
+    practices = pd.read_parquet(small_england / "practices.parquet")["practice_code"].tolist()
+    sites = pd.DataFrame({"site": ["P1"] * 3 + ["P2"] * 2, "unit_code": practices[:5], "start_date": "2014-04-01"})
+    sites.to_csv(tmp_path / "sites.csv", index=False)
+    programme = load_programme(ProgrammeSpec(name="P", sites="sites.csv", unit="practice"),
+                               lambda f: str(tmp_path / f), ds)
+    got = emergency_cost_per_head(ds, programme).set_index(["site", "financial_year"])
+    # by hand: spells by registered practice; residents the mean over the year's registration extracts
+    adm = pd.read_parquet(small_england / "admissions")
+    em = adm[(adm["admission_method"] == "emergency") & adm["practice_code"].isin(practices[:2] + [practices[2]])]
+    d = pd.to_datetime(em["admission_date"])
+    fy = 2013
+    part = em[(d >= "2013-04-01") & (d <= "2014-03-31")]
+    los = (pd.to_datetime(part["discharge_date"]) - pd.to_datetime(part["admission_date"])).dt.days
+    pp = pd.read_parquet(small_england / "practice_population.parquet")
+    pp = pp[pp["practice_code"].isin(practices[:3])]
+    e = pd.to_datetime(pp["extract_date"])
+    pp = pp[(e >= "2013-04-01") & (e <= "2014-03-31")]
+    residents = pp.groupby(["practice_code", "extract_date"])["persons"].sum().groupby("practice_code").mean().sum()
+    uc = pd.read_parquet(small_england / "unit_costs.parquet")
+    price = uc[uc["year"] == uc["year"].min()].set_index("item")["cost"]
+    cost = len(part) * price["emergency_spell"] + (los - 14).clip(lower=0).fillna(0).sum() * price["excess_bed_day"]
+    assert got.at[("P1", fy), "emergency_spells"] == len(part)
+    assert got.at[("P1", fy), "residents"] == pytest.approx(residents)
+    assert got.at[("P1", fy), "cost_per_head"] == pytest.approx(cost / residents, rel=1e-12)
