@@ -123,6 +123,9 @@ def test_bad_store_input_is_named(tmp_path):
     result = runner.invoke(app, ["process", "--store", f"sqlite:///{tmp_path}/no/such/dir/x.db", "--out",
                                  str(tmp_path / "o")])
     assert result.exit_code == 1 and "survey store" in result.output and "Traceback" not in result.output
+    from joinedup.process.register_source import _safe
+
+    assert "s3cret" not in _safe("postgresql://evaluator:s3cret@db.example/survey")  # reports name the store
     empty = f"sqlite:///{tmp_path / 'empty.db'}"
     SurveyStore(empty).create()
     result = runner.invoke(app, ["process", "--store", empty, "--out", str(tmp_path / "o")])
