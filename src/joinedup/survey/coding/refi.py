@@ -104,11 +104,13 @@ def import_qdpx(path: str | Path) -> CodingProject:
                              "parent": parent, "description": meta.get("description") or ""})
                 walk(c, c.get("name"))
 
+        if root.tag != _q("Project"):
+            raise ValueError(f"{Path(path).name}: project.qde is not a REFI-QDA project (root {root.tag!r})")
         book_el = root.find(f"{_q('CodeBook')}/{_q('Codes')}")
-        if book_el is None:
-            raise ValueError(f"{Path(path).name}: project.qde has no CodeBook")
-        walk(book_el, None)
-        project = CodingProject(Codebook.from_frame(pd.DataFrame(rows)))
+        if book_el is not None:  # the standard makes the CodeBook optional (a project with no codes yet)
+            walk(book_el, None)
+        frame = pd.DataFrame(rows, columns=["code", "label", "parent", "description"])
+        project = CodingProject(Codebook.from_frame(frame))
         for src in root.iter(_q("TextSource")):
             ref = (src.get("plainTextPath") or "").replace("internal://", "Sources/")
             if ref not in names:
