@@ -188,10 +188,20 @@ def import_refi(wb, path: str | Path, name: str, actor: str) -> int:
     """A new project from a ``.qdpx`` file: its codebook, sources (cases and attributes from their
     descriptions), codings (agreed ones as agreed, see the module docstring) and memos. Returns the
     new project's id. A file that fails part-way leaves no project behind."""
-    project = import_qdpx(path)
-    with zipfile.ZipFile(path) as z:
-        root = ET.fromstring(z.read("project.qde"))
-    statuses = _coding_status(root, actor)
+    from joinedup.qual.qdpx_guard import check_qdpx
+
+    check_qdpx(path)
+    try:
+        project = import_qdpx(path)
+        with zipfile.ZipFile(path) as z:
+            root = ET.fromstring(z.read("project.qde"))
+        statuses = _coding_status(root, actor)
+    except (KeyError, TypeError, AttributeError, IndexError, ET.ParseError, zipfile.BadZipFile) as exc:
+        # the engine's reader trusts the file's structure: say what was missing instead of a traceback
+        what = {KeyError: "an element refers to a code, user or file the project does not define",
+                ET.ParseError: "project.qde is not well-formed XML"}.get(type(exc), "an element lacks a required part")
+        raise ValueError(f"{Path(path).name}: not a REFI-QDA project joinedup can read: {what} "
+                         f"({type(exc).__name__}: {str(exc)[:200]})") from None
     if len(statuses) != len(project.codings):
         raise ValueError(f"{Path(path).name}: {len(statuses)} codings in project.qde, {len(project.codings)} read")
     notes = root.find(_q("Notes"))
