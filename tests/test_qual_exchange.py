@@ -115,6 +115,15 @@ def test_agreed_codings_are_a_designated_users_codings(wb, tmp_path):
     notes = {n.get("guid"): json.loads(n.find("q:Description", NS).text).get("target", "project")
              for n in root.iterfind(".//q:Note", NS)}
     assert {g: {"TextSource": "source", "Code": "code", "Project": "project"}[t] for g, t in refs.items()} == notes
+    # cases and their attributes the standard's way: Variables, and Cases with values and source refs
+    variables = {v.get("guid"): v.get("name") for v in root.iterfind(".//q:Variable", NS)}
+    assert sorted(variables.values()) == ["site", "wave"]
+    (case,) = root.iterfind(".//q:Case", NS)
+    assert case.get("name") == "Leeds lead"
+    assert {variables[v.find("q:VariableRef", NS).get("targetGUID")]: v.find("q:TextValue", NS).text
+            for v in case.iterfind("q:VariableValue", NS)} == {"site": "Leeds", "wave": "2017"}
+    leeds = next(s.get("guid") for s in root.iterfind(".//q:TextSource", NS) if s.get("name") == "leeds")
+    assert [r.get("targetGUID") for r in case.iterfind("q:SourceRef", NS)] == [leeds]
     # another tool (the engine's plain reader) sees the agreed codings as that user's codings
     plain = import_qdpx(tmp_path / "p.qdpx").codings
     assert (plain["coder"] == AGREED_USER_NAME).sum() == 2
@@ -139,6 +148,11 @@ def _foreign_qdpx(path, notes_xml, selection_user=True):
  <Users><User guid="{g(1)}" name="Rosa"/></Users>
  <CodeBook><Codes><Code guid="{g(2)}" name="Trust" isCodable="true"><Description>Between partners</Description>
    <NoteRef targetGUID="{g(11)}"/></Code></Codes></CodeBook>
+ <Variables><Variable guid="{g(20)}" name="site" typeOfVariable="Text"/>
+   <Variable guid="{g(21)}" name="wave" typeOfVariable="Integer"/></Variables>
+ <Cases><Case guid="{g(22)}" name="Leeds CCG lead"><VariableValue><VariableRef targetGUID="{g(20)}"/>
+   <TextValue>Leeds</TextValue></VariableValue><VariableValue><VariableRef targetGUID="{g(21)}"/>
+   <IntegerValue>2017</IntegerValue></VariableValue><SourceRef targetGUID="{g(3)}"/></Case></Cases>
  <Sources><TextSource guid="{g(3)}" name="Interview 1" plainTextPath="internal://{g(3)}.txt">
    <Description>First interview, plain words</Description>
    <PlainTextSelection guid="{g(4)}" startPosition="0" endPosition="5"{sel_user}>
@@ -166,6 +180,10 @@ def test_another_tools_notes_land_on_their_targets(wb, tmp_path):
     codings = wb.visible_codings(pid, "", "lead")
     assert [(c["coder"], c["status"], c["start"], c["end"]) for c in codings] == [("Rosa", "blind", 0, 5)]
     assert wb.project(pid)["blind"] is True  # no settings note: the workbench's default
+    assert [(c["name"], c["attributes"]) for c in wb.cases(pid)] == [("Leeds CCG lead", {"site": "Leeds", "wave": "2017"})]
+    assert wb.sources(pid)[0]["case"] == "Leeds CCG lead"
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))  # the hand-made file itself follows the standard
+    assert schema.validate(_qde(tmp_path / "f.qdpx")), schema.error_log
 
 
 def test_a_file_that_fails_part_way_leaves_no_project(wb, tmp_path):

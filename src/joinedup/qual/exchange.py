@@ -5,6 +5,8 @@ against the REFI-QDA Project 1.0 schema (``urn:QDA-XML:project:1.0``, REFI-QDA S
 
 How the workbench's own notions travel, using only what the standard defines:
 
+* **Cases and attributes**: the standard's ``Variables`` and ``Cases`` (:mod:`joinedup.qual.refi_cases`),
+  and, as before, JSON in each source's Description.
 * **Coders**: every coder (and memo author) is a ``<User>``; a coding's ``PlainTextSelection`` and its
   ``Coding`` carry ``creatingUser``.
 * **Agreed codings** (status ``agreed``): REFI has no coding status, so the agreed codings are the
@@ -36,6 +38,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from joinedup.qual.refi_cases import add_cases, read_cases
 from joinedup.survey.coding.refi import NS, _guid, _q, export_qdpx, import_qdpx
 
 AGREED_USER_ID = "joinedup:agreed"  # the designated user whose codings are the agreed ones
@@ -120,6 +123,7 @@ def export_refi(wb, project_id: int, path: str | Path) -> Path:
          "Coding was not blind: every member saw every coding. ")
         + f"Agreed codings are those of the user '{AGREED_USER_NAME}'; the selection names the lead who agreed it.")
     refs.append((root, settings.get("guid")))
+    add_cases(root, wb.cases(project_id), {s["name"]: s["case"] for s in wb.sources(project_id) if s["case"]})
     _place_after(root, holder, ("Users", "CodeBook", "Variables", "Cases", "Sources"))
     if info["description"]:
         _place_after(root, _text(_q("Description"), info["description"]),
@@ -224,8 +228,12 @@ def _fill(wb, pid: int, project, root: ET.Element, statuses: list, actor: str) -
         code_ids[r.code] = wb.create_code(pid, r.code, actor, parent_id=code_ids.get(r.parent) if r.parent else None,
                                           description=r.description or "")
     source_ids = {}
+    cases = read_cases(root)  # the standard's Cases, for sources another tool wrote
+    guids = {el.get("name"): el.get("guid") for el in root.iter(_q("TextSource"))}
     for sid, text in project.sources.items():
         attrs = dict(project.attributes.get(sid, {}))
+        if "kind" not in attrs and guids.get(sid) in cases:  # not joinedup's own JSON description
+            attrs = {"case": cases[guids[sid]][0], **cases[guids[sid]][1]}
         kind, case = attrs.pop("kind", "text"), attrs.pop("case", None)
         source_ids[sid] = wb.add_source(pid, sid, text, kind, actor, case=case, attributes=attrs if case else None)
     for r, (status, lead) in zip(project.codings.itertuples(index=False), statuses):
