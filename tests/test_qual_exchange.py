@@ -23,7 +23,11 @@ from joinedup.survey.store import SurveyStore
 def wb(tmp_path):
     store = SurveyStore(f"sqlite:///{tmp_path / 'q.db'}")
     store.create()
-    wb = Workbench(store)
+    return fill(Workbench(store))
+
+
+def fill(wb):
+    """The project every test here exchanges (also used on PostgreSQL by test_qual_exchange_pg.py)."""
     pid = wb.create_project("Interviews", "lead", description="Wave 2 interviews with Pioneer leads")
     s1 = wb.add_source(pid, "leeds", "Interviewer: Why?\nLead: Staff <b>and</b> records 😀.", "transcript", "lead",
                        case="Leeds lead", attributes={"site": "Leeds", "wave": "2017"})
