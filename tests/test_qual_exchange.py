@@ -237,3 +237,23 @@ def test_cli_exports_imports_and_writes_matrix_and_codebook(wb, tmp_path):
     (tmp_path / "bad.qdpx").write_bytes(b"not a zip")
     r = run("import-refi", "--store", store, "--file", str(tmp_path / "bad.qdpx"), "--project", "Bad")
     assert r.returncode == 1 and "bad.qdpx" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_page_breaks_and_control_characters_do_not_break_the_file(wb, tmp_path):
+    """A PDF's pages are joined by form feeds: a coding across a page break names its selection with
+    one, which XML 1.0 cannot hold. The name and memo get a space there; the source text is whole."""
+    pid = wb.create_project("PDFs", "lead", description="Plans\x0b2016")
+    text = "Page one ends here.\x0cPage two starts here."
+    sid = wb.add_source(pid, "plan", text, "pdf", "lead", case="Plan", attributes={"year": "2016\x0c"})
+    code = wb.create_code(pid, "Plans", "lead")
+    cid, _ = wb.add_coding(pid, sid, 10, 30, code, "ann", "ann")
+    wb.add_memo(pid, "coding", cid, "across\x0cthe break", "ann")
+    wb.add_memo(pid, "source", sid, "scanned\x01badly", "lead")
+    path = export_refi(wb, pid, tmp_path / "pdf.qdpx")
+    schema = etree.XMLSchema(etree.parse(str(SCHEMA)))
+    assert schema.validate(_qde(path)), schema.error_log
+    again = import_refi(wb, path, "PDFs (copy)", "lead")
+    new_sid = wb.sources(again)[0]["id"]
+    assert wb.source(again, new_sid)["text"] == text  # the text file travels byte for byte
+    assert [(c["start"], c["end"], c["coder"]) for c in wb.visible_codings(again, "", "lead")] == [(10, 30, "ann")]
+    assert sorted(m["text"] for m in wb.memos(again)) == ["across the break", "scanned badly"]

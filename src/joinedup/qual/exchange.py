@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from joinedup.qual.refi_cases import add_cases, read_cases
-from joinedup.survey.coding.refi import NS, _guid, _q, export_qdpx, import_qdpx
+from joinedup.survey.coding.refi import NS, _guid, _q, export_qdpx, import_qdpx, xml_text
 
 AGREED_USER_ID = "joinedup:agreed"  # the designated user whose codings are the agreed ones
 AGREED_USER_NAME = "Agreed coding (joinedup)"
@@ -114,7 +114,7 @@ def export_refi(wb, project_id: int, path: str | Path) -> Path:
                                                   "creatingUser": user(_guid("user", m["author"]), m["author"])})
         ET.SubElement(note, _q("Description")).text = json.dumps({"target": m["target"], "name": target,
                                                                   "author": m["author"]})
-        ET.SubElement(note, _q("PlainTextContent")).text = m["text"]
+        ET.SubElement(note, _q("PlainTextContent")).text = xml_text(m["text"])
         refs.append((by_guid.get(_guid(m["target"], target)) if m["target"] in ("source", "code") else root, guid))
     settings = ET.SubElement(holder, _q("Note"), {"guid": _guid("settings", str(project_id)), "name": SETTINGS_KEY})
     ET.SubElement(settings, _q("Description")).text = json.dumps({"joinedup": SETTINGS_KEY, "blind": bool(info["blind"])})
@@ -126,7 +126,7 @@ def export_refi(wb, project_id: int, path: str | Path) -> Path:
     add_cases(root, wb.cases(project_id), {s["name"]: s["case"] for s in wb.sources(project_id) if s["case"]})
     _place_after(root, holder, ("Users", "CodeBook", "Variables", "Cases", "Sources"))
     if info["description"]:
-        _place_after(root, _text(_q("Description"), info["description"]),
+        _place_after(root, _text(_q("Description"), xml_text(info["description"])),
                      ("Users", "CodeBook", "Variables", "Cases", "Sources", "Notes", "Links", "Sets"))
     for element, guid in refs:
         ref = ET.Element(_q("NoteRef"), {"targetGUID": guid})

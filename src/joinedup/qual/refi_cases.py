@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from joinedup.survey.coding.refi import _guid, _q
+from joinedup.survey.coding.refi import _guid, _q, xml_text
 
 VALUE_TAGS = ("TextValue", "BooleanValue", "IntegerValue", "FloatValue", "DateValue", "DateTimeValue")
 
@@ -36,7 +36,7 @@ def add_cases(root: ET.Element, cases: list[dict], case_of_source: dict[str, str
         for name, value in sorted(case["attributes"].items()):
             vv = ET.SubElement(el, _q("VariableValue"))
             ET.SubElement(vv, _q("VariableRef"), {"targetGUID": _guid("variable", name)})
-            ET.SubElement(vv, _q("TextValue")).text = value
+            ET.SubElement(vv, _q("TextValue")).text = xml_text(value)
         for source, owner in case_of_source.items():
             if owner == case["name"]:
                 ET.SubElement(el, _q("SourceRef"), {"targetGUID": _guid("source", source)})
