@@ -87,3 +87,20 @@ def test_bad_files_are_refused_by_name(tmp_path):
     (tmp_path / "alone.toml").write_text('[evaluation]\nname = "x"\n[report]\np3ceq_responses = "p3ceq.csv"\n')
     with pytest.raises(ProtocolError, match="go together"):
         load_protocol(tmp_path / "alone.toml")
+
+
+def test_joinedup_run_puts_the_section_in_the_main_report(small_england, tmp_path):
+    from joinedup.pipeline import run_protocol
+
+    protocol = _protocol(tmp_path, _responses(60), extra=f'[data]\nsource = "{small_england}"\n'
+                         f'[output]\nfolder = "{tmp_path / "out"}"\n')
+    run_protocol(protocol, tmp_path / "out")
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    written = pd.read_parquet(tmp_path / "out" / "tables" / "p3ceq_change.parquet")
+    assert 'id="person-centred-own-survey"' in report or "id='person-centred-own-survey'" in report
+    (sentence,) = p3ceq_sentences(written)
+    assert html.escape(sentence) in report and html.escape(STATEMENT) in report
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(tmp_path / "out" / "tables.xlsx", read_only=True).sheetnames
+    assert any(name.startswith("p3ceq_change") for name in sheets), sheets  # in the download too
