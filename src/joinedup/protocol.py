@@ -346,6 +346,18 @@ class ReportSpec(_Strict):
                                          "(.xlsx, relative to the protocol): its cell summaries go into the report")
     framework_themes: list[str] | None = Field(None, description="Only these themes (columns) of the matrix (omit: all)")
     framework_rows: list[str] | None = Field(None, description="Only these rows (sites or cases) of the matrix (omit: all)")
+    p3ceq_responses: str | None = Field(None, description="The programme's own service-user survey (P3CEQ): responses "
+                                        "exported from the survey service, CSV with wave and the item columns (relative "
+                                        "to the protocol); shown as descriptive change within the programme, never as "
+                                        "an impact estimate")
+    p3ceq_licensed: str | None = Field(None, description="Your licensed P3CEQ wording and scoring file (CSV, relative "
+                                       "to the protocol; see docs/person-centred.md); needed with p3ceq_responses")
+
+    @model_validator(mode="after")
+    def _p3ceq_pair(self):
+        if bool(self.p3ceq_responses) != bool(self.p3ceq_licensed):
+            raise ValueError("[report] p3ceq_responses and p3ceq_licensed go together: scoring needs the licensed file")
+        return self
 
 
 class Synthesis(_Strict):
