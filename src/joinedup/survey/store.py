@@ -28,6 +28,7 @@ import hashlib
 import json
 import secrets
 import threading
+from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -113,6 +114,27 @@ _UPDATE_RESPONSE = sa.update(RESPONSES).where(_key(RESPONSES)).values(
 _UPDATE_DISPOSITION = sa.update(INVITATIONS).where(_key(INVITATIONS)).values(
     disposition=sa.bindparam("b_disposition"), completed_at=sa.bindparam("b_completed_at"))
 _INSERT_AUDIT = sa.insert(AUDIT)
+
+
+WITHDRAWN = "withdrawn"  # the reason of every invitation of a respondent who withdrew (survey/retention.py)
+
+
+def withdrawn_panelists() -> sa.Select:
+    """The ids of respondents who have withdrawn: a withdrawal marks every invitation of theirs with
+    reason ``withdrawn``, and nothing in the store changes that mark afterwards.
+
+    Example:
+        >>> with store.engine.connect() as c:                                        # doctest: +SKIP
+        ...     gone = set(c.execute(withdrawn_panelists()).scalars())
+    """
+    return sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.reason == WITHDRAWN).distinct()
+
+
+@dataclass(frozen=True)
+class ResponseImport:
+    """What :meth:`SurveyStore.import_responses` did: responses stored, and the rows it refused."""
+    stored: int
+    rejects: pd.DataFrame  # line, panelist_id, wave, reason (never the answers)
 
 
 def now() -> dt.datetime:
@@ -437,11 +459,23 @@ class SurveyStore:
                 raise
             c.commit()
 
-    def import_responses(self, frame: pd.DataFrame, wave: int) -> int:
-        """Store complete responses imported from another tool (wide: panelist_id, wave, questions).
+    def import_responses(self, frame: pd.DataFrame, wave: int) -> ResponseImport:
+        """Store complete responses imported from another tool (wide: panelist_id, wave, questions);
+        return how many were stored and the rejected rows.
 
         Every panelist must be on the roster; an invitation is made for those not invited (with a
         random, never-mailed token) and marked complete. All or nothing: one unknown id stores none.
+        A respondent who has withdrawn (:func:`joinedup.survey.retention.withdraw`) stays withdrawn:
+        their rows are not stored, and each goes to ``rejects`` (``line``, ``panelist_id``, ``wave``,
+        ``reason``; line = row position + 2, the line of the CSV the frame was read from) without its
+        answers. The import holds the write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the
+        invitations table, as a withdrawal locks an invitation row first), so a withdrawal racing it
+        runs wholly before it (and its rows are rejected) or after it (and deletes them).
+
+        Example:
+            >>> outcome = store.import_responses(result.frame, wave=1)                # doctest: +SKIP
+            >>> outcome.stored, outcome.rejects["reason"].tolist()                    # doctest: +SKIP
+            (41, ['panelist P006 has withdrawn from the survey: their answers are not stored'])
         """
         self.wave(wave)
         known = set(self.panelists()["panelist_id"])
@@ -449,11 +483,20 @@ class SurveyStore:
         if unknown:
             raise SurveyError(f"{len(unknown)} panelist id(s) not on the roster: {', '.join(unknown[:10])}")
         t = now()
-        with self.engine.begin() as c:
+        stored, rejects = 0, []
+        with self.write_transaction() as c:
+            if self.engine.dialect.name == "postgresql":
+                c.exec_driver_sql("LOCK TABLE invitations IN EXCLUSIVE MODE")
+            withdrawn = set(c.execute(withdrawn_panelists()).scalars())
             invited = set(c.execute(sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.wave == wave)).scalars())
             have = set(c.execute(sa.select(RESPONSES.c.panelist_id).where(RESPONSES.c.wave == wave)).scalars())
-            for r in frame.to_dict("records"):
+            for line, r in enumerate(frame.to_dict("records"), start=2):
                 pid = r["panelist_id"]
+                if pid in withdrawn:
+                    rejects.append({"line": line, "panelist_id": pid, "wave": wave,
+                                    "reason": f"panelist {pid} has withdrawn from the survey: their answers are not "
+                                              "stored"})
+                    continue
                 answers = {k: (v.split() if isinstance(v, str) and k in self._multi(frame) else v)
                            for k, v in r.items() if k not in ("panelist_id", "wave") and v is not None and v == v}
                 if pid not in invited:
@@ -468,7 +511,8 @@ class SurveyStore:
                     c.execute(sa.insert(RESPONSES).values(panelist_id=pid, wave=wave, started_at=t, **values))
                 c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid, INVITATIONS.c.wave == wave)
                           .values(disposition="complete", completed_at=t, reason="imported"))
-        return len(frame)
+                stored += 1
+        return ResponseImport(stored, pd.DataFrame(rejects, columns=["line", "panelist_id", "wave", "reason"]))
 
     @staticmethod
     def _multi(frame: pd.DataFrame) -> set[str]:
@@ -480,8 +524,12 @@ class SurveyStore:
             raise SurveyError(f"disposition can be set to refusal, ineligible or non_contact; got {disposition!r}")
         with self.engine.begin() as c:
             done = c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == panelist_id,
-                                                          INVITATIONS.c.wave == wave)
+                                                          INVITATIONS.c.wave == wave,
+                                                          sa.func.coalesce(INVITATIONS.c.reason, "") != WITHDRAWN)
                              .values(disposition=disposition, reason=reason)).rowcount
+            gone = not done and panelist_id in set(c.execute(withdrawn_panelists()).scalars())
+        if gone:
+            raise SurveyError(f"{panelist_id} has withdrawn from the survey: their invitations stay withdrawn")
         if not done:
             raise SurveyError(f"{panelist_id} was not invited to wave {wave}")
 
