@@ -105,3 +105,20 @@ def test_withdrawal_racing_an_import_leaves_none_of_the_answers(store):
     assert [r for r in store.responses() if r["panelist_id"] in racers] == []
     inv = _invitations(store)
     assert {inv[(pid, 1)] for pid in racers} == {("refusal", "withdrawn")}
+
+
+def test_a_withdrawal_the_old_import_overwrote_is_still_honoured(store):
+    """Before the store kept the mark, an import after a withdrawal overwrote the invitation's reason
+    (to "imported") and stored the answers again; only the audit row of the withdrawal remained. Such a
+    database is made here by hand as the old code left it: the store still counts the person as
+    withdrawn, so a later import refuses their rows."""
+    tokens = store.issue_tokens(1)
+    assert withdraw(store, tokens["p06"]) == 0
+    with store.engine.begin() as c:  # what the old import_responses did to the invitation
+        c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == "p06")
+                  .values(disposition="complete", reason="imported"))
+    outcome = store.import_responses(pd.DataFrame([{"panelist_id": "p06", "wave": 1, "achievements": "again"},
+                                                   {"panelist_id": "p07", "wave": 1, "achievements": "ok"}]), 1)
+    assert outcome.stored == 1
+    assert outcome.rejects[["panelist_id", "wave"]].values.tolist() == [["p06", 1]]
+    assert [r["panelist_id"] for r in store.responses()] == ["p07"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from joinedup.survey.store import INVITATIONS, MAIL_LOG, PANELISTS, RESPONSES, WAVES, WITHDRAWN, now
+from joinedup.survey.store import INVITATIONS, MAIL_LOG, PANELISTS, RESPONSES, WAVES, WITHDRAW_AUDIT_ACTOR, WITHDRAWN, now
 
 ERASED = "(erased)"
 
@@ -45,7 +45,7 @@ def withdraw(store, token: str) -> int:
                       .values(disposition="refusal", reason=WITHDRAWN, completed_at=None,
                               token_hash=_dead_token()))
         c.execute(sa.update(PANELISTS).where(PANELISTS.c.panelist_id == pid).values(unsubscribed_at=now()))
-        store.audit(f"respondent {pid}", "withdraw", f"answers deleted: {deleted} response(s)", conn=c)
+        store.audit(f"{WITHDRAW_AUDIT_ACTOR}{pid}", "withdraw", f"answers deleted: {deleted} response(s)", conn=c)
     return deleted
 
 

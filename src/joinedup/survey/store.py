@@ -120,15 +120,24 @@ _INSERT_AUDIT = sa.insert(AUDIT)
 WITHDRAWN = "withdrawn"  # the reason of every invitation of a respondent who withdrew (survey/retention.py)
 
 
+WITHDRAW_AUDIT_ACTOR = "respondent "  # the audit actor of a withdrawal: "respondent <panelist id>"
+
+
 def withdrawn_panelists() -> sa.Select:
     """The ids of respondents who have withdrawn: a withdrawal marks every invitation of theirs with
-    reason ``withdrawn``, and nothing in the store changes that mark afterwards.
+    reason ``withdrawn`` (nothing in the store changes that mark afterwards) and writes an audit row.
+
+    The audit row counts too: before the store kept the mark, an ``import_responses`` after a
+    withdrawal overwrote the invitation's reason, so in such databases only the audit log remembers.
 
     Example:
         >>> with store.engine.connect() as c:                                        # doctest: +SKIP
         ...     gone = set(c.execute(withdrawn_panelists()).scalars())
     """
-    return sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.reason == WITHDRAWN).distinct()
+    marked = sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.reason == WITHDRAWN)
+    audited = sa.select(sa.func.substr(AUDIT.c.actor, len(WITHDRAW_AUDIT_ACTOR) + 1)).where(
+        (AUDIT.c.action == "withdraw") & AUDIT.c.actor.startswith(WITHDRAW_AUDIT_ACTOR))
+    return sa.union(marked, audited)
 
 
 @dataclass(frozen=True)
