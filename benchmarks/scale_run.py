@@ -84,6 +84,7 @@ def _run(scale: float, work: Path, label: str, pythonpath: str | None, timeout: 
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     cmd = [sys.executable, __file__, "--single", str(protocol), str(folder / "out")]
+    load_before = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
     t0 = time.perf_counter()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
@@ -93,9 +94,10 @@ def _run(scale: float, work: Path, label: str, pythonpath: str | None, timeout: 
     if done.returncode:
         raise SystemExit(f"{label} scale {scale} failed:\n{done.stderr[-4000:]}")
     record = json.loads(done.stdout.strip().splitlines()[-1])
-    record.update(scale=scale, label=label, subprocess_seconds=round(time.perf_counter() - t0, 1))
+    record.update(scale=scale, label=label, subprocess_seconds=round(time.perf_counter() - t0, 1),
+                  load_average_before=load_before, load_average_after=[round(x, 2) for x in os.getloadavg()])
     print(f"{label} scale {scale}: {record['wall_seconds']} s, {record['rows']:,} rows, "
-          f"tables {record['tables_mb']}", flush=True)
+          f"tables {record['tables_mb']}, load {load_before} -> {record['load_average_after']}", flush=True)
     return record
 
 
