@@ -5,10 +5,11 @@ million people aged 65+) into pandas, draw each a pseudo-index date there, apply
 look-back, follow-up and MDT-free rules there, and then upload the survivors' windows again to count
 their prior use. Here the same rules are an Ibis query:
 
-1. the persons old enough by the last index date, ranked by ``person_id`` on the engine;
+1. the persons old enough by the last index date, filtered on the engine (only their ids, sorted, reach
+   the driver);
 2. the seeded draw, done in numpy exactly as before (``rng.choice`` over the sorted index dates, one
    per person in ``person_id`` order: the same generator calls, so the same dates for the same
-   people), uploaded as one narrow Arrow table (rank, index date; 8 bytes a person);
+   people), uploaded as one narrow Arrow table (person_id, index date; 12 bytes a person);
 3. the eligibility rules and the practice's MDT adoption (a small table) as filters;
 4. prior use in the look-back window (and in the last 365 days for the risk score) counted per row
    on the engine with the joins of :mod:`joinedup.economics.outcomes`, joined to the pool there.
