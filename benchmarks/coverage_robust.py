@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 _PANEL: dict[tuple, pd.DataFrame] = {}
 Z = 1.959963984540054
@@ -127,10 +128,26 @@ def one_seed_honest(seed: int, scale: float, years: tuple[int, int], biters: int
     return rows
 
 
+def _subgroup_rows(seed, design, estimator, estimands, est, se, targets) -> list[dict]:
+    return [{"seed": seed, "design": design, "estimator": estimator, "estimand": name, "estimate": b,
+             "std_error": s, "ci_low": b - Z * s, "ci_high": b + Z * s, "p_value": 2 * norm.sf(abs(b / s)),
+             "target": t} for name, b, s, t in zip(estimands, est, se, targets)]
+
+
+def _test_row(seed, design, estimator, truth_equal, stat, p) -> dict:
+    return {"seed": seed, "design": design, "estimator": estimator,
+            "estimand": "equal effects (true)" if truth_equal else "equal effects (false: power)",
+            "estimate": stat, "std_error": np.nan, "ci_low": -np.inf, "ci_high": np.inf, "p_value": p,
+            "target": 0.0 if truth_equal else 1.0}
+
+
 def one_seed_subgroups(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
-                       groups: int = 5) -> list[dict]:
-    """One seed: ``groups`` subgroup panels with equal effects; TWFE each, then the Wald test."""
+                       difference: float = 0.0, groups: int = 5) -> list[dict]:
+    """One seed: ``groups`` subgroup panels; TWFE each with the independent Wald test, and
+    Callaway & Sant'Anna each with the joint (influence-function) Wald test. Subgroup 1's effect is
+    ``effect + difference`` (``difference`` 0: the null of equal effects)."""
     from joinedup.impact.subgroups import wald_equal_effects
+    from joinedup.impact.subgroups_cs import cs_groups, joint_wald_equal_effects
     from joinedup.impact.twfe import twfe_did
 
     panel = wave1_panel(scale, years)
@@ -138,28 +155,42 @@ def one_seed_subgroups(seed: int, scale: float, years: tuple[int, int], biters: 
     starts = pd.to_datetime(panel["period_start"])
     start = panel.loc[panel["treated"], "first_treated"].min()
     keep = ((starts >= first) & (starts <= last)) | (panel["t"] >= start)  # the published design's periods
+    effects = [effect + difference] + [effect] * (groups - 1)
+    names = [f"subgroup {g + 1} ATT" for g in range(groups)]
+    equal = difference == 0
     rows = []
     for rho in (0.0, 0.5):
         rng = np.random.default_rng([seed, 11])
         common = pd.Series(rng.standard_normal(panel["area_code"].nunique()),
                            index=panel["area_code"].unique())
-        est, se = [], []
+        design = f"subgroups, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
+        est, se, panels = [], [], {}
         for g in range(groups):
             d = panel[keep].copy()
-            d["y"] = _draw(d, rng, effect, share=1 - rho, common=common if rho else None)
+            d["y"] = _draw(d, rng, effects[g], share=1 - rho, common=common if rho else None)
             d["treated_post"] = (d["treated"] & (d["t"] >= start)).astype(int)
             res = twfe_did(d, weights="weight", scale="log")
             est.append(res.estimate)
             se.append(res.se)
-            rows.append({"seed": seed, "design": f"subgroups, shared area share rho = {rho:g}",
-                         "estimator": "TWFE DiD by subgroup (cluster-robust)", "estimand": f"subgroup {g + 1} ATT",
-                         "estimate": res.estimate, "std_error": res.se, "ci_low": res.ci[0], "ci_high": res.ci[1],
-                         "p_value": res.p, "target": effect})
+            panels[names[g]] = d
+            rows.append({"seed": seed, "design": design, "estimator": "TWFE DiD by subgroup (cluster-robust)",
+                         "estimand": names[g], "estimate": res.estimate, "std_error": res.se, "ci_low": res.ci[0],
+                         "ci_high": res.ci[1], "p_value": res.p, "target": effects[g]})
         stat, df, p = wald_equal_effects(est, se)
-        rows.append({"seed": seed, "design": f"subgroups, shared area share rho = {rho:g}",
-                     "estimator": f"Wald test of equal effects ({df} df)", "estimand": "equal effects (true)",
-                     "estimate": stat, "std_error": np.nan, "ci_low": -np.inf, "ci_high": np.inf,
-                     "p_value": p, "target": 0.0})
+        rows.append(_test_row(seed, design, f"TWFE, Wald test of equal effects, independent ({df} df)", equal,
+                              stat, p))
+        cs, cov = cs_groups(panels)
+        rows += _subgroup_rows(seed, design, "Callaway & Sant'Anna by subgroup (IF SE)", names, cs["estimate"],
+                               cs["std_error"], effects)
+        stat, df, p = joint_wald_equal_effects(cs["estimate"], cov)
+        rows.append(_test_row(seed, design, f"CS, Wald test of equal effects, joint IF covariance ({df} df)",
+                              equal, stat, p))
+        stat, df, p = joint_wald_equal_effects(cs["estimate"], cov, n_clusters=int(cs["n_treated_areas"].min()))
+        rows.append(_test_row(seed, design, f"CS, joint IF covariance, Hotelling F reference ({df} df)",
+                              equal, stat, p))
+        stat, df, p = wald_equal_effects(cs["estimate"], cs["std_error"])
+        rows.append(_test_row(seed, design, f"CS, Wald test of equal effects, independent ({df} df)", equal,
+                              stat, p))
     return rows
 
 
@@ -171,6 +202,10 @@ def robust_job(args):
             f"HonestDiD, wave-1 event study resampled from simulated England (programmed effect {effect:+.2f} "
             f"log, violations none / linear / bounded of size {args.violation_size:g}); coverage of the first "
             "post-period effect; 'false positives' column: share of sets excluding 0 (power here)")
-    return one_seed_subgroups, (effect,), (
-        f"5 subgroups with equal programmed effects ({effect:+.2f} log), wave-1 TWFE each, resampled from simulated "
-        "England; coverage of the common effect, and the Wald test's rejection rate under its null")
+    difference = args.difference
+    truth = ("equal programmed effects" if difference == 0 else
+             f"programmed effects equal except subgroup 1's, {difference:+.2f} log more")
+    return one_seed_subgroups, (effect, difference), (
+        f"5 subgroups with {truth} ({effect:+.2f} log), wave-1 TWFE and Callaway & Sant'Anna each, resampled "
+        "from simulated England; coverage of each subgroup's effect, and the tests of equal effects' rejection "
+        "rate (size where the effects are equal, power where they differ)")

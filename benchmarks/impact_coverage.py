@@ -27,7 +27,8 @@ the age and sex factor covariates that make parallel trends hold.
         --out benchmarks/results/impact_coverage_rcs_survey.json
 
 ``--design honest`` and ``--design subgroups``: HonestDiD robust sets under programmed violations of
-parallel trends, and subgroup TWFE with the Wald test of equal effects (benchmarks/coverage_robust.py).
+parallel trends, and subgroup TWFE and Callaway & Sant'Anna with the Wald tests of equal effects
+(benchmarks/coverage_robust.py); ``--difference D`` gives subgroup 1 an effect D larger (power).
 """
 
 from __future__ import annotations
@@ -171,6 +172,8 @@ def main() -> None:
                                              "honest", "subgroups"], default="null-areas")
     parser.add_argument("--violation-size", type=float, default=0.02,
                         help="honest: the programmed violation of parallel trends per period (log scale)")
+    parser.add_argument("--difference", type=float, default=0.0,
+                        help="subgroups: subgroup 1's effect minus the others' (log scale; 0 = equal effects)")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
@@ -209,14 +212,15 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     summary = summarise(frame)
     elapsed = time.perf_counter() - start
+    width = max(72, *(len(r.estimator + ", " + r.design) for r in summary.itertuples()))
     lines = [f"Impact estimators on simulated England, {what}: {len(seeds)} seeds "
              f"({seeds[0]}-{seeds[-1]}), scale {args.scale}, years {args.years[0]}-{args.years[1]}, "
              f"{args.biters} bootstrap draws; {elapsed:.0f} s", "",
-             f"{'estimator':<72} {'estimand':<22} {'coverage of 95% CI':>26} {'false positives':>24}"]
+             f"{'estimator':<{width}} {'estimand':<22} {'coverage of 95% CI':>26} {'false positives':>24}"]
     for r in summary.itertuples():
         cov = f"{r.coverage:6.1%} ({r.coverage_ci[0]:.1%}-{r.coverage_ci[1]:.1%})"
         fpr = f"{r.false_positive_rate:6.1%} ({r.fpr_ci[0]:.1%}-{r.fpr_ci[1]:.1%})"
-        lines.append(f"{r.estimator + ', ' + r.design:<72.72} {r.estimand:<22} {cov:>26} {fpr:>24}")
+        lines.append(f"{r.estimator + ', ' + r.design:<{width}} {r.estimand:<22} {cov:>26} {fpr:>24}")
     lines.append("expected: coverage about 95%; 'false positives' is the share with p < 0.05, about 5% only where "
                  "the programmed effect is 0 (binomial 95% intervals in brackets)")
     if args.design != "null-areas":

@@ -58,7 +58,12 @@ def _single(protocol: Path, out: Path) -> dict:
     from joinedup.protocol import load_protocol
 
     t0 = time.perf_counter()
-    result = run_protocol(load_protocol(protocol), out)
+
+    def started(step: str) -> None:  # on stderr as each step starts: read back if the run times out
+        print(json.dumps({"started": step, "at_seconds": round(time.perf_counter() - t0, 2)}), file=sys.stderr,
+              flush=True)
+
+    result = run_protocol(load_protocol(protocol), out, progress=started)
     wall = time.perf_counter() - t0
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     rows = sum(t["rows"] or 0 for t in manifest["data"]["tables"].values())
@@ -84,19 +89,47 @@ def _run(scale: float, work: Path, label: str, pythonpath: str | None, timeout: 
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     cmd = [sys.executable, __file__, "--single", str(protocol), str(folder / "out")]
+    load_before = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: say how busy it was
     t0 = time.perf_counter()
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        print(f"{label} scale {scale}: over the {timeout} s timeout, not recorded", flush=True)
-        return {"scale": scale, "label": label, "timed_out": True, "timeout_s": timeout}
+    except subprocess.TimeoutExpired as exc:
+        partial = partial_steps(exc.stderr, timeout)
+        print(f"{label} scale {scale}: over the {timeout} s timeout; steps started before it (seconds, "
+              f"the last unfinished): {partial}", flush=True)
+        return {"scale": scale, "label": label, "timed_out": True, "timeout_s": timeout, "partial_steps": partial,
+                "load_average_before": load_before, "load_average_after": [round(x, 2) for x in os.getloadavg()]}
     if done.returncode:
         raise SystemExit(f"{label} scale {scale} failed:\n{done.stderr[-4000:]}")
     record = json.loads(done.stdout.strip().splitlines()[-1])
-    record.update(scale=scale, label=label, subprocess_seconds=round(time.perf_counter() - t0, 1))
+    record.update(scale=scale, label=label, subprocess_seconds=round(time.perf_counter() - t0, 1),
+                  load_average_before=load_before, load_average_after=[round(x, 2) for x in os.getloadavg()])
     print(f"{label} scale {scale}: {record['wall_seconds']} s, {record['rows']:,} rows, "
-          f"tables {record['tables_mb']}", flush=True)
+          f"tables {record['tables_mb']}, load {load_before} -> {record['load_average_after']}", flush=True)
     return record
+
+
+def partial_steps(stderr, timeout: float) -> dict:
+    """Seconds of each step of a run killed at ``timeout``, from the start lines its progress printed
+    (no memory: that is only in the manifest); the last, unfinished step is named ``STEP (unfinished)``.
+
+    Example:
+        >>> partial_steps('{"started": "a", "at_seconds": 1}\\n{"started": "b", "at_seconds": 5}\\n', 9)
+        {'a': 4.0, 'b (unfinished)': 4.0}
+    """
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    starts = []
+    for line in (stderr or "").splitlines():
+        if line.startswith('{"started"'):
+            item = json.loads(line)
+            starts.append((item["started"], float(item["at_seconds"])))
+    out = {}
+    for i, (name, at) in enumerate(starts):
+        last = i + 1 == len(starts)
+        end = float(timeout) if last else starts[i + 1][1]
+        out[f"{name} (unfinished)" if last else name] = round(end - at, 1)
+    return out
 
 
 def slope(xs: list[float], ys: list[float]) -> float | None:
@@ -148,6 +181,13 @@ def _table(rows: list[dict], records: list[dict], baseline: bool) -> str:
         done = [r for r in records if r["label"] == label and not r.get("timed_out")]
         s = slope([r["rows"] for r in done], [r["wall_seconds"] for r in done])
         lines.append(f"  {'whole run':<12}{'-' if s is None else f'{s:.2f}':>6}")
+    for r in records:
+        if r.get("timed_out"):
+            lines.append(f"\n{r['label']} scale {r['scale']}: killed at the {r['timeout_s']} s timeout "
+                         f"(load {r.get('load_average_before')} -> {r.get('load_average_after')}); seconds of the "
+                         f"steps that started (the last includes start-up, unfinished):")
+            for step, sec in (r.get("partial_steps") or {}).items():
+                lines.append(f"  {step:<26}{sec:>8}")
     if baseline:
         lines.append("\nratio of seconds, baseline / this code (over 1: this code is faster):")
         base = {(r["step"], r["scale"]): r["seconds"] for r in rows if r["label"] == "baseline"}

@@ -186,7 +186,7 @@ def main() -> None:
     else:
         url, baseline_url = f"sqlite:///{tmp / 'survey.db'}", f"sqlite:///{tmp / 'baseline.db'}"
     try:
-        run(args, url, baseline_url)
+        run(args, url, baseline_url, pg)
     finally:
         if pg is not None:
             pg.stop()
@@ -198,7 +198,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def serve_and_load(cmd: list[str], env: dict, port: int, tokens: dict, args) -> dict:
+def database_cpu(pg) -> float | None:
+    """CPU seconds used so far by the PostgreSQL server and its backends (None on SQLite: in-process)."""
+    if pg is None:
+        return None
+    import psutil
+
+    postmaster = psutil.Process(int((pg.data / "postmaster.pid").read_text().split()[0]))
+    total = 0.0
+    for p in [postmaster, *postmaster.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def serve_and_load(cmd: list[str], env: dict, port: int, tokens: dict, args, pg=None) -> dict:
     """Start a server (``cmd``), wait until it answers, run the respondents against it, stop it."""
     # new sessions so a server's workers are all found (and stopped) through its process group
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -232,13 +249,14 @@ def serve_and_load(cmd: list[str], env: dict, port: int, tokens: dict, args) -> 
     try:
         time.sleep(1.0)  # workers up (the first to answer need not be the last to start)
         t0 = time.perf_counter()
-        client_cpu0, server_cpu0 = time.process_time(), server_cpu()
+        client_cpu0, server_cpu0, db_cpu0 = time.process_time(), server_cpu(), database_cpu(pg)
         load_before = os.getloadavg()
         acked, latencies, failures, lags = asyncio.run(load("127.0.0.1", port, tokens, args.seconds, args.interval))
         wall = time.perf_counter() - t0
         # CPU seconds used by the load (client) and by the server: on 2 shared cores a client that
         # burns a core of its own slows the server it measures, and says so here
         client_cpu, server_cpu_s = time.process_time() - client_cpu0, server_cpu() - server_cpu0
+        db_cpu_s = None if pg is None else database_cpu(pg) - db_cpu0
         load_after = os.getloadavg()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -255,15 +273,17 @@ def serve_and_load(cmd: list[str], env: dict, port: int, tokens: dict, args) -> 
         "saves_per_second": round(n / wall, 1),
         "latency_ms": {q: round(float(np.percentile(lat, int(q[1:]))), 1) for q in ("p50", "p95", "p99")},
         "load": [round(load_before[0], 2), round(load_after[0], 2)],
-        "cpu_seconds": {"client": round(client_cpu, 1), "server": round(server_cpu_s, 1)},
+        "cpu_seconds": {"client": round(client_cpu, 1), "server": round(server_cpu_s, 1),
+                        "database": None if db_cpu_s is None else round(db_cpu_s, 1)},
         "cpu_ms_per_save": {"client": round(client_cpu * 1000 / max(n, 1), 2),
-                            "server": round(server_cpu_s * 1000 / max(n, 1), 2)},
+                            "server": round(server_cpu_s * 1000 / max(n, 1), 2),
+                            "database": None if db_cpu_s is None else round(db_cpu_s * 1000 / max(n, 1), 2)},
         "client_loop_lag_ms": {"p50": round(float(np.percentile(lags, 50)) * 1000, 1),
                                "p95": round(float(np.percentile(lags, 95)) * 1000, 1)},
     }
 
 
-def run(args, url: str, baseline_url: str) -> None:
+def run(args, url: str, baseline_url: str, pg=None) -> None:
     tokens = setup(url, args.respondents)
     port = _free_port()
     env = {**os.environ, "JOINEDUP_SECRET": SECRET}
@@ -273,7 +293,7 @@ def run(args, url: str, baseline_url: str) -> None:
     cmd = [str(Path(sys.executable).parent / "joinedup"), "serve", "--store", url, "--port", str(port)]
     if args.workers is not None:
         cmd += ["--workers", str(args.workers)]
-    real = serve_and_load(cmd, env, port, tokens, args)
+    real = serve_and_load(cmd, env, port, tokens, args, pg)
     acked = real.pop("acked")
     store = SurveyStore(url)
     lost = 0
@@ -330,8 +350,10 @@ def run(args, url: str, baseline_url: str) -> None:
             + f"baseline: a save straight into the store {result['baseline_direct_store_ms_per_save']} ms; "
             f"ratio p50 over HTTP with {args.respondents} concurrent / direct: {result['ratio_p50_http_over_direct']}x\n"
             f"CPU: client {real['cpu_seconds']['client']} s ({real['cpu_ms_per_save']['client']} ms/save), server "
-            f"{real['cpu_seconds']['server']} s ({real['cpu_ms_per_save']['server']} ms/save) of {real['seconds']:.0f} s "
-            f"x {os.cpu_count()} cores\n"
+            f"{real['cpu_seconds']['server']} s ({real['cpu_ms_per_save']['server']} ms/save)"
+            + (f", PostgreSQL {real['cpu_seconds']['database']} s ({real['cpu_ms_per_save']['database']} ms/save)"
+               if pg is not None else "")
+            + f" of {real['seconds']:.0f} s x {os.cpu_count()} cores\n"
             f"client event loop late by p50 {real['client_loop_lag_ms']['p50']} ms, p95 "
             f"{real['client_loop_lag_ms']['p95']} ms (part of every latency above); the cadence asks for "
             f"{result['cadence_target_saves']:,} saves\n"

@@ -1,6 +1,7 @@
 """Screenshots of the qualitative workbench for docs/qualitative.md, taken in Debian's Chromium with
 Playwright against the app served on loopback with the demo's data (``seed_demo``: simulated
-transcripts from the simulated sites). Writes docs/img/qualitative/*.png (viewport 1000 x 650).
+transcripts from the simulated sites). Writes docs/img/qualitative/*.png (viewport 1000 x 650; the retrieve page whole). The suggestions
+step runs the real all-MiniLM-L6-v2 model.
 
 Run: .venv/bin/python docs/qualitative_screenshots.py
 """
@@ -46,10 +47,12 @@ def main() -> int:
         while not server.started:
             time.sleep(0.05)
         base = f"http://127.0.0.1:{port}"
+        site = next(c["attributes"]["site"] for c in wb.cases(pid) if "site" in c["attributes"])
         shots = [("1-projects", "/coding"), ("2-sources", f"/coding/{pid}"),
                  ("3-code-a-source", f"/coding/{pid}/sources/{sid}"), ("4-codebook", f"/coding/{pid}/codebook"),
                  ("5-agreement", f"/coding/{pid}/agreement"),
-                 ("6-retrieve", f"/coding/{pid}/retrieve?code={barriers}&attribute=data&value=simulated"),
+                 ("6-retrieve", f"/coding/{pid}/retrieve?code={barriers}&attribute=data&value=simulated"
+                                f"&attribute2=site&value2={site}"),
                  ("7-framework-matrix", f"/coding/{pid}/matrix?by=site"),
                  ("8-frequencies", f"/coding/{pid}/frequencies?by=site")]
         try:
@@ -63,8 +66,25 @@ def main() -> int:
                 page.wait_for_load_state()
                 for name, path in shots:
                     page.goto(base + path)
-                    page.screenshot(path=str(OUT / f"{name}.png"))
+                    page.screenshot(path=str(OUT / f"{name}.png"), full_page=name == "6-retrieve")  # form and results
                     print(OUT / f"{name}.png")
+                # 9: REFI-QDA exchange: the import form (projects page) and the lead's download link
+                page.goto(f"{base}/coding")
+                page.locator("h2:has-text('Import a project')").scroll_into_view_if_needed()
+                page.screenshot(path=str(OUT / "9-exchange-import.png"))
+                page.goto(f"{base}/coding/{pid}")
+                page.locator("#export-qdpx").scroll_into_view_if_needed()
+                page.screenshot(path=str(OUT / "9-exchange-export.png"))
+                # 10: suggestions (the real all-MiniLM-L6-v2 model), marked as not final in the margin
+                # a survey answer: the transcripts' uncoded turns are interviewer questions the model
+                # (threshold 0.5) finds nothing for
+                survey = next(s["id"] for s in wb.sources(pid) if s["kind"] == "survey")
+                page.goto(f"{base}/coding/{pid}/sources/{survey}")
+                page.click("#suggest")
+                page.wait_for_selector("text=Suggestion — not final", timeout=300_000)
+                page.locator("text=Suggestion — not final").first.scroll_into_view_if_needed()
+                page.screenshot(path=str(OUT / "10-suggestions.png"))
+                print(OUT / "9-exchange-import.png", OUT / "9-exchange-export.png", OUT / "10-suggestions.png")
                 browser.close()
         finally:
             server.should_exit = True

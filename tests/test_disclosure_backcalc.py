@@ -80,6 +80,20 @@ TABLES: dict[str, list | str] = {
     "wp3_sites": [("counts", ["respondents"])],  # site effects (models) and the survey shares above
     "wp3_moderators": "meta-regression estimates over sites",
     "wp3_self_report": "site effects (models), the survey shares above and area-level changes of rates",
+    # the process evaluation (docs/process-evaluation.md): initiatives are projects, not people
+    "process_site_years": "site-year portfolios: counts of initiatives (projects) and 0/1 features, no people",
+    "process_positions": "site-year positions on fixed dimensions, no people",
+    "process_moves": "sites' moves between positions, no people",
+    "process_trends": "model estimates over site-years", "process_delays": "mean months over initiatives (national)",
+    "process_dose": [("counts", ["people_covered"])],
+    "process_triangulation": [("counts", ["informants"]), ("mean", "reported_share", "informants")],
+    "process_triangulation_summary": "rank correlations and agreement rates over sites",
+    "process_routine_costs": [("counts", ["emergency_spells", "residents"]),
+                              ("mean", "cost_per_head", "emergency_spells")],
+    "process_unreviewed": "counts of register entries and proposals, not of people",
+    "process_interviews_by_round": "national counts of interviews (the evaluation's 140 and 57)",
+    "process_interviews_by_site": [("counts", ["interviews"])],
+    "process_interviews_by_role": [("counts", ["interviews"])],
 }
 
 

@@ -25,8 +25,9 @@ def test_simulate_then_estimate_writes_tables_rejects_and_says_what_it_cannot_es
                             "--out", str(out)])
     assert r.exit_code == 0, r.output
     est = pd.read_csv(out / "tables" / "experience_estimates.csv").set_index("measure")
-    assert set(est.index) == {"preferred_gp", "satisfaction", "easy_information"}
-    assert ((est["ci_low"] <= 0.05) & (0.05 <= est["ci_high"])).all()
+    assert set(est.index) == {"preferred_gp", "satisfaction", "easy_information", "care_quality_of_life"}
+    truth = pd.Series(0.05, index=est.index).where(est.index != "care_quality_of_life", 0.5)  # 1A: points
+    assert ((est["ci_low"] <= truth) & (truth <= est["ci_high"])).all(), est
     assert (out / "rejects" / "experience_measures.csv").is_file()
     r = runner.invoke(app, ["experience", "estimate", str(folder), "--starts", str(folder / "programme_starts.csv"),
                             "--out", str(tmp_path / "o2"), "--era", "2018-2023"])

@@ -38,7 +38,7 @@ def test_the_files_are_in_the_published_layouts(published):
 
 def test_the_importers_read_them_and_reject_the_suppressed_cells(published):
     read = published["read"]
-    assert set(read.table["measure"]) == {"preferred_gp", "satisfaction", "easy_information"}
+    assert set(read.table["measure"]) == {"preferred_gp", "satisfaction", "easy_information", "care_quality_of_life"}
     assert set(read.table.loc[read.table["source"] == "GPPS", "era"]) == {"2012-2017", "2018-2023"}
     reasons = read.rejects["reason"].value_counts()
     # about 2% of practice-years and council values are suppressed, as published files suppress small bases
@@ -57,6 +57,20 @@ def test_the_design_recovers_the_programmed_effect_and_finds_nothing_in_the_null
     if truth:
         assert lo > 0  # the effect is found
     assert res.n_treated_units >= 20
+
+
+def test_ascof_1a_quality_of_life_is_recovered_in_points(published):
+    # 1A is a mean ASCOT score (0-24); its programmed effect is 10 x the share effect: +0.5 points
+    table = published["read"].table
+    one_a = table[table["measure"] == "care_quality_of_life"]
+    assert one_a["value"].between(15, 23).all() and len(one_a) > 100
+    res = experience_did(table, "care_quality_of_life", published["starts"])
+    lo, hi = res.estimate - 1.96 * res.std_error, res.estimate + 1.96 * res.std_error
+    truth = 10 * published["effect"]
+    assert lo <= truth <= hi, (res.estimate, res.std_error)
+    assert res.std_error < 0.5 / 3, res.std_error
+    if truth:
+        assert lo > 0
 
 
 def test_the_gpps_outcome_is_never_compared_across_the_2018_break(published):

@@ -25,8 +25,10 @@ def test_small_run_report_has_the_inequalities_section_from_its_tables(small_run
     report = (small_run_out / "report.html").read_text(encoding="utf-8")
     assert 'id="inequalities"' in report
     sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
-    assert len(sentences) >= 1 + 1  # an SII sentence per indicator, the Wald sentence of the breakdown
+    assert len(sentences) >= 1 + 1  # an SII sentence per indicator, the Wald sentences of the breakdown
     for s in sentences:
         assert html.escape(s) in report, s
-    assert list(sub.loc[sub["group"] == "difference", "breakdown"]) == ["imd_quintile"]
+    tests = sub[sub["group"] == "difference"]
+    assert list(tests["breakdown"]) == ["imd_quintile"] * 2
+    assert sorted(tests["method"]) == ["Callaway & Sant'Anna", "TWFE DiD"]
     assert sii["indicator"].nunique() >= 2

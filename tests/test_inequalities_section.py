@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -57,9 +58,9 @@ def test_sentences_come_from_the_written_tables(run):
     section, tables = run
     sii, sub = tables["indicator_inequalities"], tables["impact_subgroups"]
     sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
-    assert len(sentences) == 2 + 2
+    assert len(sentences) == 2 + 2 * 2  # SII per indicator; per breakdown, TWFE and CS tests
     for s in sentences:
-        assert s.replace("&", "&amp;") in section.body_html
+        assert html.escape(s) in section.body_html
     # re-derive each SII sentence's numbers and direction from the table
     england = sii[sii["level"] == "england"].sort_values("period_start").groupby("indicator").last()
     for indicator, row in england.iterrows():
@@ -69,8 +70,10 @@ def test_sentences_come_from_the_written_tables(run):
     em = england.loc["emergency_admissions"]
     assert em["sii_upper95_0cl"] < 0  # the programmed gradient
     for _, row in sub[sub["group"] == "difference"].iterrows():
-        s = next(x for x in sentences if "Wald" in x and row["breakdown"].split("_")[0][:5] in
-                 x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
+        s = next(x for x in sentences if f"({row['method']}: Wald" in x and row["breakdown"].split("_")[0][:5]
+                 in x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
+        assert f"{row['statistic']:.2f} on {int(row['df'])} df" in s
+        assert ("Hotelling F reference" in s) == (row["method"] == "Callaway & Sant'Anna")
         p = float(re.search(r"p = ([0-9.]+)", s).group(1))
         assert p == pytest.approx(row["p_value"], abs=5e-4)
         assert ("did not differ" in s) == (row["p_value"] >= 0.05)
@@ -83,3 +86,5 @@ def test_tables_are_controlled(run):
     shown = sub["numerator"].dropna()
     assert (shown % 5 == 0).all() and not shown.between(1, 7).any()
     assert set(tables["impact_subgroups"]["breakdown"]) == {"imd_quintile", "ethnicity"}
+    tests = tables["impact_subgroups"].query("group == 'difference'")
+    assert sorted(tests["method"]) == ["Callaway & Sant'Anna"] * 2 + ["TWFE DiD"] * 2

@@ -15,7 +15,8 @@ from joinedup.process.wording import process_sentences
 from joinedup.protocol import ProtocolError, load_protocol
 
 TABLES = ("process_site_years", "process_positions", "process_moves", "process_trends", "process_delays",
-          "process_dose", "process_triangulation", "process_triangulation_summary")
+          "process_dose", "process_triangulation", "process_triangulation_summary", "process_routine_costs",
+          "process_unreviewed", "process_interviews_by_round")
 
 
 def _protocol(tmp_path, data, extra: str):
@@ -43,9 +44,13 @@ def test_simulated_register_runs_as_a_step_with_wording_from_the_tables(small_en
     prog = load_dataset(small_england).execute(load_dataset(small_england).table("programmes"))
     coded = sorted(prog.loc[prog["programme"] == "pioneer", "site"].unique())[:2]  # coded themes at two sites
     pd.DataFrame({"site": coded, "Workforce": [3, 0]}).to_csv(tmp_path / "themes.csv", index=False)
+    from tests.test_process_interviews import _panel_files
+
+    _panel_files(tmp_path, with_roster=False)  # the interview panel's files (140 + 57 interviews)
     protocol = _protocol(tmp_path, small_england, '[indicators]\nids = ["emergency_admissions", "readmissions_30d"]\n'
                          'periods = ["financial_year"]\n[survey]\ntypology = false\n'
-                         '[process]\ninitiative_register = "simulate"\nseed = 5\nthemes = "themes.csv"\n')
+                         '[process]\ninitiative_register = "simulate"\nseed = 5\nthemes = "themes.csv"\n'
+                         'interviews = "interviews.csv"\ninterview_rounds = "rounds.xlsx"\n')
     assert planned_steps(protocol)[-2:] == ["process", "report"]
     result = run_protocol(protocol)
     out = result.out_dir
@@ -70,6 +75,20 @@ def test_simulated_register_runs_as_a_step_with_wording_from_the_tables(small_en
     # bases are written rounded to 5 (11 and 12 informants show as 10), so the check is at < 10
     assert tri.loc[tri["informants"].fillna(0) < 10, "reported_share"].isna().all()
     assert tri["reported_share"].isna().any() and tri["reported_share"].notna().any()
+    # costs are set against a routine indicator too (emergency admission cost per head)
+    assert set(tri["measure"]) == {"emergency_admissions", "readmissions", "costs"}
+    assert tri.loc[tri["measure"] == "costs", "routine_change"].notna().sum() >= 3
+    assert "costs" in set(tables["process_triangulation_summary"]["measure"])
+    costs = tables["process_routine_costs"]
+    assert not {"cost", "excess_bed_days"} & set(costs.columns)  # they would give the spells back
+    assert (costs["emergency_spells"].dropna() % 5 == 0).all() and costs["cost_per_head"].notna().any()
+    assert costs.loc[costs["emergency_spells"].isna(), "cost_per_head"].isna().all()
+    assert (out / "figures" / "process-routine-costs.svg").is_file()
+    assert any(s.startswith("Emergency admission cost per head (routine data") for s in sentences)
+    assert "No unreviewed site submissions or pending proposals were left out of the analyses." in sentences
+    assert tables["process_interviews_by_round"]["interviews"].tolist() == [140, 57]
+    assert any(s.startswith("The interview panel completed 197 interviews") for s in sentences)
+    assert (out / "interview_rejects.csv").is_file()
     manifest = json.loads(result.manifest.read_text())
     assert "process" in manifest["timings_seconds"] and manifest["seeds"]["process"] == 5
 

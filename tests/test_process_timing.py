@@ -64,3 +64,36 @@ def test_a_go_live_outside_the_data_is_named(small_england, tmp_path):
     bad.to_csv(tmp_path / "register.csv", index=False)
     with pytest.raises(RegisterError, match="1 row\\(s\\) rejected: line 5: stage 'live'"):
         load_programme(spec, lambda f: str(tmp_path / f), ds)
+
+
+def test_programmed_delays_are_recovered_as_treatment_timing(small_england, tmp_path):
+    """Each site's treatment start is its first initiative's programmed go-live (start of design +
+    the simulator's programmed delay), not the date it joined: the delay is recovered exactly, in
+    the narrowing (18-month) and null (4.5-month) scenarios alike."""
+    ds = load_dataset(small_england)
+    prog = ds.execute(ds.table("programmes"))
+    pioneers = prog[prog["programme"] == "pioneer"].rename(columns={"area_code": "unit_code"})
+    pioneers["start_date"] = pd.to_datetime(pioneers["start_date"]).dt.strftime("%Y-%m-%d")
+    pioneers[["site", "unit_code", "start_date", "wave"]].to_csv(tmp_path / "sites.csv", index=False)
+    sites = pioneers.drop_duplicates("site")[["site", "start_date"]]
+    joined = pd.to_datetime(sites.set_index("site")["start_date"])
+    mean_shift = {}
+    for scenario in ("narrowing", "null"):
+        frame, truth = simulate_register(seed=8, scenario=scenario, sites=sites, last_year=2016)
+        frame.to_csv(tmp_path / "register.csv", index=False)
+        last_period = pd.to_datetime(frame["period"]).max()
+        programmed = pd.DataFrame(truth["delays"])
+        programmed["go_live"] = [pd.Timestamp(s) + pd.DateOffset(months=int(m))
+                                 for s, m in zip(programmed["start_date"], programmed["delay_months"])]
+        programmed = programmed[programmed["go_live"] <= last_period]  # live inside the register
+        expected = programmed.groupby("site")["go_live"].min()
+        spec = ProgrammeSpec(name="Pioneers", sites="sites.csv", initiative_register="register.csv")
+        got = load_programme(spec, lambda f: str(tmp_path / f), ds).sites.drop_duplicates("site").set_index(
+            "site")["start_date"]
+        assert len(expected) >= 10
+        pd.testing.assert_series_equal(got[expected.index], expected, check_names=False)
+        kept = got.index.difference(expected.index)  # no initiative live in the register: the joining date
+        assert (got[kept] == joined[kept]).all()
+        mean_shift[scenario] = float(((got[expected.index] - joined[expected.index]).dt.days / 30.44).mean())
+    # the programmed difference between the scenarios' delays shows in the timing
+    assert mean_shift["narrowing"] > mean_shift["null"] + 6, mean_shift

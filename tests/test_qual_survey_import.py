@@ -50,7 +50,8 @@ def seed(store: SurveyStore) -> dict[str, str]:
     for p in PEOPLE:
         store.save_response(tokens[p[0]], p[7], final=p[8])
     withdraw(store, tokens["P006"])
-    store.import_responses(pd.DataFrame([{"panelist_id": "P006", "challenge": "imported again after withdrawal"}]), 1)
+    outcome = store.import_responses(pd.DataFrame([{"panelist_id": "P006", "challenge": "imported again after withdrawal"}]), 1)
+    assert outcome.stored == 0 and outcome.rejects["panelist_id"].tolist() == ["P006"]  # the store keeps them withdrawn
     return tokens
 
 
@@ -80,7 +81,9 @@ def test_import_makes_cases_with_attributes_and_no_identifiers(setup):
     report = import_survey(wb, pid, store, form, 1, actor="lead")
     # P001-P003 imported; P004 answered only blanks; P005 is partial; P006 withdrew
     assert report["imported"] == 3 and report["skipped"] == 0 and report["empty"] == 1
-    assert report["questions"] == ["bar_significant_detail", "achievements", "challenge"]
+    # every text question of the instrument, in form order (version 2017.1 added the process items' texts)
+    assert report["questions"] == ["bar_significant_detail", "init_1_name", "init_2_name", "init_3_name",
+                                   "obj_1_text", "obj_2_text", "obj_3_text", "achievements", "challenge"]
     cases = {c["name"]: c["attributes"] for c in wb.cases(pid)}
     assert set(cases) == {f"W1 {pseudonym(pid, p)}" for p in ("P001", "P002", "P003")}
     alice = cases[f"W1 {pseudonym(pid, 'P001')}"]

@@ -173,3 +173,21 @@ def test_autosave_after_submission_changes_nothing(client):
                                                   "org_type": "la"})
     assert r.status_code == 409 and r.headers["X-Refused"] == "already submitted"  # refused, and the page told
     assert store.answers("p1", 1)["org_type"] == "ccg" and csrf
+
+
+def test_import_after_a_withdrawal_lists_the_refused_row(client):
+    """A withdrawn respondent stays withdrawn: the admin's import stores the other rows and names the
+    refused line and why (never its answers); the person has no response afterwards."""
+    from joinedup.survey.retention import withdraw
+
+    csrf = _setup(client)
+    store = client.app.state.ctx.store
+    withdraw(store, store.issue_tokens(1, ["p1"])["p1"])
+    data = "token,Q1\np1,A1\np3,A2\n"
+    mapping = "source,question,source_value,value\nQ1,org_type,A1,ccg\nQ1,org_type,A2,nhs_provider\n"
+    files = {"file": ("export.csv", data, "text/csv"), "mapping": ("map.csv", mapping, "text/csv")}
+    r = client.post("/admin/import", data={"csrf": csrf, "source": "limesurvey", "wave": "1", "id_column": "token"},
+                    files=files)
+    assert r.status_code == 200 and "Imported 1 response(s)" in r.text, r.text[-800:]
+    assert "Not stored, line 2: panelist p1 has withdrawn from the survey" in r.text
+    assert [x["panelist_id"] for x in store.responses(1)] == ["p3"]

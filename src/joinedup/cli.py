@@ -246,6 +246,9 @@ app.add_typer(experience_app, name="experience")
 from joinedup.cli_process import process_command  # noqa: E402  (`joinedup process REGISTER`)
 
 app.command("process")(process_command)
+from joinedup.cli_process import register_import_command  # noqa: E402  (`joinedup register-import FILE --store`)
+
+app.command("register-import")(register_import_command)
 
 
 @app.command()

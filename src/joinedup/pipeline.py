@@ -162,6 +162,9 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         from joinedup.report.downloads import downloads_html, write_workbook
         from joinedup.report.html import ReportSection
 
+        if protocol.report is not None and protocol.report.p3ceq_responses:  # own survey: descriptive only
+            from joinedup.report.p3ceq_section import p3ceq_step
+            sections.append(p3ceq_step(protocol, out_dir))
         write_workbook(out_dir / "tables", out_dir / "tables.xlsx")
         if protocol.report is not None and protocol.report.framework_matrix:  # the workbench's themes by site
             from joinedup.report.framework_section import framework_section

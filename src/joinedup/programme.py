@@ -260,8 +260,9 @@ def data_checks(ds, unit: str) -> tuple[set, tuple, pd.Series]:
     return known, span, residents
 
 
-def load_programme(spec, resolve, ds) -> Programme:
-    """The protocol's ``[programme]`` (``spec``), files resolved with ``resolve``, checked against ``ds``."""
+def load_programme(spec, resolve, ds, store: str | None = None) -> Programme:
+    """The protocol's ``[programme]`` (``spec``), files resolved with ``resolve``, checked against ``ds``;
+    ``store``: the survey database URL read by ``initiative_register = "store"`` ([process] store)."""
     sites = read_sites_file(resolve(spec.sites))
     exclude = {}
     for name in spec.exclude:
@@ -272,7 +273,8 @@ def load_programme(spec, resolve, ds) -> Programme:
                                       source=f"sites file {Path(spec.sites).name}")
     if getattr(spec, "initiative_register", None):  # treatment timing from the register (joinedup.process)
         from joinedup.process.treatment import programme_with_register
-        programme = programme_with_register(programme, resolve(spec.initiative_register), spec.initiative_types, span)
+        where = spec.initiative_register if spec.initiative_register == "store" else resolve(spec.initiative_register)
+        programme = programme_with_register(programme, where, spec.initiative_types, span, store=store)
     if getattr(spec, "co_interventions", "exclude") == "covariate":  # kept in the pool, adjusted for
         from dataclasses import replace
         programme = replace(programme, exclude=(), co_interventions="covariate")
@@ -283,7 +285,8 @@ def programme_of(protocol, ds) -> Programme:
     """The protocol's programme: ``[programme]`` if given, else the built-in Pioneers."""
     spec = getattr(protocol, "programme", None)
     if spec is not None:
-        return load_programme(spec, protocol.resolve, ds)
+        return load_programme(spec, protocol.resolve, ds,
+                              store=getattr(getattr(protocol, "process", None), "store", None))
     impact = protocol.impact
     return builtin_programme(ds.execute(ds.table("programmes")),
                              impact.exclude_vanguards if impact is not None else True)

@@ -98,7 +98,8 @@ class ProgrammeSpec(_Strict):
         "study, membership a covariate of Callaway & Sant'Anna); see docs/analysis-plan.md")
     initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol; "
                                  "see docs/process-evaluation.md): each site's start date becomes its go-live, the first "
-                                 "period an initiative is implemented or at scale (sites with none keep the sites file's date)")
+                                 "period an initiative is implemented or at scale (sites with none keep the sites file's date); "
+                                 "\"store\": the register kept in the database by the dashboards ([process] store)")
     initiative_types: list[str] | None = Field(None, description="Initiative types whose go-live counts (omit: any type), "
                                              "e.g. [\"community_mdt\"]")
 
@@ -310,11 +311,34 @@ class Survey(_Strict):
 class Process(_Strict):
     initiative_register: str | None = Field(None, description="Initiative register (CSV or Excel, relative to the protocol), or "
                                  "\"simulate\" for a simulated one for the programme's sites (omit: [programme] "
-                                 "initiative_register); see docs/process-evaluation.md")
+                                 "initiative_register), or \"store\" for the one kept in the database by the dashboards ([process] "
+                                 "store); see docs/process-evaluation.md")
+    store: str | None = Field(None, description="The survey service's database URL (SQLite or PostgreSQL, as `joinedup "
+                              "survey serve --store`) whose initiative register initiative_register = \"store\" reads; "
+                              "only reviewed entries are analysed, pending proposals are counted apart")
     scenario: Literal["narrowing", "null"] = Field("narrowing", description="Scenario of a simulated register")
     seed: int = Field(2013, ge=0, description="Seed of a simulated register")
     themes: str | None = Field(None, description="Coded themes per site (framework-matrix export .xlsx or site x theme "
                                "CSV) added to the site-year portfolios as theme:<name> features")
+
+    interviews: str | None = Field(None, description="The interview panel (CSV or Excel, relative to the protocol): one row "
+                                  "per interviewee and round (interviewee_id, site, role, panelist_id, round, topic_guide, "
+                                  "consent, status, interview_date, transcript_source); counts by round, site and role")
+    interview_rounds: str | None = Field(None, description="The interview rounds (CSV or Excel): round, topic_guide, "
+                                         "start_date, end_date; needed with interviews")
+
+    @model_validator(mode="after")
+    def _interviews_need_rounds(self):
+        if bool(self.interviews) != bool(self.interview_rounds):
+            raise ValueError("[process] interviews and interview_rounds go together (the panel and its rounds)")
+        return self
+
+    @model_validator(mode="after")
+    def _store_needs_url(self):
+        if self.initiative_register == "store" and not self.store:
+            raise ValueError("[process] initiative_register = \"store\" needs [process] store, the survey service's "
+                             "database URL (e.g. \"sqlite:///survey.db\")")
+        return self
 
 
 class ReportSpec(_Strict):
@@ -322,6 +346,18 @@ class ReportSpec(_Strict):
                                          "(.xlsx, relative to the protocol): its cell summaries go into the report")
     framework_themes: list[str] | None = Field(None, description="Only these themes (columns) of the matrix (omit: all)")
     framework_rows: list[str] | None = Field(None, description="Only these rows (sites or cases) of the matrix (omit: all)")
+    p3ceq_responses: str | None = Field(None, description="The programme's own service-user survey (P3CEQ): responses "
+                                        "exported from the survey service, CSV with wave and the item columns (relative "
+                                        "to the protocol); shown as descriptive change within the programme, never as "
+                                        "an impact estimate")
+    p3ceq_licensed: str | None = Field(None, description="Your licensed P3CEQ wording and scoring file (CSV, relative "
+                                       "to the protocol; see docs/person-centred.md); needed with p3ceq_responses")
+
+    @model_validator(mode="after")
+    def _p3ceq_pair(self):
+        if bool(self.p3ceq_responses) != bool(self.p3ceq_licensed):
+            raise ValueError("[report] p3ceq_responses and p3ceq_licensed go together: scoring needs the licensed file")
+        return self
 
 
 class Synthesis(_Strict):
@@ -361,6 +397,14 @@ class Protocol(_Strict):
     output: Output = Field(default_factory=Output)
     path: Path | None = Field(None, exclude=True)
     sha256: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _programme_store_needs_url(self):
+        if (self.programme is not None and self.programme.initiative_register == "store"
+                and (self.process is None or not self.process.store)):
+            raise ValueError("[programme] initiative_register = \"store\" needs [process] store, the survey "
+                             "service's database URL")
+        return self
 
     @model_validator(mode="after")
     def _dose_needs_register(self):

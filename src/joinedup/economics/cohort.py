@@ -32,6 +32,7 @@ import pandas as pd
 
 from joinedup.data import Dataset
 from joinedup.economics.outcomes import require_columns, window_use
+from joinedup.economics.pool import PRIOR, RISK_USE, eligible_pool
 from joinedup.economics.risk import RiskModel, risk_model
 
 PERSON_COLUMNS = ("person_id", "sex", "birth_year", "area_code", "practice_code", "ltc_count", "death_date")
@@ -174,20 +175,25 @@ def control_pool(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
         raise ValueError("no treated index dates to draw pseudo-index dates from")
     adoption = mdt_adoption(ds) if adoption is None else adoption
     require_columns(adoption, ("practice_code", "adoption_date"), "adoption")
-    people = _persons(ds, max_birth_year=pd.Timestamp(dates[-1]).year - min_age)  # old enough by the last date
-    people = people.sort_values("person_id", ignore_index=True)  # the draw must not depend on file order
-    people["index_date"] = rng.choice(dates, size=len(people), replace=True)
-    df = _eligible(people, min_age, lookback_days, followup_days, period, require_followup)
-    adopted = df["practice_code"].map(adoption.set_index("practice_code")["adoption_date"])
-    adopted = pd.to_datetime(adopted)
-    free_until = df["index_date"] + pd.Timedelta(days=followup_days if mdt_free_followup else 0)
-    df = df[adopted.isna() | (adopted > free_until)].copy()
-    df["mdt_days"] = 0
-    df["treated"] = 0
-    df = df.sort_values(["index_date", "person_id"], ignore_index=True)
     if with_risk and risk is None:
         risk = risk_model(ds, default_reference_date(ds), min_age)
-    return _baseline(ds, df, lookback_days, risk if with_risk else None)
+    # On the engine: the draw, the rules and prior use; only the eligible controls come back
+    # (joinedup.economics.pool; the pandas route it replaced is pool_reference.control_pool_pandas).
+    df = eligible_pool(ds, dates, rng, min_age, lookback_days, followup_days, period, adoption,
+                       mdt_free_followup, require_followup, with_risk_use=with_risk)
+    for column in PRIOR:
+        if column not in df.columns:  # no social_care_services table: no social care
+            df[column] = 0
+    first = [c for c in df.columns if c not in PRIOR and not c.startswith("risk_")]
+    rest = [c for c in df.columns if c not in first]
+    df = df.assign(mdt_days=0, treated=0)[first + ["mdt_days", "treated"] + rest]  # the old column order
+    df["prior_social_care"] = (df["prior_social_care_days"] > 0).astype("int64")
+    if with_risk:
+        risk_use = "prior_" if lookback_days == 365 else "risk_"
+        frame = df[["age", "sex", "ltc_count"]].assign(**{c: df[risk_use + c] for c in RISK_USE})
+        df["risk_score"] = risk.predict(frame)
+        df = df.drop(columns=[c for c in df.columns if c.startswith("risk_") and c != "risk_score"])
+    return df
 
 
 def study_cohort(ds: Dataset, min_age: int = 65, lookback_days: int = 365, followup_days: int = 365, *,

@@ -31,7 +31,7 @@ def year_from_name(path: Path) -> int:
     return int(years.pop())
 
 
-def read_published_folder(folder, gpps_measures=("preferred_gp",), ascof_codes=("3A", "3D"),
+def read_published_folder(folder, gpps_measures=("preferred_gp",), ascof_codes=("1A", "3A", "3D"),
                           item_map: dict | None = None) -> SurveyRead:
     """Every ``gpps/*.csv`` and ``ascof/*.csv`` under ``folder`` (see the module docstring)."""
     folder = Path(folder)

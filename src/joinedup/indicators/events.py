@@ -216,10 +216,14 @@ def reablement_at_home_91d(ds: Dataset):
     reab = reab.left_join(persons, "person_id")
     home = _permanent_care_home(ds).select(c_person="person_id", c_start="start_date")
     day91 = reab.discharge_date + 91 * DAY
-    moved = reab.inner_join(home, [reab.person_id == home.c_person, home.c_start > reab.discharge_date,
-                                   home.c_start <= day91]).select("service_id")
-    alive = reab.death_date.isnull() | (reab.death_date > day91)
-    return _shape(reab, reab.discharge_date, hit=alive & ~reab.service_id.isin(moved.service_id))
+    # One pass: each reablement row with the count of permanent placements in its 91 days. (A
+    # "moved" subquery built from the same join made the engine scan admissions twice.)
+    j = reab.left_join(home, [reab.person_id == home.c_person, home.c_start > reab.discharge_date,
+                              home.c_start <= day91])
+    keys = ["service_id", "person_id", "area_code", "discharge_date", "age", "sex", "death_date"]
+    reab = j.group_by(keys).aggregate(moves=j.c_person.count())
+    alive = reab.death_date.isnull() | (reab.death_date > reab.discharge_date + 91 * DAY)
+    return _shape(reab, reab.discharge_date, hit=alive & (reab.moves == 0))
 
 
 def reablement_coverage(ds: Dataset):

@@ -4,7 +4,8 @@ and the register's dose for the impact step (``[impact] dose = "register"``).
 The step writes, under the results folder's ``tables/``: ``process_site_years`` (portfolios on the
 fixed dimensions), ``process_positions`` and ``process_moves`` (the longitudinal typology),
 ``process_trends`` and ``process_delays`` (the tests), ``process_dose`` (people covered, disclosure
-controlled), ``process_triangulation`` and ``process_triangulation_summary`` (when there is a key-
+controlled), ``process_unreviewed`` (per site, the unreviewed site submissions and pending proposals
+left out of every analysis: :mod:`joinedup.process.register_source`), ``process_triangulation`` and ``process_triangulation_summary`` (when there is a key-
 informant survey); ``figures/process-*.svg``; ``register_rejects.csv``. The report section's wording
 is written from those tables as written (:mod:`joinedup.process.wording`).
 
@@ -26,7 +27,7 @@ def _last_year(ds) -> int:
     return int(pd.Timestamp(ds.execute(adm.aggregate(last=adm.admission_date.max()))["last"].iloc[0]).year)
 
 
-def _tests(panel, reg, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def register_tests(panel, reg, notes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trend and delay tests; a test the register cannot support is left out with a note, not a failure."""
     from joinedup.process.trends import delay_test, trend_test
 
@@ -60,11 +61,17 @@ def _triangulation(protocol, ds, indicators, out_dir: Path, control: bool, notes
     answers, simulated = ki_answers(protocol)
     if answers is None:
         notes.append("No triangulation: the protocol has no [survey] (key-informants' reported progress).")
-        return None, None, None
+        return None, None, None, None
     items = [i for i in MEASURES if i in answers.columns]
-    starts = programme_of(protocol, ds).sites.drop_duplicates("site").set_index("site")["start_date"]
-    table = triangulate(reported_progress(answers, items), routine_change(indicators, starts),
-                        site_impact(out_dir / "tables"))
+    programme = programme_of(protocol, ds)
+    starts = programme.sites.drop_duplicates("site").set_index("site")["start_date"]
+    routine = routine_change(indicators, starts)
+    costs = _routine_costs(ds, programme, out_dir, control, notes)
+    if costs is not None:
+        from joinedup.process.routine_costs import cost_change
+
+        routine = pd.concat([routine, cost_change(costs, starts)], ignore_index=True)
+    table = triangulate(reported_progress(answers, items), routine, site_impact(out_dir / "tables"))
     summary = triangulation_summary(table)
     if simulated:
         notes.append("Reported progress comes from the simulated key-informant panel (not real responses).")
@@ -76,7 +83,28 @@ def _triangulation(protocol, ds, indicators, out_dir: Path, control: bool, notes
     shown = write_table(shown, out_dir, "process_triangulation", ["informants"], disclosure_control=control)
     summary = write_table(summary, out_dir, "process_triangulation_summary", [], national=True,
                           disclosure_control=control)
-    return table, shown, summary
+    return table, shown, summary, costs
+
+
+def _routine_costs(ds, programme, out_dir: Path, control: bool, notes: list[str]):
+    """The routine cost indicator (:mod:`joinedup.process.routine_costs`) written as
+    ``process_routine_costs``: spells and residents controlled, cost per head suppressed with its
+    spells (cost and excess bed days are not written: with the unit costs they would give the spells
+    back exactly). Returns the unrounded table for the triangulation, or None with a note."""
+    from joinedup.process.routine_costs import emergency_cost_per_head
+
+    try:
+        costs = emergency_cost_per_head(ds, programme)
+    except (ValueError, KeyError) as exc:
+        notes.append(f"No routine cost indicator: {exc}.")
+        return None
+    shown = costs.drop(columns=["cost", "excess_bed_days"])
+    write_table(shown, out_dir, "process_routine_costs", ["emergency_spells", "residents"],
+                disclosure_control=control, rates={"cost_per_head": "emergency_spells"})
+    notes.append(f"Costs: emergency admission cost per head (spells at the tariff's price per spell plus excess "
+                 f"bed days past 14 days, {int(costs['price_year'].iloc[0])} unit costs, over residents) is the "
+                 "routine indicator set against reported progress on costs; social care and A&E costs are not in it.")
+    return costs
 
 
 def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = None):
@@ -84,7 +112,7 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
     from joinedup.process.charts import delays_figure, narrowing_figure, positions_figure
     from joinedup.process.portfolio import site_years
     from joinedup.process.positions import moves, positions
-    from joinedup.process.sources import protocol_register
+    from joinedup.process.sources import protocol_facts
     from joinedup.process.treatment import dose
     from joinedup.process.wording import process_section
     from joinedup.programme import programme_of
@@ -92,11 +120,14 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     control = protocol.output.disclosure_control
-    reg, source, simulated = protocol_register(protocol, programme_of(protocol, ds), _last_year(ds),
-                                               rejects=out_dir / "register_rejects.csv")
+    # only verified entries are analysed; unreviewed site submissions are counted apart (register_source)
+    reg, unreviewed, source, simulated = protocol_facts(protocol, programme_of(protocol, ds), _last_year(ds),
+                                                        rejects=out_dir / "register_rejects.csv")
     if reg.rows.empty:
-        raise ValueError(f"{source}: no accepted rows ({len(reg.rejects)} rejected, see register_rejects.csv)")
-    notes = [f"Source: {source}; {len(reg.rows)} rows accepted, {len(reg.rejects)} rejected (register_rejects.csv)."]
+        raise ValueError(f"{source}: no verified rows ({len(reg.rejects)} rejected, see register_rejects.csv; "
+                         f"{int(unreviewed['unverified_rows'].sum())} unreviewed site submissions left aside)")
+    notes = [(f"Source: {source}; {len(reg.rows)} verified rows analysed, {len(reg.rejects)} rejected "
+              "(register_rejects.csv).")]
     panel = site_years(reg.rows)
     themes = getattr(getattr(protocol, "process", None), "themes", None)
     if themes:  # coded themes per site from the workbench's framework matrix (joinedup.qual.themes)
@@ -104,7 +135,7 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
 
         panel = with_theme_features(panel, read_theme_matrix(protocol.resolve(themes)))
     pos = positions(panel)
-    trends, delays = _tests(panel, reg, notes)
+    trends, delays = register_tests(panel, reg, notes)
     tables = {"process_site_years": write_table(panel, out_dir, "process_site_years", [], disclosure_control=control),
               "process_positions": write_table(pos, out_dir, "process_positions", [], disclosure_control=control),
               "process_moves": write_table(moves(pos), out_dir, "process_moves", [], disclosure_control=control),
@@ -113,11 +144,25 @@ def process_step(ds, protocol, out_dir: Path, indicators: pd.DataFrame | None = 
               "process_delays": write_table(delays, out_dir, "process_delays", [], national=True,
                                             disclosure_control=control),
               "process_dose": write_table(dose(reg.rows), out_dir, "process_dose", ["people_covered"],
-                                          disclosure_control=control)}
+                                          disclosure_control=control),
+              # counts of register entries and proposals, not of people (as the initiative counts)
+              "process_unreviewed": write_table(unreviewed, out_dir, "process_unreviewed", [],
+                                                disclosure_control=control)}
     figures = [narrowing_figure(panel), positions_figure(pos)]
     if reg.initiatives()["delay_months"].notna().any():
         figures.append(delays_figure(reg.initiatives()))
-    raw, shown, summary = _triangulation(protocol, ds, indicators, out_dir, control, notes)
+    if getattr(protocol.process, "interviews", None):  # the interview panel (joinedup.process.interview_step)
+        from joinedup.process.interview_step import interview_tables
+
+        panel_tables, panel_notes = interview_tables(protocol, out_dir, control)
+        tables.update(panel_tables)
+        notes += panel_notes
+    raw, shown, summary, costs = _triangulation(protocol, ds, indicators, out_dir, control, notes)
+    if costs is not None:
+        from joinedup.process.routine_costs import routine_costs_figure
+
+        tables["process_routine_costs"] = pd.read_csv(out_dir / "tables" / "process_routine_costs.csv")
+        figures.append(routine_costs_figure(tables["process_routine_costs"]))  # the controlled table
     if shown is not None:
         tables["process_triangulation"], tables["process_triangulation_summary"] = shown, summary
         if raw.dropna(subset=["reported_share", "routine_change"]).shape[0]:
@@ -132,11 +177,11 @@ def dose_estimate(ds, indicators, protocol, result) -> pd.DataFrame:
     programme's sites' share covered from the register (:mod:`joinedup.impact.dose`); one row."""
     from joinedup.impact.dose import dose_response
     from joinedup.impact.evaluate import outcome_panel
-    from joinedup.process.sources import protocol_register
+    from joinedup.process.sources import protocol_facts
     from joinedup.process.treatment import dose
 
     programme = result.programme
-    reg, source, _ = protocol_register(protocol, programme, _last_year(ds))
+    reg, _, source, _ = protocol_facts(protocol, programme, _last_year(ds))  # verified entries only
     if len(reg.rejects):
         raise ValueError(f"{source}: {len(reg.rejects)} row(s) rejected; the dose needs the whole register")
     unit = "practices" if programme.unit == "practice" else "people"

@@ -37,7 +37,8 @@ def register_location(protocol) -> str | None:
 
 
 def protocol_register(protocol, programme, last_year: int, rejects: Path | None = None) -> tuple[Register, str, bool]:
-    """``(register, where it came from, simulated?)``. ``"simulate"`` draws a register for the
+    """``(register, where it came from, simulated?)``. ``"store"`` reads the database's register
+    (``[process] store``, every row: :func:`protocol_facts` keeps the verified). ``"simulate"`` draws a register for the
     programme's sites (their start dates) with ``[process] scenario`` and ``seed``, up to ``last_year``
     (the data's last year); a file is read and checked, its rejected rows written to ``rejects``."""
     location = register_location(protocol)
@@ -54,10 +55,37 @@ def protocol_register(protocol, programme, last_year: int, rejects: Path | None 
         if rejects is not None:
             reg.rejects.to_csv(rejects, index=False)
         return reg, f"a simulated register ({spec.scenario} scenario, seed {spec.seed})", True
+    if location == "store":  # the register the dashboards keep (joinedup.process.register_book)
+        from joinedup.process.register_source import _safe, store_register
+
+        reg, _ = store_register(protocol.process.store)
+        if rejects is not None:
+            reg.rejects.to_csv(rejects, index=False)
+        return reg, f"the register in the survey store {_safe(protocol.process.store)}", False
     from joinedup.process.register_io import read_register
 
     path = protocol.resolve(location)
     return read_register(path, rejects=rejects), f"the register {Path(location).name}", False
+
+
+def protocol_facts(protocol, programme, last_year: int, rejects: Path | None = None):
+    """``(verified register, unreviewed per site, where from, simulated?)``: :func:`protocol_register`
+    less the unreviewed site submissions, which are counted per site with the pending proposals of a
+    register kept in the database (:mod:`joinedup.process.register_source`)."""
+    from joinedup.process.register_source import store_register, unreviewed_table, verified_only
+
+    proposals = None
+    if register_location(protocol) == "store":
+        from joinedup.process.register_source import _safe
+
+        reg, proposals = store_register(protocol.process.store)
+        if rejects is not None:
+            reg.rejects.to_csv(rejects, index=False)
+        source, simulated = f"the register in the survey store {_safe(protocol.process.store)}", False
+    else:
+        reg, source, simulated = protocol_register(protocol, programme, last_year, rejects)
+    facts, unverified = verified_only(reg)
+    return facts, unreviewed_table(unverified, proposals), source, simulated
 
 
 def ki_answers(protocol) -> tuple[pd.DataFrame | None, bool]:
@@ -77,6 +105,24 @@ def ki_answers(protocol) -> tuple[pd.DataFrame | None, bool]:
     return read_inputs(sim["invitations"], sim["responses"]).respondents, True
 
 
+def change_from_baseline(frame: pd.DataFrame, starts: pd.Series, measure: str) -> pd.DataFrame:
+    """``site, measure, routine_change`` from ``site, period_start, period_end, value`` rows (one per
+    site and financial year): the percentage change from the mean of the years ending before the
+    site's start to its last year (negative = improvement). Sites with no year before their start,
+    or a baseline of 0, are absent."""
+    rows = []
+    for site, g in frame.groupby("site"):
+        if site not in starts.index:
+            continue
+        g = g.sort_values("period_start")
+        before = g[pd.to_datetime(g["period_end"]) < pd.Timestamp(starts[site])]["value"].dropna()
+        last = g["value"].dropna()
+        if len(before) and len(last) and before.mean() > 0:
+            rows.append({"site": site, "measure": measure,
+                         "routine_change": float(100 * (last.iloc[-1] / before.mean() - 1))})
+    return pd.DataFrame(rows, columns=["site", "measure", "routine_change"])
+
+
 def routine_change(indicators: pd.DataFrame | None, starts: pd.Series) -> pd.DataFrame:
     """``site, measure, routine_change``: per site, the percentage change of its financial-year rate
     from the mean of the years ending before its start to the last year (negative = improvement).
@@ -85,20 +131,10 @@ def routine_change(indicators: pd.DataFrame | None, starts: pd.Series) -> pd.Dat
     """
     if indicators is None:
         return pd.DataFrame(columns=["site", "measure", "routine_change"])
-    rows = []
     fy = indicators[(indicators["period"] == "financial_year") & (indicators["level"] == "pioneer_site")]
-    for measure, ind in ROUTINE_INDICATORS.items():
-        part = fy[fy["indicator"] == ind]
-        for site, g in part.groupby("unit"):
-            if site not in starts.index:
-                continue
-            g = g.sort_values("period_start")
-            before = g[pd.to_datetime(g["period_end"]) < pd.Timestamp(starts[site])]["value"].dropna()
-            last = g["value"].dropna()
-            if len(before) and len(last) and before.mean() > 0:
-                rows.append({"site": site, "measure": measure,
-                             "routine_change": float(100 * (last.iloc[-1] / before.mean() - 1))})
-    return pd.DataFrame(rows, columns=["site", "measure", "routine_change"])
+    parts = [change_from_baseline(fy[fy["indicator"] == ind].rename(columns={"unit": "site"}), starts, measure)
+             for measure, ind in ROUTINE_INDICATORS.items()]
+    return pd.concat(parts, ignore_index=True)
 
 
 def site_impact(tables_dir: Path, measure: str = "emergency_admissions") -> pd.DataFrame | None:

@@ -75,18 +75,27 @@ def apply_register(programme, rows: pd.DataFrame, types: list[str] | None = None
     return replace(programme, table=table, source=programme.source + " (go-live from the initiative register)"), kept
 
 
-def programme_with_register(programme, path, types: list[str] | None = None, span: tuple | None = None):
+def programme_with_register(programme, path, types: list[str] | None = None, span: tuple | None = None,
+                            store: str | None = None):
     """:func:`apply_register` with the register read from ``path`` (CSV/Excel; rejected rows stop the
     run, listed by line, since timing from a partly read register would be silently wrong), and
-    go-lives checked against the data's (first, last) dates ``span``."""
+    go-lives checked against the data's (first, last) dates ``span``. ``path = "store"`` reads the
+    register the dashboards keep in the survey store's database at ``store`` (its URL). Only verified
+    rows give timing: an unreviewed site submission does not move a site's go-live."""
     from joinedup.process.register import RegisterError
     from joinedup.process.register_io import read_register
+    from joinedup.process.register_source import STORE, _safe, store_register, verified_only
 
-    reg = read_register(path)
+    if path == STORE:
+        if not store:
+            raise RegisterError("initiative_register = \"store\" needs [process] store (the survey database URL)")
+        reg, path = store_register(store)[0], f"survey store {_safe(store)}"
+    else:
+        reg = read_register(path)
     if len(reg.rejects):
         lines = "; ".join(f"line {r.line}: {r.reason}" for r in reg.rejects.head(5).itertuples())
         raise RegisterError(f"{path}: {len(reg.rejects)} row(s) rejected: {lines}")
-    out, _ = apply_register(programme, reg.rows, types)
+    out, _ = apply_register(programme, verified_only(reg)[0].rows, types)
     if span is not None:
         first, last = (pd.Timestamp(d) for d in span)
         starts = out.sites.drop_duplicates("site").set_index("site")["start_date"]

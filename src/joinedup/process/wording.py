@@ -81,6 +81,47 @@ def triangulation_sentence(row) -> str:
             f"{int(row['sites'])} sites (Spearman rho {row['spearman_rho']:.2f}, {_p(row['p_value'])}): {verdict}.")
 
 
+def unreviewed_sentence(table: pd.DataFrame) -> str:
+    """What was left out of the analyses as unreviewed self-report (``process_unreviewed``)."""
+    if table is None or not len(table):
+        return "No unreviewed site submissions or pending proposals were left out of the analyses."
+    n = {c: int(table[c].sum()) for c in table.columns if c != "site"}
+    return (f"Left out of every analysis as unreviewed self-report (the evaluation's caution): "
+            f"{_count(n['unverified_rows'], 'register row')} ({_count(n['unverified_initiatives'], 'initiative')}) "
+            f"from site submissions nobody reviewed, and {_count(n['pending_new'], 'proposed new initiative')} and "
+            f"{_count(n['pending_corrections'], 'proposed correction')} awaiting review, at "
+            f"{_count(table['site'].nunique(), 'site')}.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _fy(year) -> str:
+    return f"{int(year)}/{str(int(year) + 1)[2:]}"
+
+
+def costs_by_year(costs: pd.DataFrame) -> pd.DataFrame:
+    """Per financial year of ``process_routine_costs`` (as written): sites with a cost shown and their mean."""
+    shown = costs.dropna(subset=["cost_per_head"])
+    out = shown.groupby("financial_year").agg(sites=("site", "nunique"), mean_cost_per_head=("cost_per_head", "mean"))
+    out = out.reset_index()
+    out["financial_year"] = out["financial_year"].map(_fy)
+    return out
+
+
+def costs_sentence(costs: pd.DataFrame) -> str:
+    """The routine cost indicator's first and last financial year, mean over the sites shown."""
+    by = costs_by_year(costs)
+    if by.empty:
+        return "The routine cost indicator had no value to show (every site-year suppressed or missing)."
+    a, b = by.iloc[0], by.iloc[-1]
+    price = _fy(costs["price_year"].dropna().iloc[0])
+    return (f"Emergency admission cost per head (routine data, {price} unit costs) averaged "
+            f"£{a['mean_cost_per_head']:,.2f} over {int(a['sites'])} sites in {a['financial_year']} and "
+            f"£{b['mean_cost_per_head']:,.2f} over {int(b['sites'])} sites in {b['financial_year']}.")
+
+
 def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
     """Every sentence of the section's findings, from the tables as written."""
     out = [portfolio_sentence(tables["process_site_years"])]
@@ -88,6 +129,14 @@ def process_sentences(tables: dict[str, pd.DataFrame]) -> list[str]:
     out.append(positions_sentence(tables["process_positions"], tables["process_moves"]))
     if len(tables.get("process_delays", [])):
         out.append(delay_sentence(tables["process_delays"].iloc[0]))
+    if "process_unreviewed" in tables:
+        out.append(unreviewed_sentence(tables["process_unreviewed"]))
+    if "process_routine_costs" in tables:
+        out.append(costs_sentence(tables["process_routine_costs"]))
+    if "process_interviews_by_round" in tables:
+        from joinedup.process.interview_step import interviews_sentence
+
+        out.append(interviews_sentence(tables["process_interviews_by_round"]))
     summary = tables.get("process_triangulation_summary")
     if summary is not None:
         out += [triangulation_sentence(r) for _, r in summary.iterrows()]
@@ -112,6 +161,16 @@ def process_section(tables: dict[str, pd.DataFrame], notes: list[str], simulated
     body += table_html(counts, "Sites per position and year (fixed dimensions)")
     if len(tables["process_moves"]):
         body += table_html(tables["process_moves"], "Moves between positions")
+    if len(tables.get("process_unreviewed", [])):
+        body += table_html(tables["process_unreviewed"], "Unreviewed site submissions and pending proposals "
+                           "(left out of the analyses)")
+    if "process_routine_costs" in tables:
+        body += table_html(costs_by_year(tables["process_routine_costs"]),
+                           "Emergency admission cost per head by financial year (routine data, mean over sites)")
+    for name, caption in (("process_interviews_by_round", "Completed interviews by round"),
+                          ("process_interviews_by_role", "Completed interviews by role (rounded to 5, 1-7 suppressed)")):
+        if name in tables:
+            body += table_html(tables[name], caption)
     if "process_triangulation_summary" in tables:
         body += table_html(tables["process_triangulation_summary"],
                            "Reported progress against routine data (per measure)")

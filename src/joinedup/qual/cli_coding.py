@@ -171,3 +171,5 @@ def codebook_import_cmd(store: str = STORE, project: str = typer.Option(..., "--
     print(f"{file.name} into {project!r}: {report['created']} code(s) created, {report['matched']} already there"
           + (f", {report['not_codable']} marked not codable in the file (made codable)" if report["not_codable"] else "")
           + (f", {report['sets_ignored']} set(s) ignored" if report["sets_ignored"] else ""))
+
+from joinedup.qual import cli_coding_work  # noqa: F401  (registers the project, source, retrieval and agreement commands)

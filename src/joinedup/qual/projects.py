@@ -77,12 +77,15 @@ class Workbench(CodebookMixin, CodingsMixin):
     # -- projects and access --------------------------------------------------------------------------
     def create_project(self, name: str, actor: str, description: str = "", blind: bool = True) -> int:
         name = clean_name(name, "project")
-        with self.engine.begin() as c:
-            if c.execute(sa.select(PROJECTS.c.id).where(PROJECTS.c.name == name)).first():
-                raise QualError(f"a project called {name!r} already exists")
-            pid = c.execute(sa.insert(PROJECTS).values(name=name, description=description, blind=blind,
-                                                       created_by=actor, created_at=now())).inserted_primary_key[0]
-            self.audit(c, pid, actor, "project created", name)
+        try:
+            with self.engine.begin() as c:
+                if c.execute(sa.select(PROJECTS.c.id).where(PROJECTS.c.name == name)).first():
+                    raise QualError(f"a project called {name!r} already exists")
+                pid = c.execute(sa.insert(PROJECTS).values(name=name, description=description, blind=blind,
+                                                           created_by=actor, created_at=now())).inserted_primary_key[0]
+                self.audit(c, pid, actor, "project created", name)
+        except sa.exc.IntegrityError:  # the same name created a moment ago by a racing request
+            raise QualError(f"a project called {name!r} already exists") from None
         return pid
 
     def project(self, project_id: int) -> dict:

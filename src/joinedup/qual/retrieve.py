@@ -28,9 +28,12 @@ def _visible(q, wb, project_id: int, username: str, role: str):
 
 
 def segments(wb, project_id: int, username: str, role: str, code_id: int | None = None,
-             attribute: str | None = None, value: str | None = None, limit: int = 500) -> list[dict]:
+             attribute: str | None = None, value: str | None = None, limit: int = 500,
+             where: dict[str, str] | None = None) -> list[dict]:
     """Coded segments (source, case, span, code, coder, status, text) of a code and its sub-codes,
-    from cases whose ``attribute`` equals ``value`` (both optional), in source order."""
+    from cases whose ``attribute`` equals ``value`` and, for each ``where`` item, whose attribute
+    equals that value too (all optional; e.g. ``where={"org_type": "ccg", "wave": "2017"}``), in
+    source order."""
     text = sa.func.substr(SOURCES.c.text, CODINGS.c.start + 1,
                           sa.func.least(CODINGS.c.end - CODINGS.c.start, MAX_SEGMENT_CHARS)
                           if wb.engine.dialect.name == "postgresql"
@@ -43,9 +46,10 @@ def segments(wb, project_id: int, username: str, role: str, code_id: int | None 
          .where(CODINGS.c.project_id == project_id))
     if code_id is not None:
         q = q.where(CODINGS.c.code_id.in_(wb.descendants(project_id, code_id)))
-    if attribute:
+    conditions = ([(attribute, value or "")] if attribute else []) + list((where or {}).items())
+    for name, wanted in conditions:  # every condition must hold for the segment's case
         q = q.where(SOURCES.c.case_id.in_(sa.select(CASE_ATTRIBUTES.c.case_id).where(
-            (CASE_ATTRIBUTES.c.name == attribute) & (CASE_ATTRIBUTES.c.value == (value or "")))))
+            (CASE_ATTRIBUTES.c.name == name) & (CASE_ATTRIBUTES.c.value == (wanted or "")))))
     q = _visible(q, wb, project_id, username, role).order_by(SOURCES.c.name, CODINGS.c.start, CODINGS.c.id).limit(limit)
     with wb.engine.connect() as c:
         return [dict(r) for r in c.execute(q).mappings()]

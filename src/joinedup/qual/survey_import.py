@@ -7,9 +7,10 @@ attributes ``site`` (the Pioneer), ``org_type``, ``role``, ``is_lead`` and ``wav
 e-mail address, survey token or panelist id: a case is named by a pseudonym, the first 10 hex digits
 of SHA-256 over the project id and the panelist id (``respondent 3f9a0c21de``), stable within the
 project (the same person in two waves has the same ``respondent`` attribute) but not the roster id.
-Withdrawn respondents (an invitation of theirs has reason ``withdrawn``, or the store's audit log
-records their withdrawal: :func:`joinedup.survey.retention.withdraw`) are left out even if answers of
-theirs were imported again later; partial (unsubmitted) responses are left out unless ``include_partial``.
+Withdrawn respondents (:func:`joinedup.survey.retention.withdraw`) have no answers in the store, and
+the store keeps it so (a later response import rejects their rows); the query still leaves out anyone
+the store marks withdrawn (:func:`joinedup.survey.store.withdrawn_panelists`), as a second guard.
+Partial (unsubmitted) responses are left out unless ``include_partial``.
 
 Importing the same wave again adds only respondents not imported yet (a source of the same name is
 skipped), so a retry or two racing imports give each respondent once.
@@ -27,9 +28,8 @@ import json
 
 import sqlalchemy as sa
 
-from joinedup.survey.store import AUDIT, INVITATIONS, PANELISTS, RESPONSES
+from joinedup.survey.store import PANELISTS, RESPONSES, withdrawn_panelists
 
-WITHDRAW_ACTOR = "respondent "  # the store audit's actor of a withdrawal (survey.retention.withdraw)
 MAX_ANSWER_CHARS = 20_000  # a free-text answer longer than this is cut (the survey caps answers lower)
 
 
@@ -61,16 +61,10 @@ def survey_text(answers: dict, questions) -> str:
 
 
 def _respondents(store, wave: int, include_partial: bool) -> list[dict]:
-    # withdrawn: an invitation says so, or the store's audit log does (a later import_responses of the
-    # person's answers overwrites the invitation's reason, but the audit row of the withdrawal stays)
-    withdrawn = sa.union(
-        sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.reason == "withdrawn"),
-        sa.select(sa.func.substr(AUDIT.c.actor, len(WITHDRAW_ACTOR) + 1)).where(
-            (AUDIT.c.action == "withdraw") & AUDIT.c.actor.startswith(WITHDRAW_ACTOR)))
     q = (sa.select(RESPONSES.c.panelist_id, RESPONSES.c.answers, RESPONSES.c.status, PANELISTS.c.pioneer,
                    PANELISTS.c.org_type, PANELISTS.c.role, PANELISTS.c.is_lead)
          .join(PANELISTS, PANELISTS.c.panelist_id == RESPONSES.c.panelist_id)
-         .where(RESPONSES.c.wave == wave, RESPONSES.c.panelist_id.not_in(withdrawn))
+         .where(RESPONSES.c.wave == wave, RESPONSES.c.panelist_id.not_in(withdrawn_panelists()))
          .order_by(RESPONSES.c.panelist_id))
     if not include_partial:
         q = q.where(RESPONSES.c.status == "complete")

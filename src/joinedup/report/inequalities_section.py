@@ -58,9 +58,13 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
     for _, row in tests.iterrows():
         what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
         verb = "differed" if row["p_value"] < 0.05 else "did not differ detectably"
+        method = f"{row['method']}: " if isinstance(row.get("method"), str) else ""
         out.append(f"The estimated effect on {titles.get(row['outcome'], row['outcome']).lower()} "
-                   f"{verb} between groups by {what} (Wald test of equal effects, chi-square "
-                   f"{row['statistic']:.2f} on {int(row['df'])} df, p = {row['p_value']:.3f}).")
+                   f"{verb} between groups by {what} ({method}Wald test of equal effects, "
+                   + (f"statistic {row['statistic']:.2f} on {int(row['df'])} df with their joint covariance, "
+                      "Hotelling F reference" if "Hotelling" in str(row.get("test", "")) else
+                      f"chi-square {row['statistic']:.2f} on {int(row['df'])} df")
+                   + f", p = {row['p_value']:.3f}).")
     return out
 
 
@@ -86,17 +90,34 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
                                 "Slope and relative index of inequality, England"))
     if subgroups is not None and not subgroups.empty:
         parts += [f"<p>{escape(s)}</p>" for s in subgroup_sentences(subgroups, titles)]
-        parts.append(table_html(subgroups[["outcome", "breakdown", "group_label", "estimate",
+        parts.append(table_html(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                            "ci_low", "ci_high", "p_value", "statistic", "df"]],
-                                "Programme effect by subgroup (TWFE DiD, log rate) and the test of "
-                                "equal effects"))
+                                "Programme effect by subgroup (log rate; TWFE DiD with groups taken as "
+                                "independent, Callaway & Sant'Anna with their joint covariance) and the "
+                                "tests of equal effects"))
     return "\n".join(parts)
+
+
+def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec) -> pd.DataFrame:
+    """TWFE and Callaway & Sant'Anna by the groups of ``breakdown``, each with its test of equal
+    effects; a ``method`` column names the design of each row."""
+    from joinedup.impact.subgroups import subgroup_effects
+    from joinedup.impact.subgroups_cs import cs_subgroup_effects
+
+    parts = [subgroup_effects(raw, programme, outcome, breakdown).assign(method="TWFE DiD")]
+    try:
+        parts.append(cs_subgroup_effects(raw, programme, outcome, breakdown, spec)
+                     .assign(method="Callaway & Sant'Anna"))
+    except ValueError as err:  # e.g. a group with too few areas for a cell: TWFE alone, said in the table
+        parts.append(pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
+                                    "group_label": f"Callaway & Sant'Anna not run: {err}",
+                                    "method": "Callaway & Sant'Anna"}]))
+    return pd.concat(parts, ignore_index=True)
 
 
 def inequalities_step(ds, protocol, out_dir: Path) -> ReportSection:
     """Breakdown tables (indicators), subgroup effects (if [impact]) and the section."""
     from joinedup.impact.outcomes import outcome_ids
-    from joinedup.impact.subgroups import subgroup_effects
     from joinedup.indicators.breakdown_step import breakdown_step
     from joinedup.indicators.breakdowns import compute_breakdowns
     from joinedup.indicators.catalogue import CATALOGUE
@@ -114,7 +135,7 @@ def inequalities_step(ds, protocol, out_dir: Path) -> ReportSection:
         if raw.empty:  # the outcome is not among the protocol's indicators
             raw = compute_breakdowns(ds, [outcome], spec.breakdowns, programme=programme)
         if not raw.empty:
-            subgroups = pd.concat([subgroup_effects(raw, programme, outcome, b)
+            subgroups = pd.concat([by_subgroup(raw, programme, outcome, b, protocol.impact)
                                    for b in spec.breakdowns], ignore_index=True)
             subgroups = write_table(subgroups, out_dir, "impact_subgroups", [],
                                     disclosure_control=control)  # estimates; n counts areas

@@ -19,7 +19,11 @@ what a DiD of the published shares should recover.
 - ASCOF (councils, financial years ``ascof_years``, 2012 = 2012-13): ``ascof_{year}.csv`` in the
   long layout (Geographical code ... Measure value) with 3A (satisfaction) and 3D (easy to find
   information) as Numerator, Denominator and Outcome rows, an England total, and about 2% of
-  council values suppressed as ``[c]``. 1A (a mean score) is not simulated.
+  council values suppressed as ``[c]``; and 1A (social care-related quality of life, the mean
+  ASCOT score on 0-24, England about 19) as its Outcome row only, to one decimal, as published. 1A's
+  programmed effect is ``scrqol_effect`` points (default ``10 * effect``: +0.5 points for 0.05) from
+  the council's start, on council levels ~ N(19, 0.5), common year shifts ~ N(0, 0.15) and
+  respondents' scores with SD 3.5 (``ascs_respondents`` a council-year).
 
 ``truth.json`` records the effect, seed and files.
 
@@ -96,6 +100,27 @@ def _write_gpps(shares, practices, folder, rng) -> list[Path]:
     return paths
 
 
+def scrqol_means(areas: pd.DataFrame, seed: int, effect: float, years: tuple[int, int],
+                 respondents: int) -> pd.DataFrame:
+    """``area_code, year, base, share`` (``share`` holding the mean score) of simulated ASCOF 1A.
+
+    >>> a = pd.DataFrame({"area_code": ["x", "y"], "start_year": [2013, 0]})
+    >>> m = scrqol_means(a, seed=1, effect=0.5, years=(2012, 2013), respondents=100)
+    >>> m["base"].tolist(), bool(m["share"].between(15, 23).all())
+    ([100.0, 100.0, 100.0, 100.0], True)
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 1010]))
+    level = rng.normal(19.0, 0.5, len(areas))
+    rows = []
+    for year in range(years[0], years[1] + 1):
+        shift = rng.normal(0, 0.15)
+        post = (areas["start_year"].to_numpy() > 0) & (year >= areas["start_year"].to_numpy())
+        scores = np.clip(rng.normal((level + shift + effect * post)[:, None], 3.5, (len(areas), respondents)), 0, 24)
+        rows.append(pd.DataFrame({"area_code": areas["area_code"].to_numpy(), "year": year,
+                                  "base": float(respondents), "share": scores.mean(axis=1)}))
+    return pd.concat(rows, ignore_index=True)
+
+
 def _write_ascof(by_code, names, folder, rng) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -105,6 +130,13 @@ def _write_ascof(by_code, names, folder, rng) -> list[Path]:
         rows = []
         for code, shares in by_code.items():
             s = shares[shares["year"] == year]
+            if code == "1A":  # a mean score: its Outcome row only, to one decimal
+                total = round(float((s["share"] * s["base"]).sum() / s["base"].sum()), 1)
+                rows.append(["England", "England", "England", "E92000001", code, "Total", "Outcome", total])
+                rows += [[cassr[unit], names[unit], "Local authority", unit, code, "Total", "Outcome",
+                          "[c]" if rng.random() < 0.02 else round(float(v), 1)]
+                         for unit, v in zip(s["area_code"], s["share"])]
+                continue
             num, den = (s["share"] * s["base"]).round(1), s["base"]
             rows += [["England", "England", "England", "E92000001", code, "Total", t, v]
                      for t, v in (("Numerator", num.sum()), ("Denominator", den.sum()),
@@ -123,7 +155,7 @@ def _write_ascof(by_code, names, folder, rng) -> list[Path]:
 def write_published_surveys(data_dir, out_dir=None, seed: int = 2013, effect: float = 0.05,
                             gpps_years: tuple[int, int] = (2012, 2021), ascof_years: tuple[int, int] = (2012, 2016),
                             gpps_respondents: int = 60, ascs_respondents: int = 100,
-                            break_shift: float = -0.05) -> dict[str, object]:
+                            break_shift: float = -0.05, scrqol_effect: float | None = None) -> dict[str, object]:
     """Write the GPPS-like and ASCOF-like files for the simulated dataset in ``data_dir`` (module
     docstring) under ``out_dir`` (default ``data_dir/published_surveys``)."""
     from joinedup.data import load_dataset
@@ -142,10 +174,12 @@ def write_published_surveys(data_dir, out_dir=None, seed: int = 2013, effect: fl
     by_code = {code: weighted_shares(experience_survey(areas, seed=seed * 10 + 5 + k, effect=effect, years=ascof_years,
                                                        respondents=ascs_respondents), "named_contact")
                for k, code in enumerate(("3A", "3D"))}
+    scrqol_effect = 10 * effect if scrqol_effect is None else scrqol_effect
+    by_code["1A"] = scrqol_means(areas, seed, scrqol_effect, ascof_years, ascs_respondents)
     ascof = _write_ascof(by_code, names[names.index.isin(areas["area_code"])].to_dict(), out / "ascof", rng)
     truth = {"effect": effect, "seed": seed, "scale": "probability (share of respondents)",
              "gpps": {"measure": "preferred_gp", "question": "Q9", "years": list(gpps_years), "break_shift": break_shift},
-             "ascof": {"measures": ["3A", "3D"], "years": list(ascof_years)},
+             "ascof": {"measures": ["3A", "3D"], "years": list(ascof_years), "1A_effect_points": scrqol_effect},
              "note": "every programme unit gets the effect from its start year; starts are area starts (practices "
                      "inherit their area's), in survey years as experience_survey.programme_areas"}
     (out / "truth.json").write_text(json.dumps(truth, indent=2))

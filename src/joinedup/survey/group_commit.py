@@ -15,6 +15,14 @@ A save that fails (an unknown token, a closed wave, a submitted response, an ans
 back to its savepoint and fails alone; a failure of the transaction itself (the lock not obtained in
 the busy timeout, the commit failing) fails every save of the batch, none of them acknowledged.
 
+With ``run_batch`` (the survey store's saves: :func:`joinedup.survey.save_batch.save_batch`), the
+queued items are handed to ``run_batch(conn, items)`` together, which decides each and writes the
+batch in a few statements instead of a savepoint and its statements per item (on PostgreSQL each
+savepoint is a subtransaction, and every statement a round trip made by the one writer thread). It
+returns ``(value, exception)`` per item: a refused item fails alone. If ``run_batch`` itself raises
+(a write of the batch failed), the transaction is rolled back and each item is run again alone, in
+a transaction of its own, so one bad item still cannot fail the others.
+
 Example:
     >>> writer = GroupCommit(store.write_transaction)                             # doctest: +SKIP
     >>> writer.submit(lambda conn: conn.execute(...)).result()                    # doctest: +SKIP
@@ -34,15 +42,16 @@ class GroupCommit:
     """A writer thread over ``transaction`` (a context manager yielding a connection in a transaction
     that holds the write lock and commits on exit); :meth:`submit` queues ``work(conn)``."""
 
-    def __init__(self, transaction: Callable, max_batch: int = MAX_BATCH, name: str = "survey-group-commit"):
-        self._transaction, self._max_batch = transaction, max_batch
+    def __init__(self, transaction: Callable, max_batch: int = MAX_BATCH, name: str = "survey-group-commit",
+                 run_batch: Callable | None = None):
+        self._transaction, self._max_batch, self._run_batch = transaction, max_batch, run_batch
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, work: Callable) -> Future:
-        """Queue ``work(conn)``; the future has its result once the batch that ran it has committed
-        (or its exception: its own, or the transaction's)."""
+    def submit(self, work) -> Future:
+        """Queue ``work(conn)`` (or, with ``run_batch``, an item for it); the future has its result once
+        the batch that ran it has committed (or its exception: its own, or the transaction's)."""
         future: Future = Future()
         self._queue.put((work, future))
         return future
@@ -68,7 +77,10 @@ class GroupCommit:
                     stop = True
                     break
                 batch.append(more)
-            self._commit(batch)
+            if self._run_batch is None:
+                self._commit(batch)
+            else:
+                self._commit_batch(batch)
             if stop:
                 return
 
@@ -100,3 +112,38 @@ class GroupCommit:
                 future.set_result(value)
             else:
                 future.set_exception(exc)
+
+    def _commit_batch(self, batch: list[tuple[object, Future]]) -> None:
+        batch = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]
+        if batch:
+            self._commit_items(batch)
+
+    def _commit_items(self, batch: list[tuple[object, Future]]) -> None:
+        try:
+            with self._transaction() as conn:
+                try:
+                    outcomes = self._run_batch(conn, [item for item, _future in batch])
+                except Exception as exc:  # a write of the batch failed: rolled back, then retried one by one
+                    raise _BatchFailed from exc
+        except _BatchFailed as failed:
+            if len(batch) == 1:
+                batch[0][1].set_exception(failed.__cause__)
+            else:  # each alone: the item that made the write fail fails alone
+                for one in batch:
+                    self._commit_items([one])
+            return
+        except BaseException as exc:  # the transaction failed: no item of the batch was committed
+            for _item, future in batch:
+                future.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_item, future), (value, exc) in zip(batch, outcomes, strict=True):  # acknowledged only now
+            if exc is None:
+                future.set_result(value)
+            else:
+                future.set_exception(exc)
+
+
+class _BatchFailed(Exception):
+    """``run_batch`` raised inside the transaction (its cause); the transaction was rolled back."""

@@ -72,8 +72,8 @@ def write_p3ceq_tables(table: pd.DataFrame, out_dir, disclosure_control: bool = 
                        disclosure_control=disclosure_control, rates={c: "respondents" for c in RATE_COLUMNS})
 
 
-def p3ceq_section_html(table: pd.DataFrame, by: str = "wave") -> str:
-    """The report's section: heading, :data:`STATEMENT`, and the table (labels, not codes)."""
+def p3ceq_table_html(table: pd.DataFrame, by: str = "wave") -> str:
+    """The table alone (labels, not codes; suppressed values say so)."""
     labels = {"total": "P3CEQ total", "person_centred": "Person-centredness", "care_coordination": "Care coordination"}
 
     def fmt(v, digits=1):
@@ -84,8 +84,13 @@ def p3ceq_section_html(table: pd.DataFrame, by: str = "wave") -> str:
         f"</td><td>{fmt(r['proxy_respondents'], 0)}</td><td>{fmt(r['mean'])} ({fmt(r['ci_low'])} to {fmt(r['ci_high'])})</td>"
         f"<td>{'' if pd.isna(r['change_from_first_wave']) else fmt(r['change_from_first_wave'])}</td></tr>"
         for _, r in table.iterrows())
+    return ("<table><thead><tr><th>Scale</th><th>Wave</th><th>Respondents</th><th>Of them, proxies</th>"
+            "<th>Mean (95% CI)</th><th>Change since the first wave</th></tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+def p3ceq_section_html(table: pd.DataFrame, by: str = "wave") -> str:
+    """The report's section: heading, :data:`STATEMENT`, and the table (labels, not codes)."""
     return ("<section id='person-centred-own-survey'><h2>Service users' experience of person-centred coordinated care "
             f"(P3CEQ, the programme's own survey)</h2><p class='caveat'>{html.escape(STATEMENT)}</p>"
-            "<table><thead><tr><th>Scale</th><th>Wave</th><th>Respondents</th><th>Of them, proxies</th>"
-            "<th>Mean (95% CI)</th><th>Change since the first wave</th></tr></thead>"
-            f"<tbody>{body}</tbody></table></section>")
+            f"{p3ceq_table_html(table, by)}</section>")

@@ -4,7 +4,8 @@ data erased when a wave's retention period is over, the answers kept de-identifi
 * :func:`withdraw` (the respondent's "withdraw" link): every saved or submitted answer of the person,
   in every wave, is deleted; their invitations become refusals (reason ``withdrawn``), their links
   stop working and no more mail is sent; the audit log records it (who, how many answers, never
-  what they were). UK GDPR Article 7(3): withdrawing must be as easy as giving consent.
+  what they were). The store keeps them withdrawn: a later response import refuses their rows
+  (:meth:`SurveyStore.import_responses` lists them in its rejects) and their dispositions cannot be reset. UK GDPR Article 7(3): withdrawing must be as easy as giving consent.
 * :func:`erase_expired` (``joinedup survey erase-expired``): for each wave whose closing date plus its
   ``retention_days`` has passed, its survey tokens are replaced by random values and its mail log
   details (bounce messages quote addresses) are blanked; a panelist none of whose waves is still
@@ -26,7 +27,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from joinedup.survey.store import INVITATIONS, MAIL_LOG, PANELISTS, RESPONSES, WAVES, now
+from joinedup.survey.store import INVITATIONS, MAIL_LOG, PANELISTS, RESPONSES, WAVES, WITHDRAW_AUDIT_ACTOR, WITHDRAWN, now
 
 ERASED = "(erased)"
 
@@ -41,10 +42,10 @@ def withdraw(store, token: str) -> int:
         deleted = c.execute(sa.delete(RESPONSES).where(RESPONSES.c.panelist_id == pid)).rowcount
         for wave in c.execute(sa.select(INVITATIONS.c.wave).where(INVITATIONS.c.panelist_id == pid)).scalars().all():
             c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid, INVITATIONS.c.wave == wave)
-                      .values(disposition="refusal", reason="withdrawn", completed_at=None,
+                      .values(disposition="refusal", reason=WITHDRAWN, completed_at=None,
                               token_hash=_dead_token()))
         c.execute(sa.update(PANELISTS).where(PANELISTS.c.panelist_id == pid).values(unsubscribed_at=now()))
-        store.audit(f"respondent {pid}", "withdraw", f"answers deleted: {deleted} response(s)", conn=c)
+        store.audit(f"{WITHDRAW_AUDIT_ACTOR}{pid}", "withdraw", f"answers deleted: {deleted} response(s)", conn=c)
     return deleted
 
 

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import secrets
 import threading
+from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -100,19 +102,49 @@ def _key(table: sa.Table):
     return (table.c.panelist_id == sa.bindparam("b_panelist_id")) & (table.c.wave == sa.bindparam("b_wave"))
 
 
-_INVITATION = (sa.select(INVITATIONS, PANELISTS.c.name, PANELISTS.c.email, PANELISTS.c.pioneer, PANELISTS.c.org_type,
-                         PANELISTS.c.is_lead, WAVES.c.instrument, WAVES.c.status, WAVES.c.closes_on)
-               .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
-               .join(WAVES, WAVES.c.wave == INVITATIONS.c.wave)
-               .where(INVITATIONS.c.token_hash == sa.bindparam("b_token_hash")))
+_INVITATION_BASE = (sa.select(INVITATIONS, PANELISTS.c.name, PANELISTS.c.email, PANELISTS.c.pioneer,
+                              PANELISTS.c.org_type, PANELISTS.c.is_lead, WAVES.c.instrument, WAVES.c.status,
+                              WAVES.c.closes_on)
+                    .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
+                    .join(WAVES, WAVES.c.wave == INVITATIONS.c.wave))
+_INVITATION = _INVITATION_BASE.where(INVITATIONS.c.token_hash == sa.bindparam("b_token_hash"))
 _INVITATION_LOCKED = _INVITATION.with_for_update(of=INVITATIONS)  # SELECT ... FOR UPDATE OF invitations (PostgreSQL)
-_ANSWERS = sa.select(RESPONSES.c.answers).where(_key(RESPONSES))
 _INSERT_RESPONSE = sa.insert(RESPONSES)
 _UPDATE_RESPONSE = sa.update(RESPONSES).where(_key(RESPONSES)).values(
     {col: sa.bindparam(f"b_{col}") for col in ("answers", "status", "updated_at", "submitted_at")})
 _UPDATE_DISPOSITION = sa.update(INVITATIONS).where(_key(INVITATIONS)).values(
     disposition=sa.bindparam("b_disposition"), completed_at=sa.bindparam("b_completed_at"))
 _INSERT_AUDIT = sa.insert(AUDIT)
+
+
+WITHDRAWN = "withdrawn"  # the reason of every invitation of a respondent who withdrew (survey/retention.py)
+
+
+WITHDRAW_AUDIT_ACTOR = "respondent "  # the audit actor of a withdrawal: "respondent <panelist id>"
+
+
+def withdrawn_panelists() -> sa.Select:
+    """The ids of respondents who have withdrawn: a withdrawal marks every invitation of theirs with
+    reason ``withdrawn`` (nothing in the store changes that mark afterwards) and writes an audit row.
+
+    The audit row counts too: before the store kept the mark, an ``import_responses`` after a
+    withdrawal overwrote the invitation's reason, so in such databases only the audit log remembers.
+
+    Example:
+        >>> with store.engine.connect() as c:                                        # doctest: +SKIP
+        ...     gone = set(c.execute(withdrawn_panelists()).scalars())
+    """
+    marked = sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.reason == WITHDRAWN)
+    audited = sa.select(sa.func.substr(AUDIT.c.actor, len(WITHDRAW_AUDIT_ACTOR) + 1)).where(
+        (AUDIT.c.action == "withdraw") & AUDIT.c.actor.startswith(WITHDRAW_AUDIT_ACTOR))
+    return sa.union(marked, audited)
+
+
+@dataclass(frozen=True)
+class ResponseImport:
+    """What :meth:`SurveyStore.import_responses` did: responses stored, and the rows it refused."""
+    stored: int
+    rejects: pd.DataFrame  # line, panelist_id, wave, reason (never the answers)
 
 
 def now() -> dt.datetime:
@@ -357,62 +389,36 @@ class SurveyStore:
         """
         if self._group_commit is not None:
             return self.submit_save(token, answers, final).result()
+        from joinedup.survey.save_batch import Save, save_batch
+
         with self.write_transaction() as c:
-            return self._save(c, token, answers, final)
+            [(merged, error)] = save_batch(c, [Save(token, answers, final)], commit=True)
+            if error is not None:
+                raise error
+        return merged
 
     def submit_save(self, token: str, answers: dict | None, final: bool, clean=None):
         """Queue a save for the store's group commit (:mod:`joinedup.survey.group_commit`, one writer
-        thread, started on first use) and return its ``concurrent.futures.Future``: the merged
-        answers once committed, or the save's exception. ``clean(invitation) -> answers``, if given,
-        makes the answers from the invitation read under the lock (the web service validates them
-        against the wave's instrument there, so the invitation is read once per save).
+        thread, started on first use, deciding and writing each batch with
+        :func:`joinedup.survey.save_batch.save_batch`) and return its ``concurrent.futures.Future``: the
+        merged answers once committed, or the save's exception. ``clean(invitation) -> answers``, if
+        given, makes the answers from the invitation read under the lock (the web service validates
+        them against the wave's instrument there, so the invitation is read once per save).
 
         Example:
             >>> merged = store.submit_save(token, {"org_type": "la"}, final=False).result()  # doctest: +SKIP
         """
+        from joinedup.survey.save_batch import Save, save_batch
+
         if self._group_commit is None:
             from joinedup.survey.group_commit import GroupCommit
 
             with self._group_commit_lock:
                 if self._group_commit is None:
-                    self._group_commit = GroupCommit(self.write_transaction)
-        return self._group_commit.submit(lambda c: self._save(c, token, answers, final, clean))
-
-    def _save(self, c, token: str, answers: dict | None, final: bool, clean=None) -> dict:
-        """The read-merge-write of :meth:`save_response` on ``c``, a transaction holding the write lock."""
-        if clean is None:
-            self._check_lengths(answers)
-        inv = self._invitation(c, token, lock=True)
-        if clean is not None:
-            answers = clean(inv)
-            self._check_lengths(answers)
-        key = {"b_panelist_id": inv["panelist_id"], "b_wave": inv["wave"]}
-        row = c.execute(_ANSWERS, key).first()
-        old = json.loads(row[0]) if row else {}
-        if inv["disposition"] == "complete":
-            if final and old == json.loads(json.dumps(answers)):
-                return answers  # the same submission again (a double click, a retried request): nothing to do
-            raise AlreadySubmitted("this response was already submitted")
-        if inv["status"] != "open":
-            raise WaveClosed(f"wave {inv['wave']} is {inv['status']}: answers can no longer be saved")
-        if inv["disposition"] in ("refusal", "ineligible"):
-            raise SurveyError(f"this invitation is closed ({inv['disposition']})")
-        t = now()
-        merged = answers if final else {**old, **answers}
-        status = "complete" if final else "partial"
-        values = {"answers": json.dumps(merged, sort_keys=True), "status": status, "updated_at": t,
-                  "submitted_at": t if final else None}
-        if row is None:
-            c.execute(_INSERT_RESPONSE, {"panelist_id": inv["panelist_id"], "wave": inv["wave"], "started_at": t,
-                                         **values})
-        else:
-            c.execute(_UPDATE_RESPONSE, {**key, **{f"b_{k}": v for k, v in values.items()}})
-        c.execute(_UPDATE_DISPOSITION, {**key, "b_disposition": status, "b_completed_at": t if final else None})
-        changed = sorted(k for k in merged if old.get(k) != merged.get(k))
-        c.execute(_INSERT_AUDIT, {"at": t, "actor": f"respondent {inv['panelist_id']}",
-                                  "action": "submit" if final else "save",
-                                  "detail": f"wave {inv['wave']}: {', '.join(changed) or 'no change'}"})
-        return merged
+                    # the batch's COMMIT goes with its writes (one round trip less on PostgreSQL)
+                    self._group_commit = GroupCommit(self.write_transaction,
+                                                     run_batch=functools.partial(save_batch, commit=True))
+        return self._group_commit.submit(Save(token, answers, final, clean))
 
     @staticmethod
     def _check_lengths(answers: dict) -> None:
@@ -437,11 +443,23 @@ class SurveyStore:
                 raise
             c.commit()
 
-    def import_responses(self, frame: pd.DataFrame, wave: int) -> int:
-        """Store complete responses imported from another tool (wide: panelist_id, wave, questions).
+    def import_responses(self, frame: pd.DataFrame, wave: int) -> ResponseImport:
+        """Store complete responses imported from another tool (wide: panelist_id, wave, questions);
+        return how many were stored and the rejected rows.
 
         Every panelist must be on the roster; an invitation is made for those not invited (with a
         random, never-mailed token) and marked complete. All or nothing: one unknown id stores none.
+        A respondent who has withdrawn (:func:`joinedup.survey.retention.withdraw`) stays withdrawn:
+        their rows are not stored, and each goes to ``rejects`` (``line``, ``panelist_id``, ``wave``,
+        ``reason``; line = row position + 2, the line of the CSV the frame was read from) without its
+        answers. The import holds the write lock (SQLite ``BEGIN IMMEDIATE``; PostgreSQL locks the
+        invitations table, as a withdrawal locks an invitation row first), so a withdrawal racing it
+        runs wholly before it (and its rows are rejected) or after it (and deletes them).
+
+        Example:
+            >>> outcome = store.import_responses(result.frame, wave=1)                # doctest: +SKIP
+            >>> outcome.stored, outcome.rejects["reason"].tolist()                    # doctest: +SKIP
+            (41, ['panelist P006 has withdrawn from the survey: their answers are not stored'])
         """
         self.wave(wave)
         known = set(self.panelists()["panelist_id"])
@@ -449,11 +467,20 @@ class SurveyStore:
         if unknown:
             raise SurveyError(f"{len(unknown)} panelist id(s) not on the roster: {', '.join(unknown[:10])}")
         t = now()
-        with self.engine.begin() as c:
+        stored, rejects = 0, []
+        with self.write_transaction() as c:
+            if self.engine.dialect.name == "postgresql":
+                c.exec_driver_sql("LOCK TABLE invitations IN EXCLUSIVE MODE")
+            withdrawn = set(c.execute(withdrawn_panelists()).scalars())
             invited = set(c.execute(sa.select(INVITATIONS.c.panelist_id).where(INVITATIONS.c.wave == wave)).scalars())
             have = set(c.execute(sa.select(RESPONSES.c.panelist_id).where(RESPONSES.c.wave == wave)).scalars())
-            for r in frame.to_dict("records"):
+            for line, r in enumerate(frame.to_dict("records"), start=2):
                 pid = r["panelist_id"]
+                if pid in withdrawn:
+                    rejects.append({"line": line, "panelist_id": pid, "wave": wave,
+                                    "reason": f"panelist {pid} has withdrawn from the survey: their answers are not "
+                                              "stored"})
+                    continue
                 answers = {k: (v.split() if isinstance(v, str) and k in self._multi(frame) else v)
                            for k, v in r.items() if k not in ("panelist_id", "wave") and v is not None and v == v}
                 if pid not in invited:
@@ -468,7 +495,8 @@ class SurveyStore:
                     c.execute(sa.insert(RESPONSES).values(panelist_id=pid, wave=wave, started_at=t, **values))
                 c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid, INVITATIONS.c.wave == wave)
                           .values(disposition="complete", completed_at=t, reason="imported"))
-        return len(frame)
+                stored += 1
+        return ResponseImport(stored, pd.DataFrame(rejects, columns=["line", "panelist_id", "wave", "reason"]))
 
     @staticmethod
     def _multi(frame: pd.DataFrame) -> set[str]:
@@ -480,8 +508,12 @@ class SurveyStore:
             raise SurveyError(f"disposition can be set to refusal, ineligible or non_contact; got {disposition!r}")
         with self.engine.begin() as c:
             done = c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == panelist_id,
-                                                          INVITATIONS.c.wave == wave)
+                                                          INVITATIONS.c.wave == wave,
+                                                          sa.func.coalesce(INVITATIONS.c.reason, "") != WITHDRAWN)
                              .values(disposition=disposition, reason=reason)).rowcount
+            gone = not done and panelist_id in set(c.execute(withdrawn_panelists()).scalars())
+        if gone:
+            raise SurveyError(f"{panelist_id} has withdrawn from the survey: their invitations stay withdrawn")
         if not done:
             raise SurveyError(f"{panelist_id} was not invited to wave {wave}")
 

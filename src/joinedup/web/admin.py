@@ -233,8 +233,9 @@ def _import_responses(request: Request, user: str, uploads: dict, fields: dict) 
             wave = wave_number(fields["wave"])
             result = import_responses(paths["file"], ctx.form("pioneer_ki_survey"), paths["mapping"],
                                       fields["source"], wave, fields["id_column"])
-        stored = ctx.store.import_responses(result.frame, wave)
-        message = (f"Imported {stored} response(s) for wave {wave}."
+        outcome = ctx.store.import_responses(result.frame, wave)
+        message = (f"Imported {outcome.stored} response(s) for wave {wave}."
+                   + "".join(f" Not stored, line {r.line}: {r.reason}." for r in outcome.rejects.itertuples())
                    + (f" Columns not mapped: {', '.join(result.unmapped_columns)}." if result.unmapped_columns else ""))
     except (ValueError, KeyError, SurveyError) as exc:
         error = str(exc)

@@ -122,11 +122,18 @@ async def retrieve(request: Request, pid: int):
     code = _optional_code(q.get("code"))
     if code is not None:
         m.wb.code(pid, code)
-    attribute, value = q.get("attribute", "")[:100] or None, q.get("value", "")[:300]
-    found = segments(m.wb, pid, m.name, m.role, code_id=code, attribute=attribute, value=value) if (code or attribute) else []
+    # up to three case-attribute conditions, all of which must hold (attribute/value, attribute2/value2, ...)
+    conditions = [(q.get(f"attribute{n}", "")[:100], q.get(f"value{n}", "")[:300]) for n in ("", "2", "3")]
+    where: dict[str, str] = {}
+    for name, wanted in conditions:
+        if name and where.get(name, wanted) != wanted:
+            raise Refused(400, f"case attribute {name!r} is asked to equal both {where[name]!r} and {wanted!r}")
+        if name:
+            where[name] = wanted
+    asked = bool(code or where)
+    found = segments(m.wb, pid, m.name, m.role, code_id=code, where=where) if asked else []
     return page(request, m, "qual/retrieve.html", title="Retrieve coded segments", pid=pid, codes=m.wb.codes(pid),
-                attributes=m.wb.attribute_names(pid), found=found, asked=bool(code or attribute), code=code,
-                attribute=attribute or "", value=value)
+                attributes=m.wb.attribute_names(pid), found=found, asked=asked, code=code, conditions=conditions)
 
 
 def _by(request: Request, m, pid: int) -> str:

@@ -45,12 +45,13 @@ def handled(route):
 def attach(app) -> None:
     """Add the workbench's routes; its tables are made by the store's migrations."""
     from joinedup.qual.projects import Workbench
-    from joinedup.web import qual_analysis_routes, qual_lead_routes
+    from joinedup.web import qual_analysis_routes, qual_lead_routes, qual_refi_routes
 
     app.state.ctx.workbench = Workbench(app.state.ctx.store)
     app.include_router(router)
     app.include_router(qual_lead_routes.router)
     app.include_router(qual_analysis_routes.router)
+    app.include_router(qual_refi_routes.router)
 
 
 def page(request, m, template: str, status_code: int = 200, **values):

@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -35,6 +36,21 @@ def _guid(kind: str, name: str) -> str:
 
 def _q(tag: str) -> str:
     return f"{{{NS}}}{tag}"
+
+
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot hold (form feeds between PDF pages, other control
+    characters) as spaces, for names and descriptions in ``project.qde``; source texts travel whole
+    in their ``.txt`` files.
+
+    Example:
+        >>> xml_text("page one\x0cpage two")
+        'page one page two'
+    """
+    return _NOT_XML.sub(" ", text)
 
 
 def export_qdpx(project: CodingProject, path: str | Path, name: str = "joinedup coding project") -> Path:
@@ -68,11 +84,11 @@ def export_qdpx(project: CodingProject, path: str | Path, name: str = "joinedup 
         rows = project.codings[project.codings["source_id"] == sid]
         for i, r in rows.iterrows():
             sel = ET.SubElement(src, _q("PlainTextSelection"), {
-                "guid": _guid("selection", f"{sid}|{i}"), "name": text[int(r.start):int(r.end)][:40],
+                "guid": _guid("selection", f"{sid}|{i}"), "name": xml_text(text[int(r.start):int(r.end)][:40]),
                 "startPosition": str(int(r.start)), "endPosition": str(int(r.end)),
                 "creatingUser": _guid("user", r.coder)})
             if r.memo:
-                ET.SubElement(sel, _q("Description")).text = r.memo
+                ET.SubElement(sel, _q("Description")).text = xml_text(r.memo)
             coding = ET.SubElement(sel, _q("Coding"), {"guid": _guid("coding", f"{sid}|{i}"),
                                                        "creatingUser": _guid("user", r.coder)})
             ET.SubElement(coding, _q("CodeRef"), {"targetGUID": _guid("code", r.code)})
@@ -104,11 +120,13 @@ def import_qdpx(path: str | Path) -> CodingProject:
                              "parent": parent, "description": meta.get("description") or ""})
                 walk(c, c.get("name"))
 
+        if root.tag != _q("Project"):
+            raise ValueError(f"{Path(path).name}: project.qde is not a REFI-QDA project (root {root.tag!r})")
         book_el = root.find(f"{_q('CodeBook')}/{_q('Codes')}")
-        if book_el is None:
-            raise ValueError(f"{Path(path).name}: project.qde has no CodeBook")
-        walk(book_el, None)
-        project = CodingProject(Codebook.from_frame(pd.DataFrame(rows)))
+        if book_el is not None:  # the standard makes the CodeBook optional (a project with no codes yet)
+            walk(book_el, None)
+        frame = pd.DataFrame(rows, columns=["code", "label", "parent", "description"])
+        project = CodingProject(Codebook.from_frame(frame))
         for src in root.iter(_q("TextSource")):
             ref = (src.get("plainTextPath") or "").replace("internal://", "Sources/")
             if ref not in names:

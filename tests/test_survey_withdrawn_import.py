@@ -1,0 +1,124 @@
+"""A withdrawn respondent stays withdrawn (issue 15, consent and withdrawal), on a SQLite file and a real
+PostgreSQL server: a response import run after the withdrawal stores none of their answers, keeps
+their invitations' ``withdrawn`` mark, makes no new invitation for them in a later wave and lists each
+of their rows in the rejects with its line and reason (without the answers); the other rows are
+stored. An admin cannot reset a withdrawn invitation's disposition. A withdrawal racing an import
+leaves none of the person's answers, whichever runs first.
+"""
+
+import threading
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from joinedup.survey.retention import withdraw
+from joinedup.survey.roster import read_roster
+from joinedup.survey.store import INVITATIONS, SurveyError, SurveyStore
+
+N = 12
+ROSTER = pd.DataFrame({
+    "panelist_id": [f"p{i:02d}" for i in range(N)], "name": [f"Name {i}" for i in range(N)],
+    "email": [f"p{i}@example.org" for i in range(N)], "pioneer": "Leeds", "org_type": "la", "role": "Lead",
+    "is_lead": "no"})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'survey.db'}"
+    else:
+        url = request.getfixturevalue("pg_server").create_database(f"w_{tmp_path.name.lower().replace('-', '_')[:40]}")
+    s = SurveyStore(url)
+    s.create()
+    s.upsert_panelists(read_roster(ROSTER))
+    s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2099-07-31")
+    s.set_wave_status(1, "open")
+    yield s
+    s.engine.dispose()
+
+
+def _invitations(store) -> dict:
+    with store.engine.connect() as c:
+        return {(r.panelist_id, r.wave): (r.disposition, r.reason)
+                for r in c.execute(sa.select(INVITATIONS.c.panelist_id, INVITATIONS.c.wave, INVITATIONS.c.disposition,
+                                             INVITATIONS.c.reason))}
+
+
+def test_import_after_withdrawal_rejects_the_rows_and_keeps_the_mark(store):
+    tokens = store.issue_tokens(1)
+    store.save_response(tokens["p01"], {"achievements": "my own words"}, final=True)
+    assert withdraw(store, tokens["p01"]) == 1
+    frame = pd.DataFrame([{"panelist_id": "p02", "wave": 1, "achievements": "paper form"},
+                          {"panelist_id": "p01", "wave": 1, "achievements": "imported again after withdrawal"},
+                          {"panelist_id": "p03", "wave": 1, "achievements": "another paper form"}])
+    outcome = store.import_responses(frame, 1)
+    assert outcome.stored == 2
+    assert outcome.rejects.to_dict("records") == [
+        {"line": 3, "panelist_id": "p01", "wave": 1,
+         "reason": "panelist p01 has withdrawn from the survey: their answers are not stored"}]
+    assert "imported again" not in outcome.rejects.to_csv()  # the rejects carry no answers
+    assert sorted(r["panelist_id"] for r in store.responses()) == ["p02", "p03"]
+    inv = _invitations(store)
+    assert inv[("p01", 1)] == ("refusal", "withdrawn")
+    assert inv[("p02", 1)] == inv[("p03", 1)] == ("complete", "imported")
+
+    # a wave made after the withdrawal: the import makes no invitation for the person, stores nothing
+    store.create_wave(2, "pioneer_ki_survey", "2016-06-01", "2099-07-31")
+    outcome = store.import_responses(pd.DataFrame([{"panelist_id": "p01", "wave": 2, "achievements": "wave 2"},
+                                                   {"panelist_id": "p04", "wave": 2, "achievements": "ok"}]), 2)
+    assert outcome.stored == 1 and outcome.rejects[["line", "panelist_id", "wave"]].values.tolist() == [[2, "p01", 2]]
+    assert ("p01", 2) not in _invitations(store)
+    assert [r["panelist_id"] for r in store.responses(2)] == ["p04"]
+
+    with pytest.raises(SurveyError, match="p01 has withdrawn"):
+        store.set_disposition("p01", 1, "non_contact")
+    assert _invitations(store)[("p01", 1)] == ("refusal", "withdrawn")
+    store.set_disposition("p05", 1, "ineligible", "left post")  # others still can be set
+    assert _invitations(store)[("p05", 1)] == ("ineligible", "left post")
+
+
+def test_withdrawal_racing_an_import_leaves_none_of_the_answers(store):
+    tokens = store.issue_tokens(1)
+    racers = sorted(tokens)[:8]
+    for pid in racers:
+        store.save_response(tokens[pid], {"achievements": "typed online"}, final=False)
+    errors = []
+    for pid in racers:  # one race per person: the withdrawal and an import of their row, started together
+        frame = pd.DataFrame([{"panelist_id": pid, "wave": 1, "achievements": "from the paper form"}])
+        start = threading.Barrier(2)
+
+        def run(fn, start=start):
+            start.wait()
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(exc))
+
+        threads = [threading.Thread(target=run, args=(lambda t=tokens[pid]: withdraw(store, t),)),
+                   threading.Thread(target=run, args=(lambda f=frame: store.import_responses(f, 1),))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert [r for r in store.responses() if r["panelist_id"] in racers] == []
+    inv = _invitations(store)
+    assert {inv[(pid, 1)] for pid in racers} == {("refusal", "withdrawn")}
+
+
+def test_a_withdrawal_the_old_import_overwrote_is_still_honoured(store):
+    """Before the store kept the mark, an import after a withdrawal overwrote the invitation's reason
+    (to "imported") and stored the answers again; only the audit row of the withdrawal remained. Such a
+    database is made here by hand as the old code left it: the store still counts the person as
+    withdrawn, so a later import refuses their rows."""
+    tokens = store.issue_tokens(1)
+    assert withdraw(store, tokens["p06"]) == 0
+    with store.engine.begin() as c:  # what the old import_responses did to the invitation
+        c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == "p06")
+                  .values(disposition="complete", reason="imported"))
+    outcome = store.import_responses(pd.DataFrame([{"panelist_id": "p06", "wave": 1, "achievements": "again"},
+                                                   {"panelist_id": "p07", "wave": 1, "achievements": "ok"}]), 1)
+    assert outcome.stored == 1
+    assert outcome.rejects[["panelist_id", "wave"]].values.tolist() == [["p06", 1]]
+    assert [r["panelist_id"] for r in store.responses()] == ["p07"]
