@@ -41,10 +41,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: env browser
 	$(VENV)/bin/joinedup demo --out out/demo
 
-# Tests run in parallel (pytest-xdist), each file on one worker (its module fixtures built once); many
-# tests wait on servers, browsers and subprocesses, so more workers than cores still helps.
-# TEST_WORKERS=0 runs serially.
-TEST_WORKERS ?= 4
+# Tests run in parallel (pytest-xdist), each file on one worker (its module fixtures built once): two
+# workers, the count the whole suite was checked with (each worker starts its own Spark session and
+# browser, so more workers need more memory). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
 test: env browser node
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=40
 

@@ -14,7 +14,7 @@ from tiny_dataset import write_tiny_dataset
 def test_planned_steps_of_the_example_protocol():
     assert planned_steps(load_protocol(example_protocol_path())) == [
         "simulate", "validate", "overview", "indicators", "impact", "synthesis", "survey", "economics",
-        "report"]
+        "process", "report"]
 
 
 def test_bar_total_is_the_steps_run(tmp_path):

@@ -121,7 +121,12 @@ def eligible_pool(ds: Dataset, dates: np.ndarray, rng: np.random.Generator, min_
     pool = pool.left_join(adopted, pool.practice_code == adopted.a_practice)
     free_until = (pool.index_date + ibis.interval(days=followup_days if mdt_free_followup else 0)).cast("timestamp")
     pool = pool.filter(pool.a_date.isnull() | (pool.a_date > free_until)).drop("a_practice", "a_date")
-    pool = pool.mutate(p_row=pool.person_id).cache()  # one row per person: the person is the window's key
+    pool = pool.mutate(p_row=pool.person_id)  # one row per person: the person is the window's key
+    # Ibis registers in-memory tables (the draws, the adoption dates) before an execution, but its
+    # PySpark cache() compiles and runs the SQL without doing so (TABLE_OR_VIEW_NOT_FOUND): an empty
+    # execution first registers them, on every backend.
+    ds.backend.to_pyarrow(pool.limit(0))
+    pool = pool.cache()
     try:
         parts = _use(ds, _windows(pool, lookback_days), "prior_", PRIOR.values())
         if with_risk_use and lookback_days != 365:
