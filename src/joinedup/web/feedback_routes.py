@@ -67,9 +67,9 @@ def _readable(text, code) -> str:
     return text.replace("_", " ").capitalize() if text == str(code) else text
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """The posted urlencoded form, read with a cap (see the module docstring); a repeated field keeps
-    its first value."""
+async def read_form_pairs(request: Request) -> list[tuple[str, str]]:
+    """The posted urlencoded form's (field, value) pairs in order, read with a cap (see the module
+    docstring): 415 not urlencoded, 413 too large, 400 not UTF-8."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise FormError(415, "send the form as application/x-www-form-urlencoded")
@@ -85,8 +85,13 @@ async def read_form(request: Request) -> dict[str, str]:
         pairs = parse_qsl(bytes(body).decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
     except (UnicodeDecodeError, ValueError):
         raise FormError(400, "the form is not valid UTF-8") from None
+    return pairs
+
+
+async def read_form(request: Request) -> dict[str, str]:
+    """The posted urlencoded form (:func:`read_form_pairs`); a repeated field keeps its first value."""
     out: dict[str, str] = {}
-    for k, v in pairs:
+    for k, v in await read_form_pairs(request):
         out.setdefault(k, v)
     return out
 

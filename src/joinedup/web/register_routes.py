@@ -23,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,7 +37,7 @@ from joinedup.process.vocab import (
     TARGET_GROUPS_REGISTER,
 )
 from joinedup.survey.store import SurveyError
-from joinedup.web.feedback_routes import MAX_FORM_BYTES, FormError, _user
+from joinedup.web.feedback_routes import FormError, _user, read_form_pairs
 from joinedup.web.security import same
 
 router = APIRouter()
@@ -54,25 +54,10 @@ def attach(app) -> None:
 
 
 async def read_form_lists(request: Request) -> dict[str, list[str]]:
-    """The posted urlencoded form, every value of a repeated field kept (target groups are ticked
-    boxes), read with the feedback forms' cap: 415 not urlencoded, 413 too large, 400 not UTF-8."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise FormError(415, "send the form as application/x-www-form-urlencoded")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_FORM_BYTES):
-        raise FormError(413, f"the form is larger than {MAX_FORM_BYTES // 1024} KB")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise FormError(413, f"the form is larger than {MAX_FORM_BYTES // 1024} KB")
-    try:
-        pairs = parse_qsl(bytes(body).decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
-    except (UnicodeDecodeError, ValueError):
-        raise FormError(400, "the form is not valid UTF-8") from None
+    """The posted form (:func:`joinedup.web.feedback_routes.read_form_pairs`, the feedback forms' cap),
+    every value of a repeated field kept (target groups are ticked boxes)."""
     out: dict[str, list[str]] = {}
-    for k, v in pairs:
+    for k, v in await read_form_pairs(request):
         out.setdefault(k, []).append(v)
     return out
 
