@@ -4,13 +4,10 @@ from the project page, opens the frequencies page and exports the codebook; axe-
 violation on the project, frequencies and codebook pages.
 """
 
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from tests.axe import violations
+from tests.live_server import live_server
 from tests.test_qual_survey_import import seed
 from tests.test_web_qual_browser import PASSWORD, browser  # noqa: F401 -- the shared Chromium fixture
 
@@ -29,17 +26,8 @@ def served(tmp_path_factory):
     wb.add_member(pid, "lead", "lead", "lead")
     barriers = wb.create_code(pid, "Barriers", "lead", description="What held it back")
     wb.create_code(pid, "Workforce", "lead", parent_id=barriers)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", wb, pid
-    server.should_exit = True
-    thread.join(5)
+    with live_server(app) as base:
+        yield base, wb, pid
 
 
 def test_import_frequencies_and_codebook_pages(served, browser, tmp_path):  # noqa: F811

@@ -5,13 +5,10 @@ exports; axe-core finds no violation on any page visited.
 """
 
 import io
-import socket
-import threading
-import time
 
 import pytest
-import uvicorn
 from tests.axe import violations
+from tests.live_server import live_server
 from tests.test_web_browser import CHROMIUM_ARGS
 
 from joinedup.web.app import create_app
@@ -34,17 +31,8 @@ def served(tmp_path_factory):
         wb.add_member(pid, name, role, "lead")
     barriers = wb.create_code(pid, "Barriers", "lead")
     wb.create_code(pid, "Workforce", "lead", parent_id=barriers)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", wb, pid
-    server.should_exit = True
-    thread.join(5)
+    with live_server(app) as base:
+        yield base, wb, pid
 
 
 @pytest.fixture(scope="module")
