@@ -150,6 +150,26 @@ def mdt_cohort(ds: Dataset, min_age: int = 65, lookback_days: int = 365, followu
     return _baseline(ds, df, lookback_days, risk if with_risk else None)
 
 
+def pool_inputs(ds: Dataset, min_age: int, lookback_days: int, followup_days: int, seed, index_dates,
+                adoption: pd.DataFrame | None, require_followup: bool):
+    """What every route to the control pool starts from: the generator, the data period, the sorted
+    treated index dates (the enrolled's by default) and the MDT adoption dates (checked).
+
+    Example:
+        >>> rng, period, dates, adoption = pool_inputs(ds, 65, 365, 365, 7, None, None, True)  # doctest: +SKIP
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    period = data_period(ds)
+    if index_dates is None:
+        index_dates = _enrolled(ds, min_age, lookback_days, followup_days, period, require_followup)["index_date"]
+    dates = pd.to_datetime(pd.Series(index_dates)).sort_values().to_numpy()
+    if len(dates) == 0:
+        raise ValueError("no treated index dates to draw pseudo-index dates from")
+    adoption = mdt_adoption(ds) if adoption is None else adoption
+    require_columns(adoption, ("practice_code", "adoption_date"), "adoption")
+    return rng, period, dates, adoption
+
+
 def control_pool(ds: Dataset, min_age: int = 65, lookback_days: int = 365, followup_days: int = 365, *,
                  seed: int | np.random.Generator = 2013, index_dates=None, adoption: pd.DataFrame | None = None,
                  mdt_free_followup: bool = True, require_followup: bool = True,
@@ -166,15 +186,8 @@ def control_pool(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
         >>> controls = control_pool(ds, seed=7)                                   # doctest: +SKIP
         >>> len(controls), controls.index_date.min()                              # doctest: +SKIP
     """
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    period = data_period(ds)
-    if index_dates is None:
-        index_dates = _enrolled(ds, min_age, lookback_days, followup_days, period, require_followup)["index_date"]
-    dates = pd.to_datetime(pd.Series(index_dates)).sort_values().to_numpy()
-    if len(dates) == 0:
-        raise ValueError("no treated index dates to draw pseudo-index dates from")
-    adoption = mdt_adoption(ds) if adoption is None else adoption
-    require_columns(adoption, ("practice_code", "adoption_date"), "adoption")
+    rng, period, dates, adoption = pool_inputs(ds, min_age, lookback_days, followup_days, seed, index_dates,
+                                               adoption, require_followup)
     if with_risk and risk is None:
         risk = risk_model(ds, default_reference_date(ds), min_age)
     # On the engine: the draw, the rules and prior use; only the eligible controls come back

@@ -13,9 +13,13 @@ import numpy as np
 import pandas as pd
 
 from joinedup.data import Dataset
-from joinedup.economics.cohort import (_baseline, _eligible, _enrolled, _persons, data_period,
-                                       default_reference_date, mdt_adoption)
-from joinedup.economics.outcomes import require_columns
+from joinedup.economics.cohort import (
+    _baseline,
+    _eligible,
+    _persons,
+    default_reference_date,
+    pool_inputs,
+)
 from joinedup.economics.risk import RiskModel, risk_model
 
 
@@ -25,15 +29,8 @@ def control_pool_pandas(ds: Dataset, min_age: int = 65, lookback_days: int = 365
                         require_followup: bool = True, risk: RiskModel | None = None,
                         with_risk: bool = True) -> pd.DataFrame:
     """:func:`joinedup.economics.cohort.control_pool`'s result, computed in pandas (same arguments)."""
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    period = data_period(ds)
-    if index_dates is None:
-        index_dates = _enrolled(ds, min_age, lookback_days, followup_days, period, require_followup)["index_date"]
-    dates = pd.to_datetime(pd.Series(index_dates)).sort_values().to_numpy()
-    if len(dates) == 0:
-        raise ValueError("no treated index dates to draw pseudo-index dates from")
-    adoption = mdt_adoption(ds) if adoption is None else adoption
-    require_columns(adoption, ("practice_code", "adoption_date"), "adoption")
+    rng, period, dates, adoption = pool_inputs(ds, min_age, lookback_days, followup_days, seed, index_dates,
+                                               adoption, require_followup)
     people = _persons(ds, max_birth_year=pd.Timestamp(dates[-1]).year - min_age)  # old enough by the last date
     people = people.sort_values("person_id", ignore_index=True)  # the draw must not depend on file order
     people["index_date"] = rng.choice(dates, size=len(people), replace=True)
