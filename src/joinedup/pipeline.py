@@ -70,6 +70,9 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
     seeds: dict[str, int] = {}
     from joinedup.analysis_plan import check_plan
     plan_check = check_plan(protocol)  # before any data are read: the lock and the deviations since it
+    from joinedup.data.duckdb_memory import configure as cap_duckdb_memory
+    from joinedup.data.duckdb_memory import memory_limit as duckdb_memory_limit
+    cap_duckdb_memory(protocol.data.memory_limit)  # every DuckDB connection of this run spills beyond it
     location = protocol.data.source
     if location == "simulate":
         from joinedup.simulate import simulate
@@ -194,6 +197,7 @@ def run_protocol(protocol: Protocol, out: str | Path | None = None, progress: Pr
         "protocol": {"path": str(protocol.path), "sha256": protocol.sha256,
                      "content": protocol.model_dump(mode="json")},
         "data": {"location": location, "engine": protocol.data.engine,
+                 "duckdb_memory_limit": duckdb_memory_limit(),  # as applied, wherever it came from
                  "tables": fingerprint(ds.files, report.rows)},
         "seeds": seeds,
         "analysis_plan": plan_check.as_dict(),

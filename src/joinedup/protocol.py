@@ -51,7 +51,17 @@ class Simulation(_Strict):
 class Data(_Strict):
     source: str = Field("simulate", description="'simulate', a dataset folder, or an Ibis connection URL")
     engine: Engine = Field("duckdb", description="Engine that runs the definitions")
+    memory_limit: str | None = Field(
+        None, description="DuckDB memory cap before it spills to disk, e.g. '4GB' (default: "
+        "$JOINEDUP_DUCKDB_MEMORY_LIMIT, else 4GB; DuckDB only); see docs/running-on-a-cluster.md")
     simulate: Simulation = Field(default_factory=Simulation)
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, value):
+        from joinedup.data.duckdb_memory import parse_memory_limit
+
+        return None if value is None else parse_memory_limit(value)
 
 
 class Indicators(_Strict):

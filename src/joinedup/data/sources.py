@@ -131,7 +131,9 @@ def connect(engine: Engine = "duckdb"):
     """A fresh Ibis backend for an engine."""
     check_option("engine", engine)
     if engine == "duckdb":
-        return ibis.duckdb.connect()
+        from joinedup.data.duckdb_memory import duckdb_config
+
+        return ibis.duckdb.connect(**duckdb_config())
     return ibis.pyspark.connect(spark_session())
 
 

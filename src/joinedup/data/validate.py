@@ -20,6 +20,7 @@ import ibis.expr.datatypes as dt
 import pandas as pd
 
 from joinedup.data import sources
+from joinedup.data.duckdb_memory import duckdb_config
 from joinedup.data.schema import IBIS_TYPES, Column, Table
 from joinedup.data.tables import TABLES
 from joinedup.options import Engine
@@ -118,7 +119,7 @@ def _open_for_validation(location, engine: Engine) -> sources.Dataset:
     if engine != "duckdb" or "://" in location:
         return sources.open_dataset(location, engine, as_text=True)
     files = sources.find_table_files(location)
-    con = ibis.duckdb.connect()
+    con = ibis.duckdb.connect(**duckdb_config())
     tables = {}
     for name, tf in files.items():
         if tf.format == "parquet":

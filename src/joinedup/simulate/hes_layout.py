@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup.data.duckdb_memory import duckdb_config
 from joinedup.data.sources import find_table_files
 
 N_DIAG = 20
@@ -29,7 +30,7 @@ def write_hes_layout(data: str | Path, out: str | Path) -> dict[str, list[Path]]
     data, out = Path(data), Path(out)
     out.mkdir(parents=True, exist_ok=True)
     files = find_table_files(data)
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     con.execute(f"CREATE VIEW adm AS SELECT * FROM read_parquet('{files['admissions'].glob}')")
     diag = ", ".join(f"coalesce(split_part(coalesce(secondary_diagnoses, ''), ';', {i}), '') AS DIAG_4_{i + 1:02d}"
                      for i in range(1, N_DIAG))

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from joinedup.data.duckdb_memory import duckdb_config
 from joinedup.data.tables import TABLES
 
 
@@ -42,7 +43,7 @@ def practice_population_table(persons_folder: str | Path, years: tuple[int, int]
                          || cast(cast(floor(age / 5) * 5 + 4 as int) as varchar) end as age_band,
                cast(count(*) as bigint) as persons
         from ages group by all order by practice_code, extract_date, sex, age_band"""
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     try:
         con.execute("set enable_progress_bar = false")
         table = con.sql(sql).arrow()

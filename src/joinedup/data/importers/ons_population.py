@@ -17,6 +17,7 @@ from pathlib import Path
 
 import duckdb
 
+from joinedup.data.duckdb_memory import duckdb_config
 from joinedup.data.importers.common import ImportReport, Progress, _scan
 from joinedup.data.importers.tabular import RowImport, run_import
 
@@ -24,7 +25,7 @@ CODES = [f"LADCODE{y:02d}" for y in range(11, 31)] + ["CODE", "AREA_CODE"]
 
 
 def _year_columns(files) -> list[str]:
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     found = set()
     for f in files:
         cols = [r[0].upper() for r in con.execute(f"DESCRIBE SELECT * FROM {_scan(Path(f))}").fetchall()]
