@@ -138,8 +138,19 @@ def test_a_single_outcome_gives_the_estimates_it_gave_before(small_england):
     assert est["p_adjusted_holm"].iloc[0] == est["p_value"].iloc[0]  # a family of one is not adjusted
     assert est["p_adjusted_romano_wolf"].iloc[0] == est["p_value"].iloc[1]  # = its wild bootstrap p
     now = est[before.columns]
-    pd.testing.assert_frame_equal(now[before.select_dtypes("number").columns],
-                                  before[before.select_dtypes("number").columns], rtol=1e-12, atol=1e-14)
+    numbers = before.select_dtypes("number").columns
+    # Callaway & Sant'Anna's multiplier bootstrap multiplies in single precision (did/_boot.py,
+    # BOOT_DTYPE): its SEs, intervals and p-values move by about 1e-7 relative with the BLAS kernel and
+    # thread split of the machine (seen: 4e-8 on one CI run), so those cells are held to 1e-5;
+    # every estimate, and every other design's inference, to 1e-12.
+    float32_boot = before["estimator"].str.startswith("Callaway")
+    inference = ["std_error", "ci_low", "ci_high", "p_value", "pct_low", "pct_high"]
+    exact = now[numbers].copy(), before[numbers].copy()
+    for frame in exact:
+        frame.loc[float32_boot, inference] = 0.0
+    pd.testing.assert_frame_equal(*exact, rtol=1e-12, atol=1e-14)
+    pd.testing.assert_frame_equal(now.loc[float32_boot, inference], before.loc[float32_boot, inference],
+                                  rtol=1e-5, atol=1e-12)
     assert (now[["design", "estimator", "estimand"]] == before[["design", "estimator", "estimand"]]).all().all()
 
 
