@@ -3,18 +3,26 @@ PostgreSQL server: a response import run after the withdrawal stores none of the
 their invitations' ``withdrawn`` mark, makes no new invitation for them in a later wave and lists each
 of their rows in the rejects with its line and reason (without the answers); the other rows are
 stored. An admin cannot reset a withdrawn invitation's disposition. A withdrawal racing an import
-leaves none of the person's answers, whichever runs first.
+leaves none of the person's answers, whichever runs first. In a database where the old import stored a
+withdrawn person's answers again, exports and analysis leave them out and `joinedup survey
+repair-withdrawals` deletes them.
 """
 
+import json
 import threading
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
-from joinedup.survey.retention import withdraw
+from joinedup.cli import app
+from joinedup.survey.exchange import analysis_frames
+from joinedup.survey.instrument import load_form
+from joinedup.survey.pioneer_instrument import pioneer_instrument_path
+from joinedup.survey.retention import repair_withdrawals, withdraw
 from joinedup.survey.roster import read_roster
-from joinedup.survey.store import INVITATIONS, SurveyError, SurveyStore
+from joinedup.survey.store import INVITATIONS, RESPONSES, SurveyError, SurveyStore, now
 
 N = 12
 ROSTER = pd.DataFrame({
@@ -122,3 +130,73 @@ def test_a_withdrawal_the_old_import_overwrote_is_still_honoured(store):
     assert outcome.stored == 1
     assert outcome.rejects[["panelist_id", "wave"]].values.tolist() == [["p06", 1]]
     assert [r["panelist_id"] for r in store.responses()] == ["p07"]
+
+
+def _old_import_after_withdrawal(store, pid: str, answers: dict) -> None:
+    """What the old import_responses did for a withdrawn person: their answers stored again and the
+    invitation marked complete (the link stayed dead; only the withdrawal's audit row remembers)."""
+    with store.engine.begin() as c:
+        c.execute(sa.insert(RESPONSES).values(panelist_id=pid, wave=1, answers=json.dumps(answers), status="complete",
+                                              started_at=now(), updated_at=now(), submitted_at=now()))
+        c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid)
+                  .values(disposition="complete", reason="imported", completed_at=now()))
+
+
+def _held(store) -> list[str]:
+    """Every stored response's panelist, read from the table itself (not through the store's filters)."""
+    with store.engine.connect() as c:
+        return sorted(c.execute(sa.select(RESPONSES.c.panelist_id)).scalars())
+
+
+def test_answers_the_old_import_stored_again_are_left_out_then_deleted(store):
+    tokens = store.issue_tokens(1)
+    store.save_response(tokens["p06"], {"achievements": "said before withdrawing"}, final=True)
+    store.save_response(tokens["p07"], {"achievements": "stays"}, final=True)
+    assert withdraw(store, tokens["p06"]) == 1
+    _old_import_after_withdrawal(store, "p06", {"achievements": "stored again by the old import"})
+    assert _held(store) == ["p06", "p07"]
+
+    # before any repair, nothing that leaves the store carries them or counts them as complete
+    assert [r["panelist_id"] for r in store.responses()] == ["p07"]
+    inv, wide = analysis_frames(store, load_form(pioneer_instrument_path()))
+    assert wide["panelist_id"].tolist() == ["p07"]
+    assert inv.set_index("panelist_id").loc["p06", "disposition"] == "refusal"
+    assert inv.set_index("panelist_id").loc["p07", "disposition"] == "complete"
+
+    dry = repair_withdrawals(store, apply=False)
+    assert (dry.panelists, dry.responses, dry.invitations, dry.applied) == (("p06",), 1, 1, False)
+    assert "would delete 1 response(s)" in str(dry) and "nothing changed" in str(dry)
+    assert _held(store) == ["p06", "p07"] and _invitations(store)[("p06", 1)] == ("complete", "imported")
+
+    done = repair_withdrawals(store)
+    assert (done.panelists, done.responses, done.invitations, done.applied) == (("p06",), 1, 1, True)
+    assert _held(store) == ["p07"]
+    assert _invitations(store)[("p06", 1)] == ("refusal", "withdrawn")
+    assert _invitations(store)[("p07", 1)][0] == "complete"
+    audit = store.audit_log()
+    row = audit[audit["action"] == "withdraw repair"]
+    assert len(row) == 1 and "p06" in row["detail"].iloc[0] and "stored again" not in row["detail"].iloc[0]
+    again = repair_withdrawals(store)
+    assert again.panelists == () and str(again).startswith("every withdrawal is in force")
+    assert len(store.audit_log()) == len(audit)  # nothing to do, nothing logged
+
+
+def test_repair_withdrawals_command(tmp_path):
+    url = f"sqlite:///{tmp_path / 'survey.db'}"
+    s = SurveyStore(url)
+    s.create()
+    s.upsert_panelists(read_roster(ROSTER))
+    s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2099-07-31")
+    tokens = s.issue_tokens(1)
+    withdraw(s, tokens["p02"])
+    _old_import_after_withdrawal(s, "p02", {"achievements": "again"})
+    runner = CliRunner()
+    dry = runner.invoke(app, ["survey", "repair-withdrawals", "--store", url, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "1 (p02); would delete 1 response(s)" in dry.output and _held(s) == ["p02"]
+    done = runner.invoke(app, ["survey", "repair-withdrawals", "--store", url])
+    assert done.exit_code == 0 and "1 (p02); deleted 1 response(s); marked 1 invitation(s)" in done.output
+    assert _held(s) == []
+    bad = runner.invoke(app, ["survey", "repair-withdrawals", "--store", "postgresql://u:secret@127.0.0.1:1/x"])
+    assert bad.exit_code != 0 and "secret" not in bad.output and "Traceback" not in bad.output
+    s.engine.dispose()

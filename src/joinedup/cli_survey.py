@@ -68,6 +68,26 @@ def survey_erase_expired(
     typer.echo(str(report))
 
 
+@survey_app.command("repair-withdrawals")
+def survey_repair_withdrawals(
+    store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only report what would be deleted"),
+) -> None:
+    """Delete answers that an older joinedup stored again after the respondent withdrew (a response import
+    run after the withdrawal) and mark their invitations withdrawn again; prints what it did."""
+    from joinedup.survey.retention import repair_withdrawals
+    from joinedup.survey.store import SurveyError, SurveyStore
+
+    try:
+        s = SurveyStore(store)
+        s.create()
+        report = repair_withdrawals(s, apply=not dry_run)
+    except SurveyError as exc:
+        console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    typer.echo(str(report))
+
+
 @survey_app.command("serve")
 def survey_serve(
     store: str = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)"),

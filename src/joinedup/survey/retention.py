@@ -12,6 +12,10 @@ data erased when a wave's retention period is over, the answers kept de-identifi
   within retention loses name, e-mail and role and is made inactive (storage limitation, UK GDPR
   Article 5(1)(e)). Kept for analysis: the panelist id, Pioneer, organisation type, lead flag,
   dispositions and answers. Roster ids should therefore be study ids, not staff numbers.
+* :func:`repair_withdrawals` (``joinedup survey repair-withdrawals``): before the store kept the
+  withdrawal mark, a response import run after a withdrawal stored the person's answers again and
+  marked the invitation complete. This applies those withdrawals again: the answers are deleted and
+  the invitations made withdrawn refusals, recorded in the audit log.
 
 Example:
     >>> report = erase_expired(store, today=dt.date(2020, 1, 1))                  # doctest: +SKIP
@@ -27,7 +31,17 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from joinedup.survey.store import INVITATIONS, MAIL_LOG, PANELISTS, RESPONSES, WAVES, WITHDRAW_AUDIT_ACTOR, WITHDRAWN, now
+from joinedup.survey.store import (
+    INVITATIONS,
+    MAIL_LOG,
+    PANELISTS,
+    RESPONSES,
+    WAVES,
+    WITHDRAW_AUDIT_ACTOR,
+    WITHDRAWN,
+    now,
+    withdrawn_panelists,
+)
 
 ERASED = "(erased)"
 
@@ -106,4 +120,55 @@ def erase_expired(store, today: dt.date | None = None, actor: str = "erase-expir
                                 .values(name=ERASED, email="", role="", active=False)).rowcount
         report = ErasureReport(tuple(expired), tokens, mail, erased, len(touched) - len(erasable))
         store.audit(actor, "erase expired", str(report), conn=c)
+    return report
+
+
+@dataclass(frozen=True)
+class WithdrawalRepair:
+    panelists: tuple[str, ...]      # withdrawn respondents whose answers or invitations needed repair
+    responses: int                  # their responses held (deleted when applied)
+    invitations: int                # their invitations not marked withdrawn (marked when applied)
+    applied: bool
+
+    def __str__(self) -> str:
+        if not self.panelists:
+            return "every withdrawal is in force: no answers of a withdrawn respondent are held"
+        verb = ("deleted" if self.applied else "would delete")
+        return (f"withdrawn respondent(s) with answers or invitations stored after their withdrawal: "
+                f"{len(self.panelists)} ({', '.join(self.panelists)}); {verb} {self.responses} response(s); "
+                f"{'marked' if self.applied else 'would mark'} {self.invitations} invitation(s) as withdrawn "
+                f"refusals" + ("" if self.applied else " (dry run: nothing changed)"))
+
+
+def repair_withdrawals(store, apply: bool = True, actor: str = "repair-withdrawals") -> WithdrawalRepair:
+    """Apply again the withdrawals an older response import undid (see the module docstring).
+
+    Withdrawn respondents are those :func:`joinedup.survey.store.withdrawn_panelists` counts: their
+    invitations' mark or, where the old import overwrote it, the withdrawal's audit row. Their
+    responses are deleted and every invitation of theirs becomes a refusal with reason ``withdrawn``
+    and a dead link; ``apply=False`` only reports. One write transaction holding the same lock as an
+    import, so neither can interleave with it. Running it again finds nothing.
+
+    Example:
+        >>> print(repair_withdrawals(store, apply=False))                            # doctest: +SKIP
+        withdrawn respondent(s) with answers or invitations stored after their withdrawal: 1 (p06); ...
+    """
+    with store.write_transaction() as c:
+        if store.engine.dialect.name == "postgresql":
+            c.exec_driver_sql("LOCK TABLE invitations IN EXCLUSIVE MODE")
+        gone = withdrawn_panelists()
+        held = c.execute(sa.select(RESPONSES.c.panelist_id, RESPONSES.c.wave)
+                         .where(RESPONSES.c.panelist_id.in_(gone))).all()
+        unmarked = c.execute(sa.select(INVITATIONS.c.panelist_id, INVITATIONS.c.wave)
+                             .where(INVITATIONS.c.panelist_id.in_(gone),
+                                    sa.func.coalesce(INVITATIONS.c.reason, "") != WITHDRAWN)).all()
+        report = WithdrawalRepair(tuple(sorted({r.panelist_id for r in [*held, *unmarked]})), len(held),
+                                  len(unmarked), apply)
+        if not apply or not report.panelists:
+            return report
+        c.execute(sa.delete(RESPONSES).where(RESPONSES.c.panelist_id.in_(report.panelists)))
+        for pid, wave in unmarked:  # one dead token each: the column is unique
+            c.execute(sa.update(INVITATIONS).where(INVITATIONS.c.panelist_id == pid, INVITATIONS.c.wave == wave)
+                      .values(disposition="refusal", reason=WITHDRAWN, completed_at=None, token_hash=_dead_token()))
+        store.audit(actor, "withdraw repair", str(report), conn=c)
     return report

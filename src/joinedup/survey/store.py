@@ -552,9 +552,14 @@ class SurveyStore:
 
     # -- frames for analysis and exports --------------------------------------------------------------
     def invitations_frame(self, wave: int | None = None) -> pd.DataFrame:
-        """``panelist_id, wave, pioneer, org_type, is_lead, disposition`` (the analysis' invitations.csv)."""
+        """``panelist_id, wave, pioneer, org_type, is_lead, disposition`` (the analysis' invitations.csv).
+
+        A withdrawn respondent's invitations are refusals (AAPOR), also where an older joinedup
+        overwrote the mark when it imported their answers again."""
+        disposition = sa.case((INVITATIONS.c.panelist_id.in_(withdrawn_panelists()), "refusal"),
+                              else_=INVITATIONS.c.disposition)
         q = (sa.select(INVITATIONS.c.panelist_id, INVITATIONS.c.wave, PANELISTS.c.pioneer, PANELISTS.c.org_type,
-                       PANELISTS.c.is_lead, INVITATIONS.c.disposition, INVITATIONS.c.reminders_sent)
+                       PANELISTS.c.is_lead, disposition.label("disposition"), INVITATIONS.c.reminders_sent)
              .join(PANELISTS, PANELISTS.c.panelist_id == INVITATIONS.c.panelist_id)
              .order_by(INVITATIONS.c.wave, INVITATIONS.c.panelist_id))
         if wave is not None:
@@ -567,7 +572,11 @@ class SurveyStore:
         return f
 
     def responses(self, wave: int | None = None) -> list[dict]:
-        q = sa.select(RESPONSES).order_by(RESPONSES.c.wave, RESPONSES.c.panelist_id)
+        """Stored responses (``answers`` decoded), for exports and analysis. A withdrawn respondent's
+        answers are never among them, even where an older joinedup stored them again after the
+        withdrawal (``joinedup survey repair-withdrawals`` deletes those)."""
+        q = (sa.select(RESPONSES).where(RESPONSES.c.panelist_id.not_in(withdrawn_panelists()))
+             .order_by(RESPONSES.c.wave, RESPONSES.c.panelist_id))
         if wave is not None:
             q = q.where(RESPONSES.c.wave == wave)
         with self.engine.connect() as c:
