@@ -5,13 +5,14 @@ cannot be read as a whole stop with an error naming the file and what is missing
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from joinedup.experience._rejects import PublishedLayoutError, write_rejects
 from joinedup.experience.ascof import read_ascof
-from joinedup.experience.gpps import gpps_era, read_gpps, read_item_map
+from joinedup.experience.gpps import GPPS_MEASURES, gpps_era, question_for, read_gpps, read_item_map
 
 GPPS = ("Practice_Code,Practice_Name,CCG_Code,distributed,received,resprate,Q9base,Q9_1,Q9_12pct,Q34base,Q34_12pct\n"
         "A81001,One,00K,400,160,0.4,120,30,0.55,80,0.7\n"
@@ -43,6 +44,39 @@ def test_gpps_long_term_condition_items_need_a_verified_item_map():
     assert "share above 100%" in read.rejects["reason"].tolist()  # A81004's 1.4
     with pytest.raises(PublishedLayoutError, match="known measure"):
         read_item_map(io.StringIO("year,measure,question\n2019,made_up,Q3\n"))
+
+
+ITEM_NUMBERS = Path(__file__).parent / "data" / "external" / "gpps" / "item_numbers.csv"
+
+
+def test_gpps_shipped_question_numbers_are_exactly_the_verified_cells_of_the_evidence_table():
+    table = pd.read_csv(ITEM_NUMBERS, dtype=str, keep_default_na=False)
+    assert set(table["measure"]) == set(GPPS_MEASURES)
+    assert sorted(set(table["year"].astype(int))) == list(range(2012, 2024))
+    assert table.groupby(["measure", "year"]).size().eq(1).all()  # one row per measure and year
+    assert set(table["status"]) <= {"verified", "not verified"}
+    verified = table[table["status"] == "verified"]
+    assert verified["source"].str.strip().ne("").all() and verified["csv_variable"].str.match(r"^Q\d+$").all()
+    shipped = {(m, y): q for m, measure in GPPS_MEASURES.items() for y, q in measure.questions.items()}
+    assert shipped == {(r.measure, int(r.year)): r.csv_variable for r in verified.itertuples()}
+    # today that is the preferred-GP item only; the printed 2022 numbers found for the long-term-condition
+    # items are kept out of the map (printed questionnaire numbers are not the practice files' names)
+    assert set(verified["measure"]) == {"preferred_gp"}
+    printed = table[table["printed_question"] != ""]
+    assert set(printed["status"]) == {"not verified"} and set(printed["year"]) == {"2022"}
+    for r in printed.itertuples():
+        with pytest.raises(PublishedLayoutError, match="no verified question number for 2022"):
+            question_for(r.measure, 2022)
+
+
+@pytest.mark.parametrize("year", range(2012, 2024))
+def test_gpps_a_verified_year_reads_the_right_measure_from_its_columns(year):
+    text = ("practice_code,Practice_Name,Q9base,Q9_12pct,Q28base,Q28_12pct\n"
+            "A81001,One,120,0.55,300,0.9\nB82002,Two,80,0.25,200,0.7\n")
+    read = read_gpps(io.StringIO(text), year, ["preferred_gp"])
+    assert read.table[["unit_code", "measure", "question", "base", "value"]].values.tolist() == [
+        ["A81001", "preferred_gp", "Q9", 120.0, 0.55], ["B82002", "preferred_gp", "Q9", 80.0, 0.25]]
+    assert read.table["era"].unique().tolist() == [gpps_era(year)] and read.rejects.empty
 
 
 def test_gpps_files_that_cannot_be_read_stop_with_the_file_and_column():

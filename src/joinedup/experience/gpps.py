@@ -15,10 +15,20 @@ question number per year. Only the preferred-GP (continuity) item's number is fi
 practice files use it: HealthEquityEvidenceCentre/HEEC ``data/satisfaction/README.md`` and a
 2012-2023 long file described in a public project note). The long-term-condition items (support
 from local services to manage conditions, an agreed care plan, confidence managing one's health)
-changed number between years and we could not verify their numbers from a stored questionnaire:
-they are declared with no question and an importer asked for them stops, asking for an item map
-(``year,measure,question`` CSV, :func:`read_item_map`) taken from that year's "List of report
-variables (CSV)" on gp-patient.co.uk. Nothing is guessed.
+are declared with no question: a search of public sources (issue 18) found no copy of any year's
+"List of report variables (CSV)" and no analysis that names the practice-file variable of these
+items together with its wording, so no year is verified for them. What was found, and why it is not
+used, is tabled in ``tests/data/external/gpps/item_numbers.csv``: the 2022 *printed* numbers (Q39
+confidence, Q40 support, Q42 agreed plan; gp-patient.co.uk, *Changes to the GP Patient Survey, 2022*)
+are not the practice-file names, because from 2018 the practice files keep their own variable
+numbering (the 2021 file's ``Q28`` is overall experience, ``Q30_recoded`` long-term condition and
+``Q112`` gender, none of them the printed numbers; printed Q9 in 2022-2023 asks when you last tried
+to make an appointment, while the files' ``Q9`` is the preferred-GP item). An importer asked for
+these items stops, asking for an item map (``year,measure,question`` CSV, :func:`read_item_map`)
+taken from that year's "List of report variables (CSV)" on gp-patient.co.uk, never from the printed
+questionnaire. Check the answer coding there too: ``Q{n}_12pct`` is the first two answers, right for
+the support ("yes, definitely" / "yes, to some extent") and confidence ("very" / "fairly") scales but
+not for a yes / no / don't know item such as the agreed plan. Nothing is guessed.
 
 **The 2018 break.** The 2018 questionnaire was redeveloped (GP Forward View) and 16-17 year olds
 were sampled for the first time; Ipsos and NHS England did not present trends, as results before and
@@ -64,16 +74,31 @@ class GppsMeasure:
 
 
 GPPS_MEASURES: dict[str, GppsMeasure] = {
+    # Q9 2012-2023: HealthEquityEvidenceCentre/HEEC data/satisfaction/README.md (continuity_pct =
+    # "Q9_12pct", 2017-2024 files) and a public script reading the 2012-2023 files (Q9_12pct, "usually
+    # see preferred GP"). Shipped before issue 18's search; listed in tests/data/external/gpps/.
     "preferred_gp": GppsMeasure(
         "Sees or speaks to their preferred GP always, almost always or a lot of the time (of those with one)",
         "I know who is coordinating my care / one first point of contact (continuity)",
         {year: "Q9" for year in range(2012, 2024)}),
+    # No practice-file variable verified for any year (tests/data/external/gpps/item_numbers.csv).
+    # Wording (Nuffield Trust, "Supporting patients to manage their long-term condition(s)", 2021):
+    # 2012-2017 "In the last 6 months, have you had enough support from local services or organisations
+    # to help you to manage your long-term health condition(s)?"; from 2018 "In the last 12 months, have
+    # you had enough support from local services or organisations to help you to manage your condition
+    # (or conditions)?" (printed Q40 in 2022, gp-patient.co.uk summary of changes 2022: printed, not the
+    # practice-file name).
     "ltc_support": GppsMeasure(
         "Had enough support from local services or organisations to manage long-term condition(s)",
         "I have the support I need to manage my condition(s)"),
+    # No practice-file variable verified. Printed Q42 in 2022, "Have you agreed a plan with a ..."
+    # (the stored copy of gp-patient.co.uk's 2022 summary of changes is cut off there). A yes / no /
+    # don't know item: its positive share is not ``_12pct``; check the year's list of report variables.
     "care_plan": GppsMeasure(
         "Has agreed a plan with a healthcare professional to manage their condition(s)",
         "I have a plan of care that I have agreed (care plan)"),
+    # No practice-file variable verified. Printed Q39 in 2022, "How confident are you that you can manage
+    # any issues arising from your condition (or conditions)?" (gp-patient.co.uk summary of changes 2022).
     "confidence_managing": GppsMeasure(
         "Confident managing issues arising from their condition(s) / their own health",
         "I have the information and support to manage my own health (confidence)"),
