@@ -23,7 +23,11 @@ from scipy.stats import f as f_dist
 
 from joinedup.data import open_dataset
 from joinedup.impact.four_groups import four_group_design, four_group_did
-from joinedup.impact.subgroups_four import four_groups_fits, four_groups_subgroup_effects, group_panels
+from joinedup.impact.subgroups_four import (
+    four_groups_fits,
+    four_groups_subgroup_effects,
+    group_panels,
+)
 from joinedup.indicators.breakdowns import compute_breakdowns
 from joinedup.programme import builtin_programme
 
