@@ -58,7 +58,10 @@ def test_sentences_come_from_the_written_tables(run):
     section, tables = run
     sii, sub = tables["indicator_inequalities"], tables["impact_subgroups"]
     sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
-    assert len(sentences) == 2 + 2 * 2  # SII per indicator; per breakdown, TWFE and CS tests
+    n_tests = int((sub["group"] == "difference").sum())
+    # SII per indicator; per breakdown, TWFE, CS, synthetic DiD (wave 2: the only wave with two years
+    # before its start in 2012-2016) and the four-group design's three contrasts
+    assert n_tests == 2 * 6 and len(sentences) == 2 + n_tests
     for s in sentences:
         assert html.escape(s) in section.body_html
     # re-derive each SII sentence's numbers and direction from the table
@@ -73,7 +76,8 @@ def test_sentences_come_from_the_written_tables(run):
         s = next(x for x in sentences if f"({row['method']}: Wald" in x and row["breakdown"].split("_")[0][:5]
                  in x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
         assert f"{row['statistic']:.2f} on {int(row['df'])} df" in s
-        assert ("Hotelling F reference" in s) == (row["method"] == "Callaway & Sant'Anna")
+        assert ("Hotelling F reference" in s) == ("Hotelling" in row["test"])
+        assert ("joint placebo covariance, chi-square reference" in s) == row["method"].startswith("Synthetic")
         p = float(re.search(r"p = ([0-9.]+)", s).group(1))
         assert p == pytest.approx(row["p_value"], abs=5e-4)
         assert ("did not differ" in s) == (row["p_value"] >= 0.05)
@@ -87,4 +91,10 @@ def test_tables_are_controlled(run):
     assert (shown % 5 == 0).all() and not shown.between(1, 7).any()
     assert set(tables["impact_subgroups"]["breakdown"]) == {"imd_quintile", "ethnicity"}
     tests = tables["impact_subgroups"].query("group == 'difference'")
-    assert sorted(tests["method"]) == ["Callaway & Sant'Anna"] * 2 + ["TWFE DiD"] * 2
+    four = [f"Four groups: {g} vs neither" for g in ("programme only", "vanguards only", "both")]  # p.toml's files
+    methods = ["Callaway & Sant'Anna", "Synthetic DiD, wave 2", "TWFE DiD"] + four
+    assert sorted(tests["method"]) == sorted(methods * 2)
+    designs = tables["impact_subgroups"].groupby("method")["design"].unique()
+    assert designs.map(len).eq(1).all()  # one design text per method; the four-group contrasts share one
+    assert designs[four].str[0].nunique() == 1 and "stacked cluster-robust" in designs[four[0]][0]
+    assert "joint placebo" in designs["Synthetic DiD, wave 2"][0]

@@ -62,6 +62,23 @@ def four_group_did(panel: pd.DataFrame, programmes: pd.DataFrame, y: str = "y", 
     area_code, start_date``). Returns one row per group: ``group, estimate, std_error, ci_low,
     ci_high, p_value, n_areas``, plus ``n_neither``.
     """
+    design, present, areas = four_group_design(panel, programmes, y, weights, programme, other)
+    fit = design.fit()
+    se = np.sqrt(np.diag(fit.vcov))
+    df = fit.n_clusters - 1
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    return pd.DataFrame({
+        "group": present, "estimate": fit.coef, "std_error": se, "ci_low": fit.coef - crit * se,
+        "ci_high": fit.coef + crit * se, "p_value": 2 * stats.t.sf(np.abs(fit.coef / se), df),
+        "n_areas": [int((areas == g).sum()) for g in present],
+        "n_neither": int((areas == "neither").sum()),
+    })
+
+
+def four_group_design(panel: pd.DataFrame, programmes: pd.DataFrame, y: str = "y", weights: str | None = "weight",
+                      programme: str = "pioneer", other: str = "vanguard") -> tuple[Design, list[str], pd.Series]:
+    """The regression of :func:`four_group_did`, unfitted: the design, the programme groups with an
+    area observed after its start (its coefficients, in order) and each area's group."""
     need = [c for c in ("area_code", "period_start", "t", y) + ((weights,) if weights else ()) if c not in panel]
     if need:
         raise ValueError(f"the panel lacks column(s) {need} (it has: {list(panel.columns)})")
@@ -76,14 +93,5 @@ def four_group_did(panel: pd.DataFrame, programmes: pd.DataFrame, y: str = "y", 
     if not present:
         raise ValueError("no area of any programme group is observed after its start")
     design = Design.build(data, y, [f"{g}_post" for g in present], "area_code", "t", weights)
-    fit = design.fit()
-    se = np.sqrt(np.diag(fit.vcov))
-    df = fit.n_clusters - 1
-    crit = stats.t.ppf(1 - alpha / 2, df)
     areas = pd.Series(group, index=data.index).groupby(data["area_code"]).first()
-    return pd.DataFrame({
-        "group": present, "estimate": fit.coef, "std_error": se, "ci_low": fit.coef - crit * se,
-        "ci_high": fit.coef + crit * se, "p_value": 2 * stats.t.sf(np.abs(fit.coef / se), df),
-        "n_areas": [int((areas == g).sum()) for g in present],
-        "n_neither": int((areas == "neither").sum()),
-    })
+    return design, present, areas

@@ -106,6 +106,15 @@ class Design:
         return k
 
     def fit(self) -> Fit:
+        coef, resid, inv, scores, ssc = self.sandwich_parts()
+        vcov = ssc * inv @ (scores.T @ scores) @ inv
+        return Fit(coef, vcov, resid, len(self.y), scores.shape[0], self.k(), ssc)
+
+    def sandwich_parts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+        """Coefficients, residuals, the inverse bread, the per-cluster scores (G x p, rows in the
+        order of ``cluster_labels``) and the small-sample factor: the pieces of the cluster-robust
+        variance ``ssc * inv @ scores.T @ scores @ inv``, kept apart so that the scores of fits on
+        different data can be stacked by cluster (:mod:`joinedup.impact.subgroups_four`)."""
         xt, yt = self.residualise(self.x), self.residualise(self.y)
         xw = xt * self.w[:, None]
         bread = xw.T @ xt
@@ -122,6 +131,4 @@ class Design:
         np.add.at(scores, self.cluster, xw * resid[:, None])
         n, k = len(self.y), self.k()
         ssc = g / (g - 1) * (n - 1) / (n - k)
-        inv = np.linalg.inv(bread)
-        vcov = ssc * inv @ (scores.T @ scores) @ inv
-        return Fit(coef, vcov, resid, n, g, k, ssc)
+        return coef, resid, np.linalg.inv(bread), scores, ssc

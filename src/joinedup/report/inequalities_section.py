@@ -63,6 +63,8 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
                    f"{verb} between groups by {what} ({method}Wald test of equal effects, "
                    + (f"statistic {row['statistic']:.2f} on {int(row['df'])} df with their joint covariance, "
                       "Hotelling F reference" if "Hotelling" in str(row.get("test", "")) else
+                      f"statistic {row['statistic']:.2f} on {int(row['df'])} df with their joint placebo "
+                      "covariance, chi-square reference" if "placebo" in str(row.get("test", "")) else
                       f"chi-square {row['statistic']:.2f} on {int(row['df'])} df")
                    + f", p = {row['p_value']:.3f}).")
     return out
@@ -93,25 +95,44 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
         parts.append(table_html(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                            "ci_low", "ci_high", "p_value", "statistic", "df"]],
                                 "Programme effect by subgroup (log rate; TWFE DiD with groups taken as "
-                                "independent, Callaway & Sant'Anna with their joint covariance) and the "
-                                "tests of equal effects"))
+                                "independent; Callaway & Sant'Anna, synthetic DiD and the four-group design "
+                                "with their joint covariance) and the tests of equal effects"))
     return "\n".join(parts)
 
 
+def _not_run(outcome: str, breakdown: str, method: str, err: Exception) -> pd.DataFrame:
+    return pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
+                          "group_label": f"{method} not run: {err}", "method": method}])
+
+
 def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec) -> pd.DataFrame:
-    """TWFE and Callaway & Sant'Anna by the groups of ``breakdown``, each with its test of equal
-    effects; a ``method`` column names the design of each row."""
+    """TWFE, Callaway & Sant'Anna, synthetic DiD (with ``spec.synthetic_control``) and the
+    four-group design (with ``spec.four_groups`` and a second programme) by the groups of
+    ``breakdown``, each with its test of equal effects; a ``method`` column names the design of
+    each row (synthetic DiD: per wave; four groups: per contrast)."""
     from joinedup.impact.subgroups import subgroup_effects
     from joinedup.impact.subgroups_cs import cs_subgroup_effects
+    from joinedup.impact.subgroups_four import four_groups_subgroup_effects
+    from joinedup.impact.subgroups_sdid import sdid_subgroup_effects
 
     parts = [subgroup_effects(raw, programme, outcome, breakdown).assign(method="TWFE DiD")]
+    # a design that cannot run for a breakdown (e.g. a group with too few areas for a cell) says so in a
+    # "not run" row and the others stay
     try:
         parts.append(cs_subgroup_effects(raw, programme, outcome, breakdown, spec)
                      .assign(method="Callaway & Sant'Anna"))
-    except ValueError as err:  # e.g. a group with too few areas for a cell: TWFE alone, said in the table
-        parts.append(pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
-                                    "group_label": f"Callaway & Sant'Anna not run: {err}",
-                                    "method": "Callaway & Sant'Anna"}]))
+    except ValueError as err:
+        parts.append(_not_run(outcome, breakdown, "Callaway & Sant'Anna", err))
+    if getattr(spec, "synthetic_control", False):
+        try:
+            parts.append(sdid_subgroup_effects(raw, programme, outcome, breakdown, spec))
+        except ValueError as err:
+            parts.append(_not_run(outcome, breakdown, "Synthetic DiD", err))
+    if getattr(spec, "four_groups", False) and programme.other is not None:
+        try:
+            parts.append(four_groups_subgroup_effects(raw, programme, outcome, breakdown))
+        except ValueError as err:
+            parts.append(_not_run(outcome, breakdown, "Four groups", err))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -1,0 +1,183 @@
+"""Synthetic DiD by subgroup, with a test of difference from a joint placebo covariance.
+
+The main design's synthetic DiD (:func:`joinedup.impact.evaluate.synthetic_did`: each wave's
+Pioneer sites as units, their areas' events over their population, against comparison areas) is
+run on each group's area x financial-year panel, built from ``indicator_breakdowns`` as
+:mod:`joinedup.impact.subgroups` builds it (log rate). Its standard error in the main design is
+synthdid's placebo (Arkhangelsky et al. 2021, Algorithm 4): controls permuted, the last ``N1`` of
+them play the treated, the estimate recomputed, the variance of those placebo estimates.
+
+Here the placebo is drawn **jointly**: in each replication one permutation of the comparison units
+is drawn and applied to every group's panel, so each replication gives every group's placebo
+estimate from the same placebo assignment, and the covariance of the groups' placebo estimates
+across replications estimates the full covariance matrix ``V`` (the diagonal is each group's own
+placebo variance: the same seed gives the same draws as :func:`joinedup.impact.synthetic.sdid`).
+One assignment must mean the same units in every group, so every group's panel keeps only the
+comparison areas and sites usable (observed, with events, in every period) in *every* group. The
+test of equal effects is the Wald test of ``C b = 0`` (``C`` the ``G - 1`` successive differences):
+
+    W = (C b)' (C V C')^-1 (C b),  referred to chi-square(G - 1).
+
+Wave by wave, as the main design; a wave with fewer than two financial years before its start is
+not run (synthdid's noise level needs two pre-periods).
+
+Example:
+    >>> import numpy as np
+    >>> from joinedup.impact.synthetic import _synthdid as sd
+    >>> rng = np.random.default_rng(1)
+    >>> Y = rng.normal(size=(12, 5)); Y[10:, 3:] += 1.0
+    >>> ests = [sd.estimate(Y, 10, 3), sd.estimate(Y + rng.normal(size=Y.shape), 10, 3)]
+    >>> joint_placebo(ests, 50, np.random.default_rng(0)).shape
+    (50, 2)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from joinedup.impact.synthetic import _synthdid as sd
+
+REPLICATIONS = 200  # as the main design's synthetic DiD
+DESIGN = ("synthetic DiD, wave {wave}, sites as units, log rate, financial years "
+          "(joint placebo covariance, {replications} replications)")
+METHOD = "Synthetic DiD, wave {wave}"
+
+
+def joint_placebo(estimates: list[sd.Estimate], replications: int, rng: np.random.Generator) -> np.ndarray:
+    """Placebo estimates (replications x groups): each replication's one permutation of the
+    controls applied to every group's fit, as synthdid's placebo SE does for one.
+
+    Every fit must have the same controls in the same rows (``N0``) and the same ``N1``."""
+    if not estimates:
+        raise ValueError("no fits to draw placebos for")
+    n0, n1 = estimates[0].N0, estimates[0].Y.shape[0] - estimates[0].N0
+    if any(e.N0 != n0 or e.Y.shape[0] - e.N0 != n1 for e in estimates):
+        raise ValueError("a joint placebo needs the same controls and treated count in every group: "
+                         f"{[(e.N0, e.Y.shape[0] - e.N0) for e in estimates]}")
+    if n0 <= n1:
+        raise ValueError("the placebo SE needs more controls than treated units")
+    # drawn exactly as sd.placebo_se draws them, so one group alone reproduces its own placebo SE
+    inds = np.array([rng.permutation(n0) for _ in range(replications)])
+    keep = n0 - n1
+    taus = np.empty((replications, len(estimates)))
+    for g, est in enumerate(estimates):
+        omega = np.array([sd._sum_normalize(est.omega[ind[:keep]]) for ind in inds])
+        lam = np.broadcast_to(est.lambda_, (replications, est.T0))
+        taus[:, g] = sd.synthdid_batch(est.Y[inds], keep, est.T0, est.opts, omega, lam)[0]
+    return taus
+
+
+def placebo_covariance(taus: np.ndarray) -> np.ndarray:
+    """``(R - 1)/R`` times the sample covariance of the placebo estimates: synthdid's placebo
+    variance (``sqrt((R-1)/R) * sd``, squared) on the diagonal, extended off it."""
+    taus = np.asarray(taus, dtype=float)
+    return np.atleast_2d(np.cov(taus, rowvar=False, ddof=0))
+
+
+def group_site_panels(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
+                      groups: list[str]) -> dict[str, pd.DataFrame]:
+    """Each group's site panel (``unit, t, y, first_treated, wave``: sites as units beside
+    comparison areas), restricted to the units usable in every group."""
+    from joinedup.impact.evaluate import site_panel
+    from joinedup.impact.panel import area_panel
+    from joinedup.impact.subgroups import PERIOD, _group_indicators
+    from joinedup.indicators.catalogue import CATALOGUE
+
+    multiplier = CATALOGUE[outcome].multiplier if outcome in CATALOGUE else 1.0
+    exclude = tuple(programme.exclude)
+    if getattr(programme, "co_interventions", "exclude") == "covariate":  # the synthetic designs take no
+        exclude += tuple(o for o in programme.others if o not in exclude)  # covariates: out of the pool
+    panels = {}
+    for group in groups:
+        indicators = _group_indicators(breakdowns, outcome, breakdown, group)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            panel = area_panel(indicators, programme.table, outcome, PERIOD, programme=programme.key,
+                               exclude=exclude, scale="log", zeros="drop_area")
+        panel = panel[~panel["programme_area"] | panel["treated"]]
+        counts = panel.groupby("area_code")["t"].nunique()  # synthetic control weighs every period
+        panel = panel[panel["area_code"].isin(counts[counts == panel["t"].nunique()].index)]
+        panels[group] = site_panel(panel, "log", multiplier)
+    common = set.intersection(*(set(p["unit"]) for p in panels.values()))
+    return {g: p[p["unit"].isin(common)].reset_index(drop=True) for g, p in panels.items()}
+
+
+def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = REPLICATIONS,
+                seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, dict[str, pd.DataFrame]]:
+    """SDID of ``wave``'s sites on each group's site panel, with the joint placebo covariance.
+
+    Returns one row per group (``group, estimate, n_sites, n_comparison_areas``), the covariance
+    and each group's block (``unit, t, y, d``) as :func:`joinedup.impact.synthetic.sdid` takes it."""
+    from joinedup.impact.synthetic.sdid import panel_matrices
+
+    fits, blocks, rows, controls = [], {}, [], None
+    for group, sites in panels.items():
+        treated = sites[sites["first_treated"] > 0].drop_duplicates("unit")
+        units = sorted(treated.loc[treated["wave"] == wave, "unit"])
+        if not units:
+            raise ValueError(f"no site of wave {wave} in group {group!r}")
+        start = int(treated.loc[treated["unit"].isin(units), "first_treated"].min())
+        block = sites[sites["unit"].isin(units) | (sites["first_treated"] == 0)].copy()
+        block["d"] = (block["unit"].isin(units) & (block["t"] >= start)).astype(int)
+        blocks[group] = block[["unit", "t", "y", "d"]].reset_index(drop=True)
+        Y, n0, t0 = panel_matrices(blocks[group], "unit", "t", "y", "d")
+        if t0 < 2:
+            raise ValueError(f"wave {wave} has {t0} period before its start; synthetic DiD needs two")
+        if controls is not None and list(Y.index[:n0]) != controls:
+            raise ValueError(f"group {group!r} has other comparison units than the first group")
+        controls = list(Y.index[:n0])
+        fits.append(sd.estimate(Y.to_numpy(), n0, t0, "sdid"))
+        rows.append({"group": group, "estimate": fits[-1].tau, "n_sites": len(units), "n_comparison_areas": n0})
+    cov = placebo_covariance(joint_placebo(fits, replications, np.random.default_rng(seed)))
+    out = pd.DataFrame(rows)
+    out["std_error"] = np.sqrt(np.diag(cov))
+    return out, cov, blocks
+
+
+def sdid_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
+                          spec=None, replications: int = REPLICATIONS) -> pd.DataFrame:
+    """Per wave: one row per group and a last row with the joint Wald test, in the columns of
+    :func:`joinedup.impact.subgroups.subgroup_effects`; a wave that cannot run gets a "not run"
+    row saying why. ``spec`` (the protocol's ``[impact]``) supplies the seed."""
+    from joinedup.impact.subgroups_cs import joint_wald_equal_effects
+
+    groups = sorted(g for g in breakdowns.loc[breakdowns["breakdown"] == breakdown, "group"].unique()
+                    if g != "unknown")
+    if len(groups) < 2:
+        raise ValueError(f"need two or more groups of breakdown {breakdown!r} for {outcome!r}; got {groups}")
+    labels = (breakdowns[breakdowns["breakdown"] == breakdown].drop_duplicates("group")
+              .set_index("group")["group_label"].to_dict())
+    panels = group_site_panels(breakdowns, programme, outcome, breakdown, groups)
+    seed = 0 if spec is None else spec.seed
+    first = next(iter(panels.values()))
+    waves = sorted(first.loc[first["first_treated"] > 0, "wave"].dropna().astype(int).unique())
+    parts = []
+    for wave in waves:
+        design, method = DESIGN.format(wave=wave, replications=replications), METHOD.format(wave=wave)
+        try:
+            out, cov, _ = sdid_groups(panels, wave, replications, seed)
+        except ValueError as err:
+            parts.append(pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
+                                        "group_label": f"{method} not run: {err}", "design": design,
+                                        "method": method}]))
+            continue
+        z = norm.ppf(0.975)
+        se = out["std_error"]
+        out = out.assign(outcome=outcome, breakdown=breakdown, group_label=out["group"].map(labels),
+                         ci_low=out["estimate"] - z * se, ci_high=out["estimate"] + z * se,
+                         p_value=2 * norm.sf(np.abs(out["estimate"] / se)), test="", statistic=np.nan,
+                         df=np.nan, n_treated_areas=out["n_sites"])
+        stat, df, p = joint_wald_equal_effects(out["estimate"], cov)  # chi-square reference
+        test = {"outcome": outcome, "breakdown": breakdown, "group": "difference",
+                "group_label": "Test of equal effects across groups", "p_value": p,
+                "test": f"Wald, {df} df, chi-square reference (equal effects; joint placebo covariance)",
+                "statistic": stat, "df": df}
+        out = pd.concat([out.drop(columns="n_sites"), pd.DataFrame([test])], ignore_index=True)
+        parts.append(out.assign(design=design, method=method))
+    if not parts:
+        raise ValueError(f"no wave of sites in the {breakdown!r} panels of {outcome!r}")
+    return pd.concat(parts, ignore_index=True)
