@@ -93,10 +93,30 @@ def spark_session():
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", "4g")
             .config("spark.sql.ansi.enabled", "false")
+            # Ibis collects every result with toPandas() and registers memtables with
+            # createDataFrame(pandas): with Arrow these move columnar batches instead of pickled rows.
+            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
+
+
+def memtable(frame, schema=None):
+    """``ibis.memtable(frame, schema=schema)``, with every Arrow-backed text column in one piece.
+
+    pandas keeps a text column (pandas 3's default ``str``, or ``string``) as a chunked Arrow array,
+    one chunk per frame that ``concat`` or ``merge`` put together. On Spark, Ibis registers a
+    memtable with ``createDataFrame(pandas)``; through Arrow that gets a ChunkedArray for such a
+    column, fails ("Cannot convert pyarrow.lib.ChunkedArray to pyarrow.lib.Array") and falls back to
+    pickled rows with a warning. Rebuilt from its values, a column is one chunk; values and dtype
+    are unchanged.
+    """
+    import pandas as pd
+
+    text = {c: pd.array(frame[c].to_numpy(dtype=object), dtype=frame[c].dtype) for c in frame.columns
+            if isinstance(frame[c].dtype, pd.StringDtype) and frame[c].dtype.storage == "pyarrow"}
+    return ibis.memtable(frame.assign(**text) if text else frame, schema=schema)
 
 
 @dataclass

@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from joinedup.data import Dataset
+from joinedup.data.sources import memtable
 from joinedup.economics.outcomes import _ae, _emergency, _social_care
 
 PRIOR = {"prior_emergency_admissions": "emergency_admissions", "prior_bed_days": "bed_days",
@@ -63,7 +64,7 @@ def _adoption_table(adoption: pd.DataFrame) -> ibis.Table:
         raise ValueError(f"adoption: practice_code {twice!r} has more than one adoption date")
     frame = pd.DataFrame({"a_practice": codes.astype("string"),
                           "a_date": pd.to_datetime(adoption["adoption_date"]).astype("datetime64[us]")})
-    return ibis.memtable(frame, schema={"a_practice": "string", "a_date": "timestamp"})
+    return memtable(frame, schema={"a_practice": "string", "a_date": "timestamp"})
 
 
 def _rules(pool: ibis.Table, min_age: int, lookback_days: int, followup_days: int, period,

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from joinedup.data import Dataset
+from joinedup.data.sources import memtable
 from joinedup.indicators.compute import LEVEL_KEYS, MonthlyCounts, _finish, _periods, _strata
 from joinedup.indicators.methods import ESP2013, KEYS, LIMITS, OUTPUT, indicator_values
 from joinedup.indicators.phe_standardised import dsr_from_sums
@@ -76,7 +77,7 @@ def _memtable(frame: pd.DataFrame) -> ibis.Table:
     """A pandas frame as an engine table, datetime columns as dates."""
     schema = {c: ("date" if c in ("month", "period_start", "period_end") else
                   "string" if c == "period" else str(frame[c].dtype)) for c in frame.columns}
-    return ibis.memtable(frame, schema=schema)
+    return memtable(frame, schema=schema)
 
 
 def _periods_by_year(monthly: MonthlyCounts, periods) -> ibis.Table:
@@ -109,8 +110,8 @@ def _unit_population(monthly: MonthlyCounts, units: pd.DataFrame, ids: pd.DataFr
 def _to_units(monthly: MonthlyCounts, periods, units: pd.DataFrame, ids: pd.DataFrame) -> ibis.Table:
     """The monthly engine table joined to its periods (whole periods only) and reporting units."""
     cal = _memtable(calendar(monthly, periods))
-    unit_t = ibis.memtable(units[["area_code"] + LEVEL_KEYS].merge(ids, on=LEVEL_KEYS)[["area_code", "uid"]]
-                           .astype({"area_code": str}))
+    unit_t = memtable(units[["area_code"] + LEVEL_KEYS].merge(ids, on=LEVEL_KEYS)[["area_code", "uid"]]
+                      .astype({"area_code": str}))
     counts = monthly.table
     if monthly.indicator.method == "dsr":  # unknown sex: counted apart by monthly_counts (not_standardised)
         counts = counts.filter(counts.sex.notnull())
@@ -122,7 +123,7 @@ def _rates(monthly: MonthlyCounts, periods, units, ids, cache) -> ibis.Table:
     (zero events where none), as ``period_counts`` does (an outer join, written as a union and a sum)."""
     j = _to_units(monthly, periods, units, ids)
     counts = j.group_by(UNIT_PERIOD).aggregate(numerator=j.numerator.sum().cast("float64"))
-    pop_t = ibis.memtable(_unit_population(monthly, units, ids, cache))
+    pop_t = memtable(_unit_population(monthly, units, ids, cache))
     p = pop_t.inner_join(_periods_by_year(monthly, periods), "year")
     zero = ibis.literal(0.0, type="float64")
     left = p.select(*[p[k] for k in UNIT_PERIOD], numerator=zero, denominator=p.population)
@@ -146,7 +147,7 @@ def _dsr_strata(monthly: MonthlyCounts, periods, units, ids, cache) -> tuple[ibi
     j = _to_units(monthly, periods, units, ids)
     x = j.group_by(UNIT_PERIOD + ["sex", "band_start"]).aggregate(x=j.numerator.sum().cast("float64"))
     x = x.mutate(year=x.period_start.year().cast("int64"), band_start=x.band_start.cast("int32"))
-    pop_t = ibis.memtable(pop[["uid", "year", "sex", "band_start", "population", "esp"]])
+    pop_t = memtable(pop[["uid", "year", "sex", "band_start", "population", "esp"]])
     t = x.left_join(pop_t, [x.uid == pop_t.uid, x.year == pop_t.year, x.sex == pop_t.sex,
                             x.band_start == pop_t.band_start])
     t = t.select(*[t[k] for k in UNIT_PERIOD + ["sex", "band_start", "x", "population", "esp"]])
