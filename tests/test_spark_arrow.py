@@ -76,3 +76,34 @@ def test_spark_results_come_through_arrow_and_equal_duckdb(tiny, spark_backend, 
     got = spark.backend.to_pyarrow(_persons_seen(spark)).to_pandas()
     assert arrow_transfers["toPandas"] > before
     pd.testing.assert_frame_equal(got, duck.backend.to_pyarrow(_persons_seen(duck)).to_pandas())
+
+
+@pytest.mark.spark
+def test_a_cluster_session_keeps_its_partitions_and_gets_the_result_settings(tmp_path):
+    """On Databricks or EMR a session is already active: joinedup uses it without forcing its own
+    local shuffle partitions on it, and sets only the settings its results depend on. A fresh
+    process, as a notebook is (joinedup's session is one per process)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import json\n"
+        "from pyspark.sql import SparkSession\n"
+        "s = (SparkSession.builder.master('local[1]').appName('a cluster')\n"
+        "     .config('spark.sql.shuffle.partitions', '37').config('spark.ui.enabled', 'false')\n"
+        "     .config('spark.sql.session.timeZone', 'Europe/London').getOrCreate())\n"
+        "from joinedup.data.sources import RESULT_SETTINGS, spark_session\n"
+        "j = spark_session()\n"
+        "keys = ['spark.sql.shuffle.partitions', 'spark.app.name', *RESULT_SETTINGS]\n"
+        "print(json.dumps({'same': j is s, **{k: j.conf.get(k) for k in keys}}))\n"
+        "s.stop()\n")
+    env = {**os.environ, "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable}
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300,
+                         cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    conf = json.loads(run.stdout.strip().splitlines()[-1])
+    assert conf == {"same": True, "spark.sql.shuffle.partitions": "37", "spark.app.name": "a cluster",
+                    "spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false",
+                    "spark.sql.execution.arrow.pyspark.enabled": "true"}

@@ -70,9 +70,26 @@ def find_table_files(folder: str | Path) -> dict[str, TableFile]:
 
 _SPARK = None
 
+# The runtime settings joinedup's answers depend on: dates read and grouped in UTC; Spark 4's ANSI
+# mode off, as the Spark path was built and checked against DuckDB (ANSI turns a division by zero,
+# an overflow or a failed cast into an error); and Spark <-> pandas transfers through Arrow (Ibis
+# collects every result with toPandas() and registers memtables with createDataFrame(pandas):
+# columnar batches instead of pickled rows).
+RESULT_SETTINGS = {"spark.sql.session.timeZone": "UTC", "spark.sql.ansi.enabled": "false",
+                   "spark.sql.execution.arrow.pyspark.enabled": "true"}
+
 
 def spark_session():
-    """One local Spark session per process (start-up costs seconds), quiet and bound to loopback."""
+    """The Spark session joinedup runs on, one per process (start-up costs seconds).
+
+    A session already active (a Databricks notebook or job, ``spark-submit`` on EMR) is used as it
+    is, its resources and partitioning untouched; only :data:`RESULT_SETTINGS` are set on it.
+    Otherwise a local one is started: ``local[2]``, quiet, bound to loopback, 4 shuffle partitions.
+
+    Example:
+        >>> spark_session().conf.get("spark.sql.session.timeZone")                  # doctest: +SKIP
+        'UTC'
+    """
     global _SPARK
     if _SPARK is None:
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -84,20 +101,19 @@ def spark_session():
 
             raise DataSourceError(f"engine spark: {missing_extra(exc) or exc}") from None
 
-        _SPARK = (
-            SparkSession.builder.master("local[2]")
-            .appName("joinedup")
-            .config("spark.ui.enabled", "false")
-            .config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.shuffle.partitions", "4")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", "4g")
-            .config("spark.sql.ansi.enabled", "false")
-            # Ibis collects every result with toPandas() and registers memtables with
-            # createDataFrame(pandas): with Arrow these move columnar batches instead of pickled rows.
-            .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .getOrCreate()
-        )
+        active = SparkSession.getActiveSession()
+        if active is not None:
+            # getOrCreate() would also force joinedup's local shuffle partitions onto a cluster's session
+            for key, value in RESULT_SETTINGS.items():
+                active.conf.set(key, value)
+            _SPARK = active
+            return _SPARK
+        builder = (SparkSession.builder.master("local[2]").appName("joinedup")
+                   .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+                   .config("spark.sql.shuffle.partitions", "4").config("spark.driver.memory", "4g"))
+        for key, value in RESULT_SETTINGS.items():
+            builder = builder.config(key, value)
+        _SPARK = builder.getOrCreate()
         _SPARK.sparkContext.setLogLevel("ERROR")
     return _SPARK
 
