@@ -96,6 +96,41 @@ def design(frame: pd.DataFrame) -> pd.DataFrame:
     return sm.add_constant(x[list(PREDICTORS)], has_constant="add")
 
 
+def binomial_glm(y, x, offset=None):
+    """Logistic regression of 0/1 ``y`` on ``x`` (n x k) fitted on its distinct covariate patterns.
+
+    The rows of a risk model's data take far fewer distinct values than there are people (small
+    counts, age in years, sex, conditions): the binomial likelihood of the rows is that of each
+    pattern's events out of its people, so the fit on ``(events, non-events)`` per pattern has the
+    same estimates and standard errors (statsmodels' two-column binomial endog), with working copies
+    the size of the patterns, not of the people (at scale 1.0, 11 million people aged 65+: the
+    row-level fit's IRLS copies peaked at 9 GB). Returns the statsmodels results and the predicted
+    probability of each row.
+
+    Example:
+        >>> x = np.column_stack([np.ones(6), [0, 0, 1, 1, 1, 0]])
+        >>> fit, p = binomial_glm(np.array([0, 1, 1, 1, 0, 0]), x)
+        >>> np.round(p, 3).tolist()
+        [0.333, 0.333, 0.667, 0.667, 0.667, 0.333]
+    """
+    names = x.columns if isinstance(x, pd.DataFrame) else None
+    x = np.asarray(x, dtype=float)
+    key = x if offset is None else np.column_stack([x, np.asarray(offset, dtype=float)])
+    patterns, row_pattern = np.unique(key, axis=0, return_inverse=True)
+    row_pattern = row_pattern.ravel()
+    y = np.asarray(y, dtype=float)
+    people = np.bincount(row_pattern, minlength=len(patterns))
+    events = np.bincount(row_pattern, weights=y, minlength=len(patterns))
+    exog = patterns[:, :x.shape[1]]
+    if names is not None:
+        exog = pd.DataFrame(exog, columns=names)
+    # converged to a deviance change of 1e-10 (statsmodels' default 1e-8): a few more iterations
+    # over the patterns, and the estimates then agree with the row-level fit's to about 1e-9
+    fit = sm.GLM(np.column_stack([events, people - events]), exog, family=sm.families.Binomial(),
+                 offset=None if offset is None else patterns[:, -1]).fit(tol=1e-10)
+    return fit, np.asarray(fit.predict(exog, offset=None if offset is None else patterns[:, -1]))[row_pattern]
+
+
 def auc(y, p) -> float:
     """C statistic (area under the ROC curve), exactly: the Mann-Whitney U from mid-ranks over n1*n0.
 
@@ -129,8 +164,8 @@ def calibration_stats(y, p, groups: int = 10) -> dict[str, float]:
     Hosmer-Lemeshow statistic over ``groups`` groups (df = groups - 2)."""
     y, p = np.asarray(y, dtype=float), np.clip(np.asarray(p, dtype=float), 1e-12, 1 - 1e-12)
     lp = np.log(p / (1 - p))
-    citl = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit().params[0]
-    slope = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit().params[1]
+    citl = binomial_glm(y, np.ones((len(y), 1)), offset=lp)[0].params[0]
+    slope = binomial_glm(y, sm.add_constant(lp))[0].params[1]
     t = calibration_table(y, p, groups)
     hl = float((((t.observed - t.expected) ** 2) / (t.expected * (1 - t.expected / t.n))).sum())
     return {"citl": float(citl), "slope": float(slope), "hosmer_lemeshow": hl,
@@ -206,12 +241,12 @@ def risk_model(ds: Dataset, reference_date, min_age: int = 65) -> RiskModel:
     y = frame.pop("outcome").to_numpy(dtype=float)
     x = design(frame)
     del frame  # only the design matrix and the outcome stay in memory for the fit
-    fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+    fit, p = binomial_glm(y, x)
+    del x
     ci = fit.conf_int()
-    coef = pd.DataFrame({"term": x.columns, "estimate": fit.params.to_numpy(), "std_error": fit.bse.to_numpy(),
+    coef = pd.DataFrame({"term": fit.params.index, "estimate": fit.params.to_numpy(), "std_error": fit.bse.to_numpy(),
                          "odds_ratio": np.exp(fit.params.to_numpy()), "or_low": np.exp(ci[0].to_numpy()),
                          "or_high": np.exp(ci[1].to_numpy()), "p_value": fit.pvalues.to_numpy()})
-    p = fit.predict(x).to_numpy()
     return RiskModel(ref, min_age, fit.params, coef, auc(y, p), y, p)
 
 
