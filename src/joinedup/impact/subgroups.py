@@ -47,6 +47,24 @@ def wald_equal_effects(estimates, std_errors) -> tuple[float, int, float]:
     return stat, df, float(chi2.sf(stat, df))
 
 
+def breakdown_groups(breakdowns: pd.DataFrame, outcome: str, breakdown: str) -> tuple[list[str], dict[str, str]]:
+    """The groups of ``breakdown`` a test of difference compares (``unknown`` left out, two or
+    more) and their labels, for the joint designs (:mod:`~joinedup.impact.subgroups_cs`,
+    :mod:`~joinedup.impact.subgroups_sdid`, :mod:`~joinedup.impact.subgroups_four`).
+
+    Example:
+        >>> b = pd.DataFrame({"breakdown": "sex", "group": ["F", "M", "unknown"],
+        ...                   "group_label": ["Female", "Male", "Unknown"]})
+        >>> breakdown_groups(b, "emergency_admissions", "sex")
+        (['F', 'M'], {'F': 'Female', 'M': 'Male'})
+    """
+    rows = breakdowns[(breakdowns["breakdown"] == breakdown) & (breakdowns["group"] != "unknown")]
+    groups = sorted(rows["group"].unique())
+    if len(groups) < 2:
+        raise ValueError(f"need two or more groups of breakdown {breakdown!r} for {outcome!r}; got {groups}")
+    return groups, rows.drop_duplicates("group").set_index("group")["group_label"].to_dict()
+
+
 def _group_indicators(breakdowns: pd.DataFrame, outcome: str, breakdown: str, group: str) -> pd.DataFrame:
     rows = breakdowns[(breakdowns["indicator"] == outcome) & (breakdowns["breakdown"] == breakdown)
                       & (breakdowns["group"] == group) & (breakdowns["level"] == "area")].copy()

@@ -126,12 +126,9 @@ def cs_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
     ``spec`` (the protocol's ``[impact]``) supplies control group, estimator, anticipation and base
     period; R did's defaults otherwise."""
     from joinedup.impact.panel import area_panel
-    from joinedup.impact.subgroups import PERIOD, _group_indicators
+    from joinedup.impact.subgroups import PERIOD, _group_indicators, breakdown_groups
 
-    groups = sorted(g for g in breakdowns.loc[breakdowns["breakdown"] == breakdown, "group"].unique()
-                    if g != "unknown")
-    if len(groups) < 2:
-        raise ValueError(f"need two or more groups of breakdown {breakdown!r} for {outcome!r}; got {groups}")
+    groups, _ = breakdown_groups(breakdowns, outcome, breakdown)
     panels, labels = {}, {}
     for group in groups:
         indicators = _group_indicators(breakdowns, outcome, breakdown, group)

@@ -108,16 +108,12 @@ def four_groups_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: s
     joint Wald test, in the columns of :func:`joinedup.impact.subgroups.subgroup_effects`.
     Each group's estimate and interval are :func:`joinedup.impact.four_groups.four_group_did`'s
     (t with clusters - 1 df)."""
+    from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_cs import joint_wald_equal_effects
 
     if programme.other is None:
         raise ValueError("the four-group design needs a second programme (an exclude file)")
-    groups = sorted(g for g in breakdowns.loc[breakdowns["breakdown"] == breakdown, "group"].unique()
-                    if g != "unknown")
-    if len(groups) < 2:
-        raise ValueError(f"need two or more groups of breakdown {breakdown!r} for {outcome!r}; got {groups}")
-    labels = (breakdowns[breakdowns["breakdown"] == breakdown].drop_duplicates("group")
-              .set_index("group")["group_label"].to_dict())
+    groups, labels = breakdown_groups(breakdowns, outcome, breakdown)
     panels = group_panels(breakdowns, programme, outcome, breakdown, groups)
     fits, cov = four_groups_fits(panels, programme.table, programme.key, programme.other)
     parts = []

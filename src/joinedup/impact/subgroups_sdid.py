@@ -143,14 +143,10 @@ def sdid_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, bre
     """Per wave: one row per group and a last row with the joint Wald test, in the columns of
     :func:`joinedup.impact.subgroups.subgroup_effects`; a wave that cannot run gets a "not run"
     row saying why. ``spec`` (the protocol's ``[impact]``) supplies the seed."""
+    from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_cs import joint_wald_equal_effects
 
-    groups = sorted(g for g in breakdowns.loc[breakdowns["breakdown"] == breakdown, "group"].unique()
-                    if g != "unknown")
-    if len(groups) < 2:
-        raise ValueError(f"need two or more groups of breakdown {breakdown!r} for {outcome!r}; got {groups}")
-    labels = (breakdowns[breakdowns["breakdown"] == breakdown].drop_duplicates("group")
-              .set_index("group")["group_label"].to_dict())
+    groups, labels = breakdown_groups(breakdowns, outcome, breakdown)
     panels = group_site_panels(breakdowns, programme, outcome, breakdown, groups)
     seed = 0 if spec is None else spec.seed
     first = next(iter(panels.values()))
