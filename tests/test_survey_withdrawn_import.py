@@ -200,3 +200,37 @@ def test_repair_withdrawals_command(tmp_path):
     bad = runner.invoke(app, ["survey", "repair-withdrawals", "--store", "postgresql://u:secret@127.0.0.1:1/x"])
     assert bad.exit_code != 0 and "secret" not in bad.output and "Traceback" not in bad.output
     s.engine.dispose()
+
+
+def test_repair_racing_imports_and_withdrawals_loses_nothing_and_leaves_no_withdrawn_answers(store):
+    """The repair, an import of other people's rows and a new withdrawal, started together, several
+    rounds: no error, every import stored, and afterwards no withdrawn person's answers anywhere."""
+    tokens = store.issue_tokens(1)
+    for pid in ("p00", "p01", "p02"):  # withdrawn before; the old import stored their answers again
+        withdraw(store, tokens[pid])
+        _old_import_after_withdrawal(store, pid, {"achievements": f"{pid} again"})
+    racers = [("p03", "p04"), ("p05", "p06"), ("p07", "p08")]
+    errors = []
+    for leaving, imported in racers:
+        start = threading.Barrier(3)
+
+        def run(fn, start=start):
+            start.wait()
+            try:
+                fn()
+            except Exception as exc:  # noqa: BLE001 - collected and asserted below
+                errors.append(repr(exc))
+
+        frame = pd.DataFrame([{"panelist_id": imported, "wave": 1, "achievements": "paper form"}])
+        threads = [threading.Thread(target=run, args=(lambda: repair_withdrawals(store),)),
+                   threading.Thread(target=run, args=(lambda f=frame: store.import_responses(f, 1),)),
+                   threading.Thread(target=run, args=(lambda t=tokens[leaving]: withdraw(store, t),))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert _held(store) == ["p04", "p06", "p08"]
+    inv = _invitations(store)
+    assert {inv[(pid, 1)] for pid in ("p00", "p01", "p02", "p03", "p05", "p07")} == {("refusal", "withdrawn")}
+    assert repair_withdrawals(store).panelists == ()
