@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 
 import pandas as pd
@@ -81,6 +82,14 @@ def test_sentences_come_from_the_written_tables(run):
         p = float(re.search(r"p = ([0-9.]+)", s).group(1))
         assert p == pytest.approx(row["p_value"], abs=5e-4)
         assert ("did not differ" in s) == (row["p_value"] >= 0.05)
+    # in the shown table a group's row has no test statistic and a test's row no estimate: those cells
+    # are blank, not "suppressed" (nothing in this table is withheld)
+    shown = pd.read_html(io.StringIO(section.body_html[section.body_html.index("Programme effect by subgroup"):]),
+                         keep_default_na=False)[0]
+    groups, tests = shown[~shown["group_label"].str.startswith("Test of")], shown[shown["group_label"].str.startswith("Test of")]
+    assert (groups["statistic"] == "").all() and (groups["df"] == "").all()
+    assert (tests["Estimate"] == "").all() and (tests["statistic"] != "").all()
+    assert "suppressed" not in shown.to_string()
 
 
 def test_tables_are_controlled(run):

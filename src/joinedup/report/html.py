@@ -36,9 +36,12 @@ class ReportSection:
     figures: tuple[Figure, ...] = field(default_factory=tuple)
 
 
-def table_html(frame: pd.DataFrame, caption: str, max_rows: int = 400, source: str = "") -> str:
+def table_html(frame: pd.DataFrame, caption: str, max_rows: int = 400, source: str = "",
+               not_applicable: pd.DataFrame | None = None) -> str:
     """A data table with a caption and scoped headers; NaN (suppressed) shown as 'suppressed'; codes
-    shown as their labels (:mod:`joinedup.report.labels`).
+    shown as their labels (:mod:`joinedup.report.labels`). ``not_applicable`` (booleans, the
+    frame's index and some of its columns) marks empty cells that were never a value (a test row's
+    estimate), shown blank rather than as suppressed.
 
     A table cut at ``max_rows`` says so in its caption and in a visible note under it. Wide tables
     scroll inside their own box on screen (the page never does) and wrap in print.
@@ -49,9 +52,13 @@ def table_html(frame: pd.DataFrame, caption: str, max_rows: int = 400, source: s
         (True, True)
     """
     shown = relabel(frame.head(max_rows))
-    for col in shown.columns:
+    for name, col in zip(frame.columns, shown.columns):  # relabel renames the headers
         if pd.api.types.is_float_dtype(shown[col]):
+            missing = shown[col].isna().to_numpy()
             shown[col] = shown[col].map(lambda v: "suppressed" if pd.isna(v) else f"{v:,.2f}".rstrip("0").rstrip("."))
+            if not_applicable is not None and name in not_applicable:
+                blank = not_applicable[name].reindex(frame.index, fill_value=False).head(max_rows).to_numpy(bool)
+                shown.loc[blank & missing, col] = ""
     html = shown.to_html(index=False, border=0, classes="data", na_rep="", escape=True)
     html = html.replace("<th>", '<th scope="col">').replace(' style="text-align: right;"', "")
     cut = len(frame) > max_rows

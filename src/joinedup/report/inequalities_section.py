@@ -92,11 +92,18 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
                                 "Slope and relative index of inequality, England"))
     if subgroups is not None and not subgroups.empty:
         parts += [f"<p>{escape(s)}</p>" for s in subgroup_sentences(subgroups, titles)]
+        test, not_run = subgroups["group"] == "difference", subgroups["group"] == "not run"
+        # a group's row has no test statistic, a test's row no estimate and a design that did not run
+        # neither: blank, not "suppressed"
+        not_applicable = pd.DataFrame({"estimate": test | not_run, "ci_low": test | not_run,
+                                       "ci_high": test | not_run, "p_value": not_run,
+                                       "statistic": ~test, "df": ~test})
         parts.append(table_html(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                            "ci_low", "ci_high", "p_value", "statistic", "df"]],
                                 "Programme effect by subgroup (log rate; TWFE DiD with groups taken as "
                                 "independent; Callaway & Sant'Anna, synthetic DiD and the four-group design "
-                                "with their joint covariance) and the tests of equal effects"))
+                                "with their joint covariance) and the tests of equal effects",
+                                not_applicable=not_applicable))
     return "\n".join(parts)
 
 
