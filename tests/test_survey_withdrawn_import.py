@@ -46,6 +46,25 @@ def store(request, tmp_path):
     s.engine.dispose()
 
 
+def _race(*calls) -> list[str]:
+    """Run ``calls`` in threads released together; the repr of every exception they raised."""
+    start, errors = threading.Barrier(len(calls)), []
+
+    def run(fn):
+        start.wait()
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - collected and asserted by the caller
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(fn,)) for fn in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def _invitations(store) -> dict:
     with store.engine.connect() as c:
         return {(r.panelist_id, r.wave): (r.disposition, r.reason)
@@ -94,21 +113,7 @@ def test_withdrawal_racing_an_import_leaves_none_of_the_answers(store):
     errors = []
     for pid in racers:  # one race per person: the withdrawal and an import of their row, started together
         frame = pd.DataFrame([{"panelist_id": pid, "wave": 1, "achievements": "from the paper form"}])
-        start = threading.Barrier(2)
-
-        def run(fn, start=start):
-            start.wait()
-            try:
-                fn()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(repr(exc))
-
-        threads = [threading.Thread(target=run, args=(lambda t=tokens[pid]: withdraw(store, t),)),
-                   threading.Thread(target=run, args=(lambda f=frame: store.import_responses(f, 1),))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors += _race(lambda t=tokens[pid]: withdraw(store, t), lambda f=frame: store.import_responses(f, 1))
     assert errors == []
     assert [r for r in store.responses() if r["panelist_id"] in racers] == []
     inv = _invitations(store)
@@ -212,23 +217,9 @@ def test_repair_racing_imports_and_withdrawals_loses_nothing_and_leaves_no_withd
     racers = [("p03", "p04"), ("p05", "p06"), ("p07", "p08")]
     errors = []
     for leaving, imported in racers:
-        start = threading.Barrier(3)
-
-        def run(fn, start=start):
-            start.wait()
-            try:
-                fn()
-            except Exception as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(repr(exc))
-
         frame = pd.DataFrame([{"panelist_id": imported, "wave": 1, "achievements": "paper form"}])
-        threads = [threading.Thread(target=run, args=(lambda: repair_withdrawals(store),)),
-                   threading.Thread(target=run, args=(lambda f=frame: store.import_responses(f, 1),)),
-                   threading.Thread(target=run, args=(lambda t=tokens[leaving]: withdraw(store, t),))]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        errors += _race(lambda: repair_withdrawals(store), lambda f=frame: store.import_responses(f, 1),
+                        lambda t=tokens[leaving]: withdraw(store, t))
     assert errors == []
     assert _held(store) == ["p04", "p06", "p08"]
     inv = _invitations(store)
