@@ -37,13 +37,19 @@ def store(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'survey.db'}"
     else:
         url = request.getfixturevalue("pg_server").create_database(f"w_{tmp_path.name.lower().replace('-', '_')[:40]}")
+    s = _new_store(url)
+    yield s
+    s.engine.dispose()
+
+
+def _new_store(url: str) -> SurveyStore:
+    """A store with the roster and an open wave 1."""
     s = SurveyStore(url)
     s.create()
     s.upsert_panelists(read_roster(ROSTER))
     s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2099-07-31")
     s.set_wave_status(1, "open")
-    yield s
-    s.engine.dispose()
+    return s
 
 
 def _race(*calls) -> list[str]:
@@ -188,10 +194,7 @@ def test_answers_the_old_import_stored_again_are_left_out_then_deleted(store):
 
 def test_repair_withdrawals_command(tmp_path):
     url = f"sqlite:///{tmp_path / 'survey.db'}"
-    s = SurveyStore(url)
-    s.create()
-    s.upsert_panelists(read_roster(ROSTER))
-    s.create_wave(1, "pioneer_ki_survey", "2015-06-01", "2099-07-31")
+    s = _new_store(url)
     tokens = s.issue_tokens(1)
     withdraw(s, tokens["p02"])
     _old_import_after_withdrawal(s, "p02", {"achievements": "again"})
