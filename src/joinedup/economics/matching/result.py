@@ -57,24 +57,26 @@ class MatchResult:
             >>> md = m.match_data()                                            # doctest: +SKIP
             >>> md.groupby("treat")["weights"].sum()                           # doctest: +SKIP
         """
-        out = self.data.copy()
         for name in ("distance", "weights", "subclass"):
-            if name in out.columns:
+            if name in self.data.columns:
                 raise ValueError(f"the data already has a column {name!r}; rename it before matching")
-        if self.distance is not None:
-            out["distance"] = self.distance
-        out["weights"] = self.weights
-        if self.subclass is not None:
-            sub = pd.Series(self.subclass, index=out.index, dtype="Int64")
-            out["subclass"] = sub.where(sub > 0)  # unmatched: <NA>, as R's NA
-        keep = self.weights > 0 if drop_unmatched else np.ones(len(out), bool)
+        keep = self.weights > 0 if drop_unmatched else np.ones(len(self.data), bool)
         if group == "treated":
             keep &= self.treat == 1
         elif group == "control":
             keep &= self.treat == 0
         elif group != "all":
             raise ValueError(f"group must be one of 'all', 'treated', 'control'; got {group!r}")
-        return out.loc[keep]
+        # the kept rows only: copying the whole data first (10 million controls at scale 1.0) to keep
+        # a few thousand cost a second copy of the cohort
+        out = self.data.loc[keep].copy()
+        if self.distance is not None:
+            out["distance"] = self.distance[keep]
+        out["weights"] = self.weights[keep]
+        if self.subclass is not None:
+            sub = pd.Series(self.subclass[keep], index=out.index, dtype="Int64")
+            out["subclass"] = sub.where(sub > 0)  # unmatched: <NA>, as R's NA
+        return out
 
     def _cov_frame(self) -> pd.DataFrame:
         covs = self.covariates
