@@ -45,6 +45,16 @@ def test_connections_carry_the_default_the_environment_or_the_configured_cap(sma
     assert raw.sql("select current_setting('memory_limit')").fetchone()[0] == expected["512MiB"]
 
 
+def test_connections_give_freed_memory_back_to_the_system(small_england):
+    """DuckDB's background allocator threads return the memory a finished query freed; without them
+    the economics step carried gigabytes of finished queries into its pandas work at scale 1.0
+    (benchmarks/results/economics_memory_scale1.0.txt)."""
+    ask = "select current_setting('allocator_background_threads')"
+    assert open_dataset(small_england).backend.raw_sql(ask).fetchone()[0] is True
+    assert _open_for_validation(small_england, "duckdb").backend.raw_sql(ask).fetchone()[0] is True
+    assert duckdb.connect(config=duckdb_memory.duckdb_config()).sql(ask).fetchone()[0] is True
+
+
 @pytest.mark.parametrize("bad", ["lots", "4", "-1GB", "0GB", "4 GBs", "4GB; drop table x"])
 def test_a_bad_size_is_refused_naming_what_was_given(bad, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="is not a size such as '4GB'"):

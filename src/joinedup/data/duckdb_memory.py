@@ -77,5 +77,8 @@ def spill_folder() -> str:
 
 def duckdb_config(limit: str | None = None) -> dict[str, str]:
     """The settings for ``duckdb.connect(config=...)`` or ``ibis.duckdb.connect(**...)``."""
+    # allocator_background_threads: DuckDB's allocator otherwise keeps the memory its queries freed
+    # until a later query runs, so the process carries gigabytes of a finished query into the pandas
+    # work that follows (economics at scale 1.0); with them the freed memory goes back to the system
     return {"memory_limit": parse_memory_limit(limit) if limit else memory_limit(),
-            "temp_directory": spill_folder()}
+            "temp_directory": spill_folder(), "allocator_background_threads": "true"}
