@@ -111,6 +111,25 @@ def test_propensity_model_equals_logit(m_out, lalonde):
                                               "married", "nodegree", "re74", "re75"]
 
 
+def test_propensity_model_in_row_blocks_equals_one_block(m_out, lalonde, monkeypatch):
+    """Above CHUNK_ROWS rows the IRLS cross-products are summed block by block (memory at scale 1.0);
+    blocks of 100 rows must give the one-block fit up to summation order: coefficients and scores
+    to 1e-12 relative, the same iterations, the same aliased-column decision."""
+    from joinedup.economics.matching import distance
+    from joinedup.economics.matching.design import parse_design
+
+    x = parse_design(FORMULA + " + I(re74 * 2)", lalonde).ps_matrix.to_numpy()  # an aliased column
+    whole = distance.glm_fit(x, lalonde["treat"].to_numpy())
+    monkeypatch.setattr(distance, "CHUNK_ROWS", 100)
+    assert len(distance._chunks(len(x))) == 7
+    blocked = distance.glm_fit(x, lalonde["treat"].to_numpy())
+    assert np.isnan(whole.coefficients[-1]) and np.isnan(blocked.coefficients[-1])
+    np.testing.assert_allclose(blocked.coefficients[:-1], whole.coefficients[:-1], rtol=1e-12)
+    np.testing.assert_allclose(blocked.linear_predictor, whole.linear_predictor, rtol=1e-12, atol=1e-13)
+    assert blocked.iterations == whole.iterations and blocked.converged
+    np.testing.assert_allclose(whole.coefficients[:-1], m_out.coefficients.to_numpy(), rtol=1e-12)
+
+
 def test_att_cluster_robust_equals_statsmodels(m_out):
     import statsmodels.api as sm
 
