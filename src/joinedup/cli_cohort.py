@@ -20,7 +20,7 @@ from joinedup.options import Engine
 console = Console(stderr=True)
 
 cohort_app = typer.Typer(help="Person-level evaluation of a scheme: enrolments, risk-set matching, MDE, effects.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 
 
 def _fail(exc: Exception) -> None:

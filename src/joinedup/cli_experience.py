@@ -15,7 +15,7 @@ from rich.console import Console
 
 console = Console(stderr=True)
 experience_app = typer.Typer(help="Person-centred coordinated care: GPPS and ASCOF outcomes, the P3CEQ instrument.",
-                             no_args_is_help=True)
+                             no_args_is_help=True, rich_markup_mode=None)
 
 
 def _fail(exc: Exception) -> None:

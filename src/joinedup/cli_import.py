@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 import_app = typer.Typer(help="Import NHS extracts (HES APC, HES A&E/ECDS, ONS populations, GP registrations, delayed transfers) "
-                              "into canonical tables.", no_args_is_help=True)
+                              "into canonical tables.", no_args_is_help=True, rich_markup_mode=None)
 console = Console(stderr=True)
 
 IN = typer.Option(..., "--in", help="Extract file(s): CSV, pipe-delimited text or Parquet (`--in a b c` or "

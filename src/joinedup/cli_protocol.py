@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 protocol_app = typer.Typer(help="Lock the analysis plan (the protocol) before outcome data are read, and check "
-                                "a protocol against its lock.", no_args_is_help=True)
+                                "a protocol against its lock.", no_args_is_help=True, rich_markup_mode=None)
 console = Console(stderr=True)
 
 

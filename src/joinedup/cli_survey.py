@@ -15,7 +15,7 @@ from rich.console import Console
 console = Console(stderr=True)
 
 survey_app = typer.Typer(help="Key-informant panel surveys: analysis, the web service, panel admin.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 
 
 @survey_app.command("add-user")

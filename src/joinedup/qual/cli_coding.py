@@ -17,7 +17,7 @@ from rich.console import Console
 
 console = Console(stderr=True)
 coding_app = typer.Typer(help="The qualitative workbench: REFI-QDA exchange, codebook, framework matrix.",
-                         no_args_is_help=True)
+                         no_args_is_help=True, rich_markup_mode=None)
 STORE = typer.Option("sqlite:///survey.db", "--store", help="Survey database URL (SQLite or PostgreSQL)")
 
 
