@@ -132,8 +132,7 @@ def _model_matrix(rhs: str, data: pd.DataFrame, full_rank: bool) -> pd.DataFrame
     from formulaic import model_matrix
 
     mm = model_matrix(rhs, data, ensure_full_rank=full_rank, na_action="raise")
-    out = pd.DataFrame(np.asarray(mm, dtype=float), index=data.index, columns=r_names(mm.columns))
-    return out
+    return pd.DataFrame(np.asarray(mm, dtype=float), index=data.index, columns=r_names(mm.columns), copy=False)
 
 
 def _plain_columns(rhs: str, data: pd.DataFrame) -> list[str] | None:
@@ -184,7 +183,7 @@ def _plain_model_matrix(terms: list[str], data: pd.DataFrame, full_rank: bool) -
     out[:, 0] = 1.0
     for j, (values, level) in enumerate(parts[1:], start=1):
         out[:, j] = values.to_numpy(dtype=float) if level is None else values == level
-    return pd.DataFrame(out, index=data.index, columns=names)
+    return pd.DataFrame(out, index=data.index, columns=names, copy=False)  # pandas 3 copies an array unless told
 
 
 def _factor_exprs(rhs) -> list[str]:
