@@ -141,7 +141,11 @@ def eligible_pool(ds: Dataset, dates: np.ndarray, rng: np.random.Generator, min_
         df = ds.backend.to_pyarrow(joined).to_pandas()
     finally:
         _release(pool)
-    return _pandas_types(ds, df, counts, dates, period[1])
+    df = _pandas_types(ds, df, counts, dates, period[1])
+    # Arrow's allocator keeps what the conversion freed for reuse: at scale 1.0 some 600 MB the
+    # matching that follows (numpy, not Arrow) cannot use (benchmarks/results/economics_memory_scale1.0.txt)
+    pa.default_memory_pool().release_unused()
+    return df
 
 
 def _release(table: ibis.Table) -> None:

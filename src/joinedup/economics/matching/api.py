@@ -97,8 +97,9 @@ def matchit(formula: str, data: pd.DataFrame, method: str = "nearest", distance=
                          "distance='mahalanobis'")
     covs_mah = None
     if kind == "mahalanobis" or mah_vars:
-        x = design.covariates.to_numpy() if kind == "mahalanobis" else covariate_matrix(mah_vars, data).to_numpy()
-        covs_mah = dist.mahalanobis_transform(x, focal, discarded)
+        covs_mah = dist.mahalanobis_transform(
+            design.covariates.to_numpy() if kind == "mahalanobis" else covariate_matrix(mah_vars, data).to_numpy(),
+            focal, discarded)
 
     strata = _strata(data, exact_vars, focal)
     rng = np.random.default_rng(seed)
@@ -115,6 +116,7 @@ def matchit(formula: str, data: pd.DataFrame, method: str = "nearest", distance=
                                          sub_score if cal is not None else None, cal, discarded[members])
         rows = np.searchsorted(f_idx, members[sub_focal == 1])
         mm[rows] = np.where(sub_mm >= 0, members[np.maximum(sub_mm, 0)], -1)
+    del covs_mah  # n x k: not held while the balance covariates are built (memory at scale 1.0)
 
     if not (mm >= 0).any():
         reason = (f"the caliper ({caliper} SD = {cal:.6g} on the distance) leaves no control close "

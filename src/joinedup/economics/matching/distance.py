@@ -198,9 +198,11 @@ def mahalanobis_transform(x: np.ndarray, treat: np.ndarray, discarded: np.ndarra
     x = x[:, spread >= np.sqrt(_EPS)]  # constant columns carry no distance
     if x.shape[1] == 0:
         return np.zeros((len(treat), 1))
-    x = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    sd = x.std(axis=0, ddof=1)
+    x = x - x.mean(axis=0)  # a new array: the caller's is left alone
+    x /= sd  # in place: one n x k array, not two
     keep = ~discarded
-    xc = x[keep].copy()
+    xc = x[keep]  # a boolean mask copies already
     tk = treat[keep]
     for g in (0, 1):
         xc[tk == g] -= xc[tk == g].mean(axis=0)
