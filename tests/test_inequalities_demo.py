@@ -30,8 +30,10 @@ def test_small_run_report_has_the_inequalities_section_from_its_tables(small_run
         assert html.escape(s) in report, s
     tests = sub[sub["group"] == "difference"]
     assert set(tests["breakdown"]) == {"imd_quintile"}
-    methods = tests["method"].tolist()  # one test per design (synthetic DiD per wave, four groups per contrast)
+    # one test per design (synthetic DiD per wave, synthetic control per site, four groups per contrast)
+    methods = tests["method"].tolist()
     assert len(methods) == len(set(methods)) and {"Callaway & Sant'Anna", "TWFE DiD"} <= set(methods)
     others = set(methods) - {"Callaway & Sant'Anna", "TWFE DiD"}
-    assert all(m.startswith(("Synthetic DiD, wave ", "Four groups: ")) for m in others), others
+    assert all(m.startswith(("Synthetic DiD, wave ", "Synthetic control, ", "Four groups: ")) for m in others), others
+    assert any(m.startswith("Synthetic control, ") for m in others)  # the example protocol turns it on
     assert sii["indicator"].nunique() >= 2

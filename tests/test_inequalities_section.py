@@ -14,6 +14,7 @@ from joinedup.indicators.catalogue import CATALOGUE
 from joinedup.protocol import load_protocol
 from joinedup.report.inequalities_section import (
     inequalities_step,
+    per_site,
     sii_sentences,
     subgroup_sentences,
 )
@@ -59,10 +60,14 @@ def test_sentences_come_from_the_written_tables(run):
     section, tables = run
     sii, sub = tables["indicator_inequalities"], tables["impact_subgroups"]
     sentences = sii_sentences(sii, TITLES) + subgroup_sentences(sub, TITLES)
-    n_tests = int((sub["group"] == "difference").sum())
+    sites = per_site(sub)
+    n_tests = int(((sub["group"] == "difference") & ~sites).sum())
     # SII per indicator; per breakdown, TWFE, CS, synthetic DiD (wave 2: the only wave with two years
-    # before its start in 2012-2016) and the four-group design's three contrasts
-    assert n_tests == 2 * 6 and len(sentences) == 2 + n_tests
+    # before its start in 2012-2016) and the four-group design's three contrasts; and per breakdown one
+    # sentence for synthetic control per site (a sentence per site would bury the rest)
+    site_tests = sub[(sub["group"] == "difference") & sites]
+    n_site_sentences = len(sub[sites].assign(f=sub["method"].str.split(",").str[0]).groupby(["breakdown", "f"]))
+    assert n_tests == 2 * 6 and len(sentences) == 2 + n_tests + n_site_sentences and n_site_sentences == 2
     for s in sentences:
         assert html.escape(s) in section.body_html
     # re-derive each SII sentence's numbers and direction from the table
@@ -73,7 +78,7 @@ def test_sentences_come_from_the_written_tables(run):
         assert ("more deprived" in s) == (row["sii_upper95_0cl"] < 0)
     em = england.loc["emergency_admissions"]
     assert em["sii_upper95_0cl"] < 0  # the programmed gradient
-    for _, row in sub[sub["group"] == "difference"].iterrows():
+    for _, row in sub[(sub["group"] == "difference") & ~sites].iterrows():
         s = next(x for x in sentences if f"({row['method']}: Wald" in x and row["breakdown"].split("_")[0][:5]
                  in x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
         assert f"{row['statistic']:.2f} on {int(row['df'])} df" in s
@@ -90,6 +95,26 @@ def test_sentences_come_from_the_written_tables(run):
     assert (groups["statistic"] == "").all() and (groups["df"] == "").all()
     assert (tests["Estimate"] == "").all() and (tests["statistic"] != "").all()
     assert "suppressed" not in shown.to_string()
+    # synthetic control per site: each breakdown's sentence counts the sites the table says differ
+    assert not site_tests.empty and site_tests["df"].isna().all()
+    for breakdown, t in site_tests.groupby("breakdown"):
+        word = {"imd_quintile": "deprivation quintile", "ethnicity": "ethnic group"}[breakdown]
+        s = next(x for x in sentences if x.startswith("Synthetic control per site") and f"by {word}:" in x)
+        differ = t[t["p_value"] < 0.05]
+        assert f"at {len(differ)} of {len(t)} sites tested" in s
+        not_run = sub[sites & (sub["breakdown"] == breakdown) & (sub["group"] == "not run")]
+        assert (f"; {len(not_run)} not run" in s) == (len(not_run) > 0)
+        j = int(t["n_comparison_areas"].iloc[0])
+        assert f"smallest attainable p is 1/{j + 1} = {1 / (j + 1):.3f}" in s
+        assert all(m.split(", ", 1)[1] in s for m in differ["method"])
+    # its own table: no interval columns; a test has no estimate and a group no statistic (blank)
+    start = section.body_html.index("Synthetic control per site by subgroup")
+    shown = pd.read_html(io.StringIO(section.body_html[start:]), keep_default_na=False)[0]
+    assert not any("CI" in str(c) for c in shown.columns) and len(shown) == sites.sum()
+    groups, tests = shown[~shown["group_label"].str.startswith("Test of")], shown[shown["group_label"].str.startswith("Test of")]
+    assert (groups["statistic"] == "").all() and (tests["Estimate"] == "").all()
+    assert (tests["statistic"] != "").all() and (tests["p"] != "").all()
+    assert "suppressed" not in shown.to_string()
 
 
 def test_tables_are_controlled(run):
@@ -102,7 +127,12 @@ def test_tables_are_controlled(run):
     tests = tables["impact_subgroups"].query("group == 'difference'")
     four = [f"Four groups: {g} vs neither" for g in ("programme only", "vanguards only", "both")]  # p.toml's files
     methods = ["Callaway & Sant'Anna", "Synthetic DiD, wave 2", "TWFE DiD"] + four
-    assert sorted(tests["method"]) == sorted(methods * 2)
+    assert sorted(tests.loc[~per_site(tests), "method"]) == sorted(methods * 2)
+    # synthetic control per site: a test per site usable in every group, by rank among the placebos, so
+    # no df and p no smaller than 1 / (donors + 1)
+    site_tests = tests[per_site(tests)]
+    assert site_tests["method"].str.startswith("Synthetic control, ").all() and site_tests["df"].isna().all()
+    assert (site_tests["p_value"] >= 1 / (site_tests["n_comparison_areas"] + 1) - 1e-12).all()
     designs = tables["impact_subgroups"].groupby("method")["design"].unique()
     assert designs.map(len).eq(1).all()  # one design text per method; the four-group contrasts share one
     assert designs[four].str[0].nunique() == 1 and "stacked cluster-robust" in designs[four[0]][0]

@@ -374,6 +374,24 @@ def _site_units(panel, spec, out=None):
     return sites, treated, donors
 
 
+def site_predictors(starts: dict) -> tuple[list[tuple], np.ndarray]:
+    """The per-site synthetic control's predictors and V: the outcome's means over blocks of up to
+    four periods before the first start (periods numbered from 1), equally weighted.
+
+    Example:
+        >>> special, v = site_predictors({"S1": 7, "S2": 8})
+        >>> [block for _, block, _ in special], v.tolist()
+        ([[1, 2], [3, 4, 5, 6]], [0.5, 0.5])
+    """
+    # A fixed V: every predictor is the same outcome, so there is nothing for a nested V search to
+    # weigh, and it costs ~1 s a fit. Matching every pre-period instead lets ~80 donors interpolate a
+    # large site exactly (pre-MSPE 0), which leaves the post/pre MSPE ratio meaningless.
+    pre = list(range(1, min(starts.values())))
+    blocks = [pre[max(0, i - 4):i] for i in range(len(pre), 0, -4)][::-1]
+    special = [("y", block, "mean") for block in blocks]
+    return special, np.full(len(special), 1 / len(special))
+
+
 def synthetic_control(panel, spec, truth, out) -> list[dict]:
     """Synthetic control per Pioneer site with placebo-in-space (site table, gaps, placebo plot)."""
     from joinedup.impact.synthetic import placebo_in_space
@@ -382,16 +400,9 @@ def synthetic_control(panel, spec, truth, out) -> list[dict]:
     if treated.empty or len(donors) < 2:
         return []
     starts = treated["first_treated"].astype(int).to_dict()
-    # Predictors: the outcome's yearly means before the first start, equally weighted (a fixed V:
-    # every predictor is the same outcome, so there is nothing for a nested V search to weigh, and it
-    # costs ~1 s a fit). Matching every pre-period instead lets ~80 donors interpolate a large site
-    # exactly (pre-MSPE 0), which leaves the post/pre MSPE ratio meaningless.
-    pre = list(range(1, min(starts.values())))
-    blocks = [pre[max(0, i - 4):i] for i in range(len(pre), 0, -4)][::-1]
-    special = [("y", block, "mean") for block in blocks]
+    special, v = site_predictors(starts)
     results = placebo_in_space(sites[["unit", "t", "y"]], "unit", "t", "y", list(starts), starts,
-                               v=np.full(len(special), 1 / len(special)), special_predictors=special,
-                               donors=donors, prefit_filter=spec.placebo_prefit)
+                               v=v, special_predictors=special, donors=donors, prefit_filter=spec.placebo_prefit)
     site_rows, gaps = [], []
     for site, res in results.items():
         fit = res.treated_fit

@@ -79,9 +79,10 @@ def placebo_covariance(taus: np.ndarray) -> np.ndarray:
 
 
 def group_site_panels(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
-                      groups: list[str]) -> dict[str, pd.DataFrame]:
+                      groups: list[str], common: bool = True) -> dict[str, pd.DataFrame]:
     """Each group's site panel (``unit, t, y, first_treated, wave``: sites as units beside
-    comparison areas), restricted to the units usable in every group."""
+    comparison areas), restricted to the units usable in every group (``common=False``: each
+    group's own usable units, for a caller that restricts and reports what it left out itself)."""
     from joinedup.impact.evaluate import site_panel
     from joinedup.impact.panel import area_panel
     from joinedup.impact.subgroups import PERIOD, _group_indicators
@@ -102,8 +103,10 @@ def group_site_panels(breakdowns: pd.DataFrame, programme, outcome: str, breakdo
         counts = panel.groupby("area_code")["t"].nunique()  # synthetic control weighs every period
         panel = panel[panel["area_code"].isin(counts[counts == panel["t"].nunique()].index)]
         panels[group] = site_panel(panel, "log", multiplier)
-    common = set.intersection(*(set(p["unit"]) for p in panels.values()))
-    return {g: p[p["unit"].isin(common)].reset_index(drop=True) for g, p in panels.items()}
+    if not common:
+        return panels
+    shared = set.intersection(*(set(p["unit"]) for p in panels.values()))
+    return {g: p[p["unit"].isin(shared)].reset_index(drop=True) for g, p in panels.items()}
 
 
 def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = REPLICATIONS,

@@ -4,7 +4,8 @@ difference between subgroups. Every sentence is written from the tables shown (a
 from them in tests/test_inequalities_section.py).
 
 A gradient is "clear" only when the SII's 95% interval excludes zero; subgroup effects "differ"
-only when the Wald test of equal effects has p < 0.05.
+only when the test of equal effects has p < 0.05 (Wald tests; for synthetic control per site, the
+placebo-in-space rank test, summarised per breakdown as the number of sites that differ).
 
 Example:
     >>> section = inequalities_step(ds, protocol, out_dir)                        # doctest: +SKIP
@@ -51,9 +52,17 @@ def sii_sentences(sii: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     return out
 
 
+def per_site(subgroups: pd.DataFrame) -> pd.Series:
+    """The rows of synthetic control (and ASCM) per site: no interval, a rank test of difference."""
+    return subgroups["method"].astype(str).str.match(r"(Augmented s|S)ynthetic control\b")
+
+
 def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[str]:
-    """One sentence per outcome and breakdown: did the effect differ between groups?"""
-    tests = subgroups[subgroups["group"] == "difference"]
+    """One sentence per outcome, breakdown and design with a Wald test: did the effect differ between
+    groups? For synthetic control per site, one sentence per outcome and breakdown counting the sites
+    whose placebo test says so (a sentence a site would bury the rest)."""
+    sites = per_site(subgroups)
+    tests = subgroups[(subgroups["group"] == "difference") & ~sites]
     out = []
     for _, row in tests.iterrows():
         what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
@@ -67,6 +76,34 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
                       "covariance, chi-square reference" if "placebo" in str(row.get("test", "")) else
                       f"chi-square {row['statistic']:.2f} on {int(row['df'])} df")
                    + f", p = {row['p_value']:.3f}).")
+    return out + site_sentences(subgroups[sites], titles)
+
+
+def site_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """Per outcome, breakdown and per-site design: at how many sites the effect differed between
+    groups (placebo test p < 0.05), which, how many could not be tested, and the smallest p the test
+    could give."""
+    rows = rows.assign(family=rows["method"].str.split(",").str[0])
+    out = []
+    for (outcome, breakdown, family), r in rows.groupby(["outcome", "breakdown", "family"], sort=True):
+        what = BREAKDOWN_WORDS.get(breakdown, breakdown)
+        t, not_run = r[r["group"] == "difference"], int((r["group"] == "not run").sum())
+        head = f"{family} per site, the effect on {titles.get(outcome, outcome).lower()} by {what}: "
+        if t.empty:
+            out.append(head + "not run at any site (the table says why).")
+            continue
+        differ = sorted(t.loc[t["p_value"] < 0.05, "method"].str.split(", ", n=1).str[1])
+        donors = sorted(t["n_comparison_areas"].dropna().astype(int).unique())
+        smallest = (f"with {donors[0]} donors the smallest attainable p is 1/{donors[0] + 1} = {1 / (donors[0] + 1):.3f}"
+                    if len(donors) == 1 else
+                    f"with {donors[0]}-{donors[-1]} donors the smallest attainable p is 1/{donors[-1] + 1}")
+        if 1 / (donors[-1] + 1) >= 0.05:
+            smallest += ", so no site can reach p < 0.05"
+        out.append(head + f"differed between groups at {len(differ)} of {len(t)} sites tested"
+                   + (f" ({', '.join(differ)})" if differ else "")
+                   + f" (placebo-in-space test of equal effects, p < 0.05; {smallest}; at the 5% level about "
+                     "1 site in 20 would differ by chance)"
+                   + (f"; {not_run} not run (the table says why)." if not_run else "."))
     return out
 
 
@@ -92,6 +129,8 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
                                 "Slope and relative index of inequality, England"))
     if subgroups is not None and not subgroups.empty:
         parts += [f"<p>{escape(s)}</p>" for s in subgroup_sentences(subgroups, titles)]
+        sites = per_site(subgroups)
+        site_rows, subgroups = subgroups[sites], subgroups[~sites]
         test, not_run = subgroups["group"] == "difference", subgroups["group"] == "not run"
         # a group's row has no test statistic, a test's row no estimate and a design that did not run
         # neither: blank, not "suppressed"
@@ -104,7 +143,24 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
                                 "independent; Callaway & Sant'Anna, synthetic DiD and the four-group design "
                                 "with their joint covariance) and the tests of equal effects",
                                 not_applicable=not_applicable))
+        if not site_rows.empty:
+            parts.append(_site_table(site_rows))
     return "\n".join(parts)
+
+
+def _site_table(rows: pd.DataFrame) -> str:
+    """Synthetic control per site by subgroup: a table of its own (a row per site and group would
+    cut the designs' table) without interval or df columns (it has neither)."""
+    test, not_run = rows["group"] == "difference", rows["group"] == "not run"
+    # blank, not "suppressed": a test has no estimate, a group no statistic, an ASCM group no p-value
+    # (its main design has no placebo test) and a design that did not run nothing
+    no_p = not_run | (~test & rows["method"].str.startswith("Augmented"))
+    not_applicable = pd.DataFrame({"estimate": test | not_run, "p_value": no_p, "statistic": ~test})
+    return table_html(rows[["outcome", "breakdown", "method", "group_label", "estimate", "p_value", "statistic"]],
+                      "Synthetic control per site by subgroup (log rate; no confidence interval: a group's "
+                      "p-value is the main design's placebo-in-space test on that group's panel) and the "
+                      "placebo-in-space tests of equal effects (statistic: the heterogeneity of the group "
+                      "effects, their squared deviations from their mean summed)", not_applicable=not_applicable)
 
 
 def _not_run(outcome: str, breakdown: str, method: str, err: Exception) -> pd.DataFrame:
@@ -113,13 +169,15 @@ def _not_run(outcome: str, breakdown: str, method: str, err: Exception) -> pd.Da
 
 
 def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec) -> pd.DataFrame:
-    """TWFE, Callaway & Sant'Anna, synthetic DiD (with ``spec.synthetic_control``) and the
+    """TWFE, Callaway & Sant'Anna, synthetic DiD and synthetic control per site (with
+    ``spec.synthetic_control``; ASCM per site too with ``spec.augmented_synthetic_control``) and the
     four-group design (with ``spec.four_groups`` and a second programme) by the groups of
     ``breakdown``, each with its test of equal effects; a ``method`` column names the design of
-    each row (synthetic DiD: per wave; four groups: per contrast)."""
+    each row (synthetic DiD: per wave; synthetic control: per site; four groups: per contrast)."""
     from joinedup.impact.subgroups import subgroup_effects
     from joinedup.impact.subgroups_cs import cs_subgroup_effects
     from joinedup.impact.subgroups_four import four_groups_subgroup_effects
+    from joinedup.impact.subgroups_sc import sc_subgroup_effects
     from joinedup.impact.subgroups_sdid import sdid_subgroup_effects
 
     parts = [subgroup_effects(raw, programme, outcome, breakdown).assign(method="TWFE DiD")]
@@ -135,6 +193,10 @@ def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec
             parts.append(sdid_subgroup_effects(raw, programme, outcome, breakdown, spec))
         except ValueError as err:
             parts.append(_not_run(outcome, breakdown, "Synthetic DiD", err))
+        try:  # a site that cannot run has its own "not run" row inside
+            parts.append(sc_subgroup_effects(raw, programme, outcome, breakdown, spec))
+        except ValueError as err:
+            parts.append(_not_run(outcome, breakdown, "Synthetic control", err))
     if getattr(spec, "four_groups", False) and programme.other is not None:
         try:
             parts.append(four_groups_subgroup_effects(raw, programme, outcome, breakdown))
