@@ -204,6 +204,8 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=200,
                         help="subgroups-sdid-four: placebo replications of the joint SDID covariance "
                              "(the module's default 200)")
+    parser.add_argument("--sdid-covariance", choices=["jackknife", "placebo"], default="jackknife",
+                        help="subgroups-sdid-four: the joint SDID covariance (the module's default jackknife)")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.5],
                         help="subgroups-sdid-four: shares of residual variance the groups of an area share")
     parser.add_argument("--effect", type=float, default=None,

@@ -39,6 +39,7 @@ Example:
 from __future__ import annotations
 
 import warnings
+from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -46,9 +47,13 @@ from scipy.stats import norm
 
 from joinedup.impact.synthetic import _synthdid as sd
 
-REPLICATIONS = 200  # as the main design's synthetic DiD
-DESIGN = ("synthetic DiD, wave {wave}, sites as units, log rate, financial years "
-          "(joint placebo covariance, {replications} replications)")
+REPLICATIONS = 200  # as the main design's synthetic DiD (placebo covariance only)
+Covariance = Literal["jackknife", "placebo"]
+COVARIANCES: tuple[str, ...] = get_args(Covariance)
+DESIGN = {"jackknife": ("synthetic DiD, wave {wave}, sites as units, log rate, financial years "
+                        "(joint jackknife covariance over units)"),
+          "placebo": ("synthetic DiD, wave {wave}, sites as units, log rate, financial years "
+                      "(joint placebo covariance, {replications} replications)")}
 METHOD = "Synthetic DiD, wave {wave}"
 
 
@@ -74,6 +79,41 @@ def joint_placebo(estimates: list[sd.Estimate], replications: int, rng: np.rando
         lam = np.broadcast_to(est.lambda_, (replications, est.T0))
         taus[:, g] = sd.synthdid_batch(est.Y[inds], keep, est.T0, est.opts, omega, lam)[0]
     return taus
+
+
+def joint_jackknife(estimates: list[sd.Estimate], names: list[str] | None = None) -> np.ndarray:
+    """Leave-one-unit-out estimates (units x groups): row ``i`` leaves unit ``i`` out of every
+    group's fit (weights fixed and renormalised, as synthdid's jackknife, Algorithm 3).
+
+    Every fit must hold the same units in the same rows, so that row ``i`` is one unit throughout."""
+    if not estimates:
+        raise ValueError("no fits to jackknife")
+    shapes = {(e.Y.shape[0], e.N0) for e in estimates}
+    if len(shapes) != 1:
+        raise ValueError(f"a joint jackknife needs the same units in every group: {sorted(shapes)}")
+    names = names or [str(g) for g in range(len(estimates))]
+    cols = []
+    for name, est in zip(names, estimates):
+        u = sd.jackknife_estimates(est)
+        if u is None:  # synthdid's jackknife SE is NaN here too: no variance to test with
+            raise ValueError(f"the jackknife is undefined in group {name!r}: one site, or one comparison "
+                             "area with positive weight")
+        cols.append(u)
+    return np.column_stack(cols)
+
+
+def jackknife_covariance(u: np.ndarray) -> np.ndarray:
+    """``(N - 1)/N * sum_i d_i d_i'``, ``d_i`` unit ``i``'s leave-one-out estimates less their mean:
+    synthdid's jackknife variance on the diagonal, extended off it.
+
+    Example:
+        >>> jackknife_covariance(np.array([[1.0, 2.0], [3.0, 5.0], [2.0, 2.0]]))  # d: (-1,-1), (1,2), (0,-1)
+        array([[1.33333333, 2.        ],
+               [2.        , 4.        ]])
+    """
+    u = np.asarray(u, dtype=float)
+    d = u - u.mean(axis=0)
+    return (len(u) - 1) / len(u) * (d.T @ d)
 
 
 def placebo_covariance(taus: np.ndarray) -> np.ndarray:
@@ -112,14 +152,18 @@ def group_site_panels(breakdowns: pd.DataFrame, programme, outcome: str, breakdo
 
 
 def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = REPLICATIONS,
-                seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, dict[str, pd.DataFrame]]:
-    """SDID of ``wave``'s sites on each group's site panel, with the joint placebo covariance.
+                seed: int = 0, covariance: Covariance = "jackknife"
+                ) -> tuple[pd.DataFrame, np.ndarray, dict[str, pd.DataFrame]]:
+    """SDID of ``wave``'s sites on each group's site panel, with the joint jackknife (default) or
+    placebo covariance (``replications`` and ``seed`` are the placebo's only).
 
     Returns one row per group (``group, estimate, n_sites, n_comparison_areas``), the covariance
     and each group's block (``unit, t, y, d``) as :func:`joinedup.impact.synthetic.sdid` takes it."""
     from joinedup.impact.synthetic.sdid import panel_matrices
 
-    fits, blocks, rows, controls = [], {}, [], None
+    if covariance not in COVARIANCES:
+        raise ValueError(f"covariance must be one of {COVARIANCES}, not {covariance!r}")
+    fits, blocks, rows, controls, units_seen = [], {}, [], None, None
     for group, sites in panels.items():
         treated = sites[sites["first_treated"] > 0].drop_duplicates("unit")
         units = sorted(treated.loc[treated["wave"] == wave, "unit"])
@@ -134,10 +178,15 @@ def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = 
             raise ValueError(f"wave {wave} has {t0} period before its start; synthetic DiD needs two")
         if controls is not None and list(Y.index[:n0]) != controls:
             raise ValueError(f"group {group!r} has other comparison units than the first group")
-        controls = list(Y.index[:n0])
+        if fits and list(Y.index) != units_seen:  # the jackknife leaves unit i out of every group
+            raise ValueError(f"group {group!r} has other sites than the first group")
+        controls, units_seen = list(Y.index[:n0]), list(Y.index)
         fits.append(sd.estimate(Y.to_numpy(), n0, t0, "sdid"))
         rows.append({"group": group, "estimate": fits[-1].tau, "n_sites": len(units), "n_comparison_areas": n0})
-    cov = placebo_covariance(joint_placebo(fits, replications, np.random.default_rng(seed)))
+    if covariance == "jackknife":
+        cov = jackknife_covariance(joint_jackknife(fits, list(panels)))
+    else:
+        cov = placebo_covariance(joint_placebo(fits, replications, np.random.default_rng(seed)))
     out = pd.DataFrame(rows)
     out["std_error"] = np.sqrt(np.diag(cov))
     return out, cov, blocks
