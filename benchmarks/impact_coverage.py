@@ -29,13 +29,23 @@ the age and sex factor covariates that make parallel trends hold.
 ``--design honest`` and ``--design subgroups``: HonestDiD robust sets under programmed violations of
 parallel trends, and subgroup TWFE and Callaway & Sant'Anna with the Wald tests of equal effects
 (benchmarks/coverage_robust.py); ``--difference D`` gives subgroup 1 an effect D larger (power).
+``--design subgroups-sdid-four``: synthetic DiD and the four-group design by deprivation quintile
+with their joint tests of equal effects (benchmarks/coverage_subgroups_synth.py; ``--replications``
+placebo draws for the SDID covariance).
+
+Every .txt starts with the command, the commit, the date and the machine's load when the run began.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import shlex
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -159,6 +169,23 @@ def summarise(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def provenance() -> list[str]:
+    """The command, commit, date and machine load of this run: the .txt's first lines."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        commit += " (with uncommitted changes)" if dirty else ""
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return [f"command: python {shlex.join(['benchmarks/' + Path(sys.argv[0]).name, *sys.argv[1:]])}",
+            (f"commit: {commit}; date: {time.strftime('%Y-%m-%d %H:%M:%S %Z')}; machine: {platform.node()}, "
+             f"{os.cpu_count()} CPUs, load average at start {load} (1, 5, 15 min)"), ""]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=100)
@@ -169,11 +196,18 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage.json"))
     parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey", "ascm-conformal",
-                                             "honest", "subgroups"], default="null-areas")
+                                             "honest", "subgroups", "subgroups-sdid-four"], default="null-areas")
     parser.add_argument("--violation-size", type=float, default=0.02,
                         help="honest: the programmed violation of parallel trends per period (log scale)")
     parser.add_argument("--difference", type=float, default=0.0,
                         help="subgroups: subgroup 1's effect minus the others' (log scale; 0 = equal effects)")
+    parser.add_argument("--replications", type=int, default=200,
+                        help="subgroups-sdid-four: placebo replications of the joint SDID covariance "
+                             "(the module's default 200)")
+    parser.add_argument("--sdid-covariance", choices=["jackknife", "placebo"], default="jackknife",
+                        help="subgroups-sdid-four: the joint SDID covariance (the module's default jackknife)")
+    parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.5],
+                        help="subgroups-sdid-four: shares of residual variance the groups of an area share")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
@@ -198,9 +232,14 @@ def main() -> None:
         from coverage_robust import robust_job
 
         job, extra, what = robust_job(args)
+    elif args.design == "subgroups-sdid-four":  # benchmarks/coverage_subgroups_synth.py
+        from coverage_subgroups_synth import synth_job
+
+        job, extra, what = synth_job(args)
     else:
         job, extra, what = one_seed, (), "null scenario (no programme effect)"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    header = provenance()
     start = time.perf_counter()
     rows: list[dict] = []
     with ProcessPoolExecutor(args.workers) as pool:
@@ -226,7 +265,7 @@ def main() -> None:
     if args.design != "null-areas":
         lines.append("mean estimate vs mean programmed: " + "; ".join(
             f"{r.estimator}, {r.design}: {r.mean_estimate:.4f} vs {r.mean_target:.4f}" for r in summary.itertuples()))
-    text = "\n".join(lines)
+    text = "\n".join(header + lines)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out.with_suffix(".csv"), index=False)

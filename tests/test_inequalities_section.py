@@ -63,11 +63,15 @@ def test_sentences_come_from_the_written_tables(run):
     sites = per_site(sub)
     n_tests = int(((sub["group"] == "difference") & ~sites).sum())
     # SII per indicator; per breakdown, TWFE, CS, synthetic DiD (wave 2: the only wave with two years
-    # before its start in 2012-2016) and the four-group design's three contrasts; and per breakdown one
-    # sentence for synthetic control per site (a sentence per site would bury the rest)
+    # before its start in 2012-2016) and the four-group design's three contrasts; synthetic DiD's wave 2
+    # has 3 sites usable in every quintile (2 in every ethnic group), too few for Hotelling's reference
+    # with 4 differences, so its test is a "not run" row; and per breakdown one sentence for synthetic
+    # control per site (a sentence per site would bury the rest)
     site_tests = sub[(sub["group"] == "difference") & sites]
     n_site_sentences = len(sub[sites].assign(f=sub["method"].str.split(",").str[0]).groupby(["breakdown", "f"]))
-    assert n_tests == 2 * 6 and len(sentences) == 2 + n_tests + n_site_sentences and n_site_sentences == 2
+    assert n_tests == 2 * 5 and len(sentences) == 2 + n_tests + n_site_sentences and n_site_sentences == 2
+    sdid_not_run = sub[(sub["method"] == "Synthetic DiD, wave 2") & (sub["group"] == "not run")]
+    assert len(sdid_not_run) == 2 and sdid_not_run["group_label"].str.contains(r"[23] sites, 4 differences").all()
     for s in sentences:
         assert html.escape(s) in section.body_html
     # re-derive each SII sentence's numbers and direction from the table
@@ -83,7 +87,8 @@ def test_sentences_come_from_the_written_tables(run):
                  in x.replace("deprivation quintile", "imd_quintile").replace("ethnic group", "ethnicity"))
         assert f"{row['statistic']:.2f} on {int(row['df'])} df" in s
         assert ("Hotelling F reference" in s) == ("Hotelling" in row["test"])
-        assert ("joint placebo covariance, chi-square reference" in s) == row["method"].startswith("Synthetic")
+        assert ("joint jackknife covariance, Hotelling F reference" in s) == row["method"].startswith("Synthetic")
+        assert "placebo" not in s and "chi-square reference" not in s
         p = float(re.search(r"p = ([0-9.]+)", s).group(1))
         assert p == pytest.approx(row["p_value"], abs=5e-4)
         assert ("did not differ" in s) == (row["p_value"] >= 0.05)
@@ -91,7 +96,10 @@ def test_sentences_come_from_the_written_tables(run):
     # are blank, not "suppressed" (nothing in this table is withheld)
     shown = pd.read_html(io.StringIO(section.body_html[section.body_html.index("Programme effect by subgroup"):]),
                          keep_default_na=False)[0]
-    groups, tests = shown[~shown["group_label"].str.startswith("Test of")], shown[shown["group_label"].str.startswith("Test of")]
+    not_run = shown["group_label"].str.contains("not run")  # a test or design that did not run: blank cells
+    tests = shown[shown["group_label"].str.startswith("Test of") & ~not_run]
+    groups = shown[~shown["group_label"].str.startswith("Test of") & ~not_run]
+    assert (shown.loc[not_run, "statistic"] == "").all() and not_run.sum() >= 2
     assert (groups["statistic"] == "").all() and (groups["df"] == "").all()
     assert (tests["Estimate"] == "").all() and (tests["statistic"] != "").all()
     assert "suppressed" not in shown.to_string()
@@ -126,7 +134,7 @@ def test_tables_are_controlled(run):
     assert set(tables["impact_subgroups"]["breakdown"]) == {"imd_quintile", "ethnicity"}
     tests = tables["impact_subgroups"].query("group == 'difference'")
     four = [f"Four groups: {g} vs neither" for g in ("programme only", "vanguards only", "both")]  # p.toml's files
-    methods = ["Callaway & Sant'Anna", "Synthetic DiD, wave 2", "TWFE DiD"] + four
+    methods = ["Callaway & Sant'Anna", "TWFE DiD"] + four  # synthetic DiD's test: not run (3 sites)
     assert sorted(tests.loc[~per_site(tests), "method"]) == sorted(methods * 2)
     # synthetic control per site: a test per site usable in every group, by rank among the placebos, so
     # no df and p no smaller than 1 / (donors + 1)
@@ -136,4 +144,21 @@ def test_tables_are_controlled(run):
     designs = tables["impact_subgroups"].groupby("method")["design"].unique()
     assert designs.map(len).eq(1).all()  # one design text per method; the four-group contrasts share one
     assert designs[four].str[0].nunique() == 1 and "stacked cluster-robust" in designs[four[0]][0]
-    assert "joint placebo" in designs["Synthetic DiD, wave 2"][0]
+    assert "joint jackknife" in designs["Synthetic DiD, wave 2"][0]
+
+
+def test_sentence_names_the_covariance_and_reference_the_test_used():
+    rows = pd.DataFrame([
+        {"outcome": "emergency_admissions", "breakdown": "sex", "group": "difference", "method": "Synthetic DiD, wave 1",
+         "statistic": 2.5, "df": 1, "p_value": 0.2,
+         "test": "Wald, 1 df, Hotelling F reference, m = 7 sites (equal effects; joint jackknife covariance)"},
+        {"outcome": "emergency_admissions", "breakdown": "sex", "group": "difference", "method": "Synthetic DiD, wave 2",
+         "statistic": 9.0, "df": 1, "p_value": 0.003,
+         "test": "Wald, 1 df, chi-square reference (equal effects; joint placebo covariance)"},
+        {"outcome": "emergency_admissions", "breakdown": "sex", "group": "difference", "method": "TWFE DiD",
+         "statistic": 1.0, "df": 1, "p_value": 0.32, "test": "Wald chi-square, 1 df (equal effects)"}])
+    jack, placebo, twfe = subgroup_sentences(rows, TITLES)
+    assert "with their joint jackknife covariance, Hotelling F reference, p = 0.200" in jack
+    assert "did not differ" in jack and "placebo" not in jack
+    assert "with their joint placebo covariance, chi-square reference, p = 0.003" in placebo and " differed" in placebo
+    assert "chi-square 1.00 on 1 df, p = 0.320" in twfe and "covariance" not in twfe

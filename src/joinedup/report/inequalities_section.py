@@ -57,6 +57,21 @@ def per_site(subgroups: pd.DataFrame) -> pd.Series:
     return subgroups["method"].astype(str).str.match(r"(Augmented s|S)ynthetic control\b")
 
 
+def _test_words(row) -> str:
+    """The statistic, its covariance and its reference, as the ``test`` column names them."""
+    test = str(row.get("test", ""))
+    # the synthetic DiD rows name their covariance (joint jackknife or placebo); say which, since it
+    # decides how far the test can be trusted (docs/inequalities.md)
+    cov = ("joint jackknife covariance" if "jackknife" in test else
+           "joint placebo covariance" if "placebo" in test else "joint covariance")
+    stat = f"statistic {row['statistic']:.2f} on {int(row['df'])} df"
+    if "Hotelling" in test:
+        return f"{stat} with their {cov}, Hotelling F reference"
+    if "jackknife" in test or "placebo" in test:
+        return f"{stat} with their {cov}, chi-square reference"
+    return f"chi-square {row['statistic']:.2f} on {int(row['df'])} df"
+
+
 def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     """One sentence per outcome, breakdown and design with a Wald test: did the effect differ between
     groups? For synthetic control per site, one sentence per outcome and breakdown counting the sites
@@ -70,11 +85,7 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
         method = f"{row['method']}: " if isinstance(row.get("method"), str) else ""
         out.append(f"The estimated effect on {titles.get(row['outcome'], row['outcome']).lower()} "
                    f"{verb} between groups by {what} ({method}Wald test of equal effects, "
-                   + (f"statistic {row['statistic']:.2f} on {int(row['df'])} df with their joint covariance, "
-                      "Hotelling F reference" if "Hotelling" in str(row.get("test", "")) else
-                      f"statistic {row['statistic']:.2f} on {int(row['df'])} df with their joint placebo "
-                      "covariance, chi-square reference" if "placebo" in str(row.get("test", "")) else
-                      f"chi-square {row['statistic']:.2f} on {int(row['df'])} df")
+                   + _test_words(row)
                    + f", p = {row['p_value']:.3f}).")
     return out + site_sentences(subgroups[sites], titles)
 

@@ -204,11 +204,14 @@ def bootstrap_se(est: Estimate, replications: int, rng: np.random.Generator) -> 
     return float(np.sqrt((replications - 1) / replications) * np.std(taus, ddof=1))
 
 
-def jackknife_se(est: Estimate) -> float:
-    """Algorithm 3, fixed weights: NaN with one treated unit or one control of positive weight."""
+def jackknife_estimates(est: Estimate) -> np.ndarray | None:
+    """Algorithm 3's leave-one-unit-out estimates (unit ``i`` left out at position ``i``), weights
+    fixed and renormalised, not re-estimated; None where synthdid's jackknife is undefined (one
+    treated unit, or one control of positive weight). Shared by :func:`jackknife_se` and the joint
+    jackknife covariance of :mod:`joinedup.impact.subgroups_sdid`."""
     N = est.Y.shape[0]
     if est.N0 == N - 1 or (est.omega != 0).sum() == 1:
-        return float("nan")
+        return None
     opts = replace(est.opts, update_omega=False, update_lambda=False)
     u = np.empty(N)
     for i in range(N):
@@ -216,4 +219,13 @@ def jackknife_se(est: Estimate) -> float:
         n0 = int((ind < est.N0).sum())
         omega = _sum_normalize(est.omega[ind[:n0]])
         u[i] = synthdid_estimate(est.Y[ind], n0, est.T0, opts, omega, est.lambda_).tau
+    return u
+
+
+def jackknife_se(est: Estimate) -> float:
+    """Algorithm 3, fixed weights: NaN with one treated unit or one control of positive weight."""
+    u = jackknife_estimates(est)
+    if u is None:
+        return float("nan")
+    N = len(u)
     return float(np.sqrt(((N - 1) / N) * (N - 1) * np.var(u, ddof=1)))

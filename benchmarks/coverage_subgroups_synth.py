@@ -1,0 +1,208 @@
+"""Subgroup mode of benchmarks/impact_coverage.py for synthetic DiD and the four-group design by
+subgroup (``--design subgroups-sdid-four``): size and power of their tests of equal effects.
+
+Unlike ``--design subgroups`` (benchmarks/coverage_robust.py, one area panel drawn five times),
+the groups here are simulated England's own deprivation quintiles: one simulated England (null
+scenario, built once), ``indicator_breakdowns`` by ``imd_quintile`` (financial years), and each
+quintile's panels built exactly as the modules build them:
+
+* synthetic DiD: :func:`joinedup.impact.subgroups_sdid.group_site_panels` (Pioneer sites as units
+  beside comparison areas, log rate, the units usable in every quintile);
+* four groups: :func:`joinedup.impact.subgroups_four.group_panels` (every area, log rate).
+
+Each panel is split into two-way fixed effects (unit + financial year) and residuals, and each
+seed draws
+
+    y*_ugt = fit_ugt + effect_g * post_ugt + (sqrt(1 - rho) v_ug + sqrt(rho) c_u) * resid_ugt,
+
+``v_ug`` and ``c_u`` standard normal (a wild cluster draw per unit; ``c_u`` is shared by the
+quintiles, so ``rho`` is the share of residual variance that the groups of an area share:
+``--rho``, by default 0 and 0.5 as ``--design subgroups``). ``post`` is a Pioneer site (SDID) or an area in the Pioneers
+(four groups: "pioneer only" and "both") from its start; quintile 1's effect is
+``effect + difference``, the others' ``effect`` (``difference`` 0: the null of equal effects).
+
+Per seed and rho it records each quintile's estimate and the test of equal effects:
+:func:`joinedup.impact.subgroups_sdid.sdid_groups` per wave (``--sdid-covariance``: the joint
+jackknife over units, the module's default, or the joint placebo covariance with ``--replications``
+draws seeded by the benchmark seed) with the chi-square and Hotelling's T² (m = the wave's sites)
+references; :func:`joinedup.impact.subgroups_four.four_groups_fits` per
+contrast with the module's Hotelling reference (m = the contrast's fewest areas in any quintile)
+and, beside it, the chi-square reference.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+_PANELS: dict[tuple, dict] = {}
+BREAKDOWN = "imd_quintile"
+OUTCOME = "emergency_admissions"
+
+
+def _two_way(frame: pd.DataFrame, unit: str) -> np.ndarray:
+    """The (unweighted) unit + period fixed-effects fit of ``y`` by alternating projections."""
+    y, u, t = frame["y"].to_numpy(), frame[unit].to_numpy(), frame["t"].to_numpy()
+    a, q = np.zeros(len(y)), np.zeros(len(y))
+    for _ in range(500):
+        a = pd.Series(y - q).groupby(u).transform("mean").to_numpy()
+        q_new = pd.Series(y - a).groupby(t).transform("mean").to_numpy()
+        done = np.abs(q_new - q).max() < 1e-12
+        q = q_new
+        if done:
+            break
+    return a + q
+
+
+def quintile_panels(scale: float, years: tuple[int, int]) -> dict:
+    """Simulated England's quintile panels for both designs, each with ``fit``, ``resid``, ``post``."""
+    key = (scale, years)
+    if key in _PANELS:
+        return _PANELS[key]
+    from joinedup.data import open_dataset
+    from joinedup.impact.four_groups import group_and_post
+    from joinedup.impact.subgroups import breakdown_groups
+    from joinedup.impact.subgroups_four import group_panels
+    from joinedup.impact.subgroups_sdid import group_site_panels
+    from joinedup.indicators.breakdowns import compute_breakdowns
+    from joinedup.programme import builtin_programme
+    from joinedup.simulate import simulate
+
+    folder = Path(tempfile.mkdtemp(prefix="joinedup-subgroups-synth-"))
+    try:
+        simulate(folder, scale=scale, seed=1, years=years, scenario="null")
+        ds = open_dataset(folder)
+        table = compute_breakdowns(ds, [OUTCOME], [BREAKDOWN])
+        programme = builtin_programme(ds.execute(ds.table("programmes")))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    groups, _ = breakdown_groups(table, OUTCOME, BREAKDOWN)
+    sdid = group_site_panels(table, programme, OUTCOME, BREAKDOWN, groups)
+    four = group_panels(table, programme, OUTCOME, BREAKDOWN, groups)
+    for p in sdid.values():
+        p["fit"] = _two_way(p, "unit")
+        p["resid"] = p["y"] - p["fit"]
+        p["post"] = ((p["first_treated"] > 0) & (p["t"] >= p["first_treated"])).to_numpy()
+        p["cluster"] = p["unit"]
+    for p in four.values():
+        p["fit"] = _two_way(p, "area_code")
+        p["resid"] = p["y"] - p["fit"]
+        group, post = group_and_post(p, programme.table, programme.key, programme.other)
+        p["post"] = np.isin(group, [f"{programme.key}_only", "both"]) & post.to_numpy()
+        p["cluster"] = p["area_code"]
+    _PANELS[key] = {"groups": groups, "sdid": sdid, "four": four, "programme": programme}
+    return _PANELS[key]
+
+
+def _draws(panels: dict, effects: list[float], rho: float, rng: np.random.Generator) -> dict:
+    """Each group's panel with a new ``y`` (module docstring); ``c_u`` shared by the groups."""
+    units = sorted(set().union(*(set(p["cluster"]) for p in panels.values())))
+    common = pd.Series(rng.standard_normal(len(units)), index=units)
+    out = {}
+    for (name, p), effect in zip(panels.items(), effects):
+        own = pd.Series(rng.standard_normal(len(units)), index=units)
+        weight = np.sqrt(1 - rho) * own[p["cluster"]].to_numpy() + np.sqrt(rho) * common[p["cluster"]].to_numpy()
+        out[name] = p.assign(y=p["fit"].to_numpy() + effect * p["post"].to_numpy() + weight * p["resid"].to_numpy())
+    return out
+
+
+def _row(seed, design, estimator, estimand, estimate, se, p, target, ci=None) -> dict:
+    lo, hi = ci if ci is not None else (-np.inf, np.inf)
+    return {"seed": seed, "design": design, "estimator": estimator, "estimand": estimand, "estimate": estimate,
+            "std_error": se, "ci_low": lo, "ci_high": hi, "p_value": p, "target": target}
+
+
+def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list[dict]:
+    """The Wald test of equal effects with the chi-square and the Hotelling (m) references."""
+    from joinedup.impact.subgroups_cs import joint_wald_equal_effects
+
+    estimand = "equal effects (true)" if equal else "equal effects (false: power)"
+    rows = []
+    for reference, n_clusters in (("chi-square", None), (f"Hotelling F, m = {m}", m)):
+        try:
+            stat, df, p = joint_wald_equal_effects(est, cov, n_clusters=n_clusters)
+        except ValueError:  # m <= G - 1: Hotelling's reference does not exist; no row
+            continue
+        tag = " [module]" if module_reference and reference.startswith(module_reference) else ""
+        rows.append(_row(seed, design, f"{name}, Wald ({df} df), {reference} reference{tag}", estimand, stat,
+                         np.nan, p, 0.0 if equal else 1.0))
+    return rows
+
+
+def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
+                             difference: float = 0.0, replications: int = 200,
+                             rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife") -> list[dict]:
+    """One seed: SDID by quintile per wave and the four-group design by quintile per contrast."""
+    from joinedup.impact.subgroups_four import four_groups_fits
+    from joinedup.impact.subgroups_sdid import sdid_groups
+
+    data = quintile_panels(scale, years)
+    groups, programme = data["groups"], data["programme"]
+    effects = [effect + difference] + [effect] * (len(groups) - 1)
+    equal = difference == 0
+    z = stats.norm.ppf(0.975)
+    rows = []
+    for rho in rhos:
+        rng = np.random.default_rng([seed, 13, round(rho * 100)])
+        design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
+        sdid_panels = _draws(data["sdid"], effects, rho, rng)
+        first = next(iter(sdid_panels.values()))
+        for wave in sorted(first.loc[first["first_treated"] > 0, "wave"].dropna().astype(int).unique()):
+            name = f"SDID wave {wave}"
+            try:
+                out, cov, _ = sdid_groups(sdid_panels, wave, replications, seed, covariance)
+            except ValueError:  # fewer than two years before its start, or no jackknife: not run
+                continue
+            sites = int(first.loc[first["wave"] == wave, "unit"].nunique())
+            se_name = "joint jackknife SE" if covariance == "jackknife" else f"joint placebo SE, {replications} reps"
+            for g, r in enumerate(out.itertuples()):
+                rows.append(_row(seed, design, f"{name} by quintile ({se_name})",
+                                 f"quintile {r.group} ATT", r.estimate, r.std_error,
+                                 2 * stats.norm.sf(abs(r.estimate / r.std_error)), effects[g],
+                                 (r.estimate - z * r.std_error, r.estimate + z * r.std_error)))
+            # the placebo runs tagged chi-square, the module's reference then; the jackknife runs chose the
+            # module's reference from their own measured size, so they tag neither (docs/inequalities.md)
+            rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
+                               "chi-square" if covariance == "placebo" else None)
+        fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
+                                     programme.other)
+        for contrast in dict.fromkeys(fits["contrast"]):
+            idx = np.flatnonzero(fits["contrast"] == contrast)
+            part = fits.iloc[idx]
+            if len(part) < len(groups):
+                continue
+            targets = effects if contrast != f"{programme.other}_only" else [0.0] * len(groups)
+            name = f"four groups, {contrast.replace('_', ' ')} vs neither"
+            for g, r in enumerate(part.itertuples()):
+                crit = stats.t.ppf(0.975, r.n_clusters - 1)
+                rows.append(_row(seed, design, f"{name} by quintile (cluster-robust)", f"quintile {r.group} ATT",
+                                 r.estimate, r.std_error,
+                                 2 * stats.t.sf(abs(r.estimate / r.std_error), r.n_clusters - 1), targets[g],
+                                 (r.estimate - crit * r.std_error, r.estimate + crit * r.std_error)))
+            truth_equal = equal or contrast == f"{programme.other}_only"
+            rows += _test_rows(seed, design, name, truth_equal, part["estimate"].to_numpy(),
+                               cov[np.ix_(idx, idx)], int(part["n_areas"].min()), "Hotelling")
+    return rows
+
+
+def synth_job(args):
+    """(job, extra arguments, description) for impact_coverage.py's ``main``."""
+    effect = -0.04 if args.effect is None else args.effect
+    difference = args.difference
+    truth = ("equal programmed effects" if difference == 0 else
+             f"programmed effects equal except quintile 1's, {difference:+.2f} log more")
+    rhos = tuple(args.rho)
+    covariance = args.sdid_covariance
+    what = ("joint jackknife covariance over units" if covariance == "jackknife" else
+            f"joint placebo covariance, {args.replications} replications")
+    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance), (
+        f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), synthetic DiD per wave "
+        f"({what}) and the four-group design per contrast "
+        "(stacked cluster-robust covariance), resampled from simulated England's quintile panels; coverage of "
+        "each quintile's effect, and the tests of equal effects' rejection rate (size where the effects are "
+        "equal, power where they differ)")
