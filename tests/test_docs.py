@@ -21,3 +21,16 @@ def test_data_dictionary_documents_every_interface_column():
                    "arrival_date", "enrolment_date", "start_date", "persons", "birth_year"):
         assert f"| `{column}` |" in text
     assert "HES Admitted Patient Care" in text and "ONS mid-year population estimates" in text
+
+
+def test_no_merge_conflict_markers_are_left():
+    """A merge resolved in a hurry once kept its <<<<<<< / >>>>>>> lines in two docs pages."""
+    import re
+
+    root = DOCS.parent
+    marker = re.compile(r"^(<{7}|>{7})( |$)", re.MULTILINE)
+    files = [p for folder in ("docs", "src", "tests", "benchmarks") for p in (root / folder).rglob("*")
+             if p.suffix in {".md", ".py", ".toml", ".txt", ".html", ".css", ".js"} and p.is_file()]
+    assert len(files) > 100
+    left = [str(p.relative_to(root)) for p in files if marker.search(p.read_text(encoding="utf-8", errors="replace"))]
+    assert left == []
