@@ -70,7 +70,7 @@ def default_reference_date(ds: Dataset) -> pd.Timestamp:
 
 
 def _persons(ds: Dataset, ids: ibis.Column | None = None, max_birth_year: int | None = None) -> pd.DataFrame:
-    """The persons' columns the cohort needs, filtered in the engine: the whole persons table (56
+    """The persons' columns the cohort needs, filtered in the engine: the whole persons table (61
     million people at scale 1.0) never reaches pandas. ``ids``: a column of another table (e.g. the
     enrolments' person_id) whose persons to keep."""
     p = ds.table("persons").select(*PERSON_COLUMNS)
