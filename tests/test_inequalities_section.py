@@ -69,9 +69,15 @@ def test_sentences_come_from_the_written_tables(run):
     # control per site (a sentence per site would bury the rest)
     site_tests = sub[(sub["group"] == "difference") & sites]
     n_site_sentences = len(sub[sites].assign(f=sub["method"].str.split(",").str[0]).groupby(["breakdown", "f"]))
-    assert n_tests == 2 * 5 and len(sentences) == 2 + n_tests + n_site_sentences and n_site_sentences == 2
+    assert n_tests == 2 * 5 and len(sentences) == 2 + n_tests + 2 + n_site_sentences and n_site_sentences == 2
     sdid_not_run = sub[(sub["method"] == "Synthetic DiD, wave 2") & (sub["group"] == "not run")]
     assert len(sdid_not_run) == 2 and sdid_not_run["group_label"].str.contains(r"[23] sites, 4 differences").all()
+    # ...and a sentence says the test could not run, with its reason, rather than leaving it unsaid
+    untested = [x for x in sentences if "could not be tested" in x]
+    assert len(untested) == len(sdid_not_run) == 2
+    for _, row in sdid_not_run.iterrows():
+        reason = row["group_label"].removeprefix("Test of equal effects not run: ").rstrip(".")
+        assert sum(f"(Synthetic DiD, wave 2: {reason})" in x for x in untested) == 1
     for s in sentences:
         assert html.escape(s) in section.body_html
     # re-derive each SII sentence's numbers and direction from the table

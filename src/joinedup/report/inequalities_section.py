@@ -87,7 +87,26 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
                    f"{verb} between groups by {what} ({method}Wald test of equal effects, "
                    + _test_words(row)
                    + f", p = {row['p_value']:.3f}).")
-    return out + site_sentences(subgroups[sites], titles)
+    return out + untested_sentences(subgroups[~sites], titles) + site_sentences(subgroups[sites], titles)
+
+
+NOT_TESTED = "Test of equal effects not run: "
+
+
+def untested_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """A sentence for each design whose groups were estimated but whose test of equal effects could
+    not run (e.g. synthetic DiD with no more sites than differences), so that the reader does not take
+    the missing test for a test that found nothing."""
+    if "group_label" not in rows.columns:
+        return []
+    label = rows["group_label"].astype(str)
+    out = []
+    for _, row in rows[(rows["group"] == "not run") & label.str.startswith(NOT_TESTED)].iterrows():
+        what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
+        out.append(f"Whether the effect on {titles.get(row['outcome'], row['outcome']).lower()} differed "
+                   f"between groups by {what} could not be tested ({row['method']}: "
+                   f"{row['group_label'][len(NOT_TESTED):].rstrip('.')}).")
+    return out
 
 
 def site_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
