@@ -12,8 +12,6 @@ here from ADH 2010's logic), so the checks are by hand, by construction and by p
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +24,7 @@ from joinedup.impact.synthetic import ascm, placebo_in_space, synth
 from joinedup.indicators.breakdowns import compute_breakdowns
 from joinedup.programme import builtin_programme
 from joinedup.protocol import Impact
+from subgroup_difference import with_difference
 
 TOL = 1e-10
 STARTS = {"S0": 5, "S1": 6}  # two waves: the predictors come from the years before the first (1-4)
@@ -144,18 +143,6 @@ def test_bad_input_says_what():
         sc_groups(panels, STARTS, DONORS, method="sdid")
 
 
-def _with_difference(table: pd.DataFrame, programmes: pd.DataFrame, group: str, d: float) -> pd.DataFrame:
-    """``table`` with ``group``'s events in Pioneer areas from their start's financial year times exp(d)."""
-    pioneer = programmes[programmes["programme"] == "pioneer"]
-    start = pd.to_datetime(pioneer.set_index("area_code")["start_date"])
-    fy = start.map(lambda s: dt.date(s.year if s.month >= 4 else s.year - 1, 4, 1))
-    out = table.copy()
-    rows = (out["group"] == group) & out["unit"].isin(fy.index)
-    rows &= pd.to_datetime(out["period_start"]) >= pd.to_datetime(out["unit"].map(fy))
-    out.loc[rows, "numerator"] *= np.exp(d)
-    return out
-
-
 def test_programmed_difference_on_simulated_england(small_england):
     ds = open_dataset(small_england)
     table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
@@ -190,7 +177,7 @@ def test_programmed_difference_on_simulated_england(small_england):
     # women's events in Pioneer areas after the start times exp(d), d = 1 away from men's effect: F's
     # effect moves by exactly d and the site's heterogeneity now ranks first among the placebos
     d = float(np.sign(rows["estimate"].iloc[0] - rows["estimate"].iloc[1]))
-    shifted = sc_subgroup_effects(_with_difference(table, programme.table, "F", d), programme,
+    shifted = sc_subgroup_effects(with_difference(table, programme.table, "F", d), programme,
                                   "emergency_admissions", "sex", spec)
     for method in ("Synthetic control", "Augmented synthetic control"):
         b = out[out["method"] == f"{method}, {site}"].set_index("group")

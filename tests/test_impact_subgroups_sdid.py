@@ -16,8 +16,6 @@ tests/test_impact_sdid.py), so no live R check of the joint covariance.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,6 +29,7 @@ from joinedup.impact.synthetic import sdid
 from joinedup.impact.synthetic.sdid import panel_matrices
 from joinedup.indicators.breakdowns import compute_breakdowns
 from joinedup.programme import builtin_programme
+from subgroup_difference import with_difference
 
 
 def _sites(rng, shared, n_controls=30, n_treated=3, periods=6, start=4, effect=-0.2) -> pd.DataFrame:
@@ -131,18 +130,6 @@ def test_groups_must_share_their_comparison_units():
         sdid_groups(one, wave=1)
 
 
-def _with_difference(table: pd.DataFrame, programmes: pd.DataFrame, group: str, d: float) -> pd.DataFrame:
-    """``table`` with ``group``'s events in Pioneer areas from their start's financial year times exp(d)."""
-    pioneer = programmes[programmes["programme"] == "pioneer"]
-    start = pd.to_datetime(pioneer.set_index("area_code")["start_date"])
-    fy = start.map(lambda s: dt.date(s.year if s.month >= 4 else s.year - 1, 4, 1))
-    out = table.copy()
-    rows = (out["group"] == group) & out["unit"].isin(fy.index)
-    rows &= pd.to_datetime(out["period_start"]) >= pd.to_datetime(out["unit"].map(fy))
-    out.loc[rows, "numerator"] *= np.exp(d)
-    return out
-
-
 def test_programmed_difference_on_simulated_england(small_england):
     ds = open_dataset(small_england)
     table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
@@ -171,7 +158,7 @@ def test_programmed_difference_on_simulated_england(small_england):
     assert np.allclose(placebo["estimate"].iloc[-3:-1].to_numpy(), groups["estimate"].to_numpy(), rtol=1e-12, atol=0)
 
     # a programmed difference: women's events in Pioneer areas after the start times exp(-0.5)
-    shifted = _with_difference(table, programme.table, "F", -0.5)
+    shifted = with_difference(table, programme.table, "F", -0.5)
     after, cov1, _ = sdid_groups(group_site_panels(shifted, programme, "emergency_admissions", "sex", ["F", "M"]),
                                  2)
     assert after["estimate"][0] - before["estimate"][0] == pytest.approx(-0.5, abs=1e-10)  # recovered exactly
