@@ -25,11 +25,10 @@ Example:
 
 from __future__ import annotations
 
+import gc
 import warnings
 from dataclasses import asdict, dataclass
 from typing import Literal
-
-import gc
 
 import numpy as np
 import pandas as pd
