@@ -54,12 +54,15 @@ BAND = "CAST(least(age // 5 * 5, 90) AS INTEGER)"
 
 
 def _dsr(where: str) -> str:
-    """Emergency admissions by area, month of admission, sex and 5-year band (for the DSR)."""
+    """Emergency admissions by area, month of admission, sex and 5-year band (for the DSR): starts of
+    continuous inpatient spells, so not a spell that began as a transfer from another hospital
+    (joinedup's rule, HES guidance; simulated data codes transfers as admission method "other",
+    so the filter removes nothing there, but it is work joinedup does and so must the hand SQL)."""
     return f"""
 SELECT area_code, {MONTH.format(col='admission_date')} AS month, sex, {BAND} AS band_start,
        CAST(count(*) AS DOUBLE) AS numerator
 FROM {{admissions}}
-WHERE admission_method = 'emergency' {where}
+WHERE admission_method = 'emergency' AND NOT transfer_in {where}
 GROUP BY ALL"""
 
 
