@@ -27,7 +27,10 @@ jackknife over units, the module's default, or the joint placebo covariance with
 draws seeded by the benchmark seed) with the chi-square and Hotelling's T² (m = the wave's sites)
 references; :func:`joinedup.impact.subgroups_four.four_groups_fits` per
 contrast with the module's Hotelling reference (m = the contrast's fewest areas in any quintile)
-and, beside it, the chi-square reference.
+and, beside it, the chi-square reference; and for both designs the module's 1-df linear trend
+across the quintiles (:mod:`joinedup.impact.subgroup_gradient`, t(m - 1)), its interval's coverage
+of the programmed effects' own trend and its rejection rate (size under equal effects; power with
+quintile 1 ``difference`` apart, a trend of -2 difference / 10 a quintile).
 """
 
 from __future__ import annotations
@@ -134,6 +137,23 @@ def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list
     return rows
 
 
+def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
+    """The module's 1-df linear trend across the quintiles (t(m - 1)); its target is the programmed
+    effects' own trend (0 under equal effects; quintile 1 ``difference`` more: -2 difference / 10)."""
+    from joinedup.impact.subgroup_gradient import linear_trend
+
+    try:
+        r = linear_trend(est, cov, range(len(est)), n_clusters=m)
+    except ValueError:
+        return []
+    c = np.arange(len(est)) - (len(est) - 1) / 2
+    target = float(c @ np.asarray(effects) / (c @ c))
+    target = 0.0 if abs(target) < 1e-12 else target  # equal effects: c sums to zero, up to rounding
+    estimand = "no linear trend (true)" if target == 0 else "linear trend (false null: power)"
+    return [_row(seed, design, f"{name}, linear trend (1 df), t({m - 1}) reference [module]", estimand,
+                 r["estimate"], r["std_error"], r["p_value"], target, (r["ci_low"], r["ci_high"]))]
+
+
 def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                              difference: float = 0.0, replications: int = 200,
                              rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife") -> list[dict]:
@@ -169,6 +189,7 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             # module's reference from their own measured size, so they tag neither (docs/inequalities.md)
             rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
                                "chi-square" if covariance == "placebo" else None)
+            rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov, sites)
         fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):
@@ -187,6 +208,8 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             truth_equal = equal or contrast == f"{programme.other}_only"
             rows += _test_rows(seed, design, name, truth_equal, part["estimate"].to_numpy(),
                                cov[np.ix_(idx, idx)], int(part["n_areas"].min()), "Hotelling")
+            rows += _trend_row(seed, design, name, targets, part["estimate"].to_numpy(), cov[np.ix_(idx, idx)],
+                               int(part["n_areas"].min()))
     return rows
 
 

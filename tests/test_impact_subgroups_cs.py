@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import f as f_dist
+from scipy.stats import t as t_dist
 
 from joinedup.data import open_dataset
 from joinedup.impact.did import att_gt
@@ -93,7 +94,10 @@ def test_cs_subgroup_effects_on_simulated_england(small_england):
     programme = builtin_programme(ds.execute(ds.table("programmes")))
     for breakdown, n_groups in (("imd_quintile", 5), ("sex", 2)):
         out = cs_subgroup_effects(table, programme, "emergency_admissions", breakdown)
-        groups, test = out.iloc[:-1], out.iloc[-1]
+        groups, test = out[~out["group"].isin(["difference", "gradient"])], out[out["group"] == "difference"].iloc[0]
+        trend = out[out["group"] == "gradient"]
+        # the 1-df linear trend only for an ordered breakdown, t with m - 1 df (m the fewest treated areas)
+        assert len(trend) == (breakdown == "imd_quintile")
         assert len(groups) == n_groups and test["group"] == "difference" and test["df"] == n_groups - 1
         assert groups["std_error"].gt(0).all() and groups["n_treated_areas"].gt(5).all()
         assert np.allclose(groups["ci_high"] - groups["estimate"], 1.959963984540054 * groups["std_error"])
@@ -101,6 +105,10 @@ def test_cs_subgroup_effects_on_simulated_england(small_england):
         m, q = int(groups["n_treated_areas"].min()), n_groups - 1  # Hotelling's reference with m treated areas
         assert test["p_value"] == pytest.approx(f_dist.sf(test["statistic"] * (m - q) / (q * (m - 1)), q, m - q),
                                                 rel=1e-12)
+        for _, row in trend.iterrows():
+            assert row["df"] == m - 1 and f"t({m - 1}) reference, m = {m} treated areas" in row["test"]
+            assert row["p_value"] == pytest.approx(2 * t_dist.sf(abs(row["statistic"]), m - 1), rel=1e-12)
+            assert row["p_value"] > 0.001  # no programmed gradient in the default scenario
         # the default scenario's programmed effect is one multiplier for every person: no difference
         assert test["p_value"] > 0.001, (breakdown, groups[["group", "estimate", "std_error"]])
         assert groups["estimate"].lt(0).sum() >= n_groups // 2  # the programmed effect lowers admissions

@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from scipy.stats import f as f_dist
+from scipy.stats import t as t_dist
 
 from joinedup.data import open_dataset
 from joinedup.impact.four_groups import four_group_design, four_group_did
@@ -87,12 +88,12 @@ def test_covariance_against_each_group_and_the_stacked_regression(data):
 def test_wald_by_hand_and_a_programmed_difference(data):
     table, programme = data
     out = four_groups_subgroup_effects(table, programme, "emergency_admissions", "imd_quintile")
-    panels = group_panels(table, programme, "emergency_admissions", "imd_quintile", sorted(set(out["group"]) - {"difference"}))
+    panels = group_panels(table, programme, "emergency_admissions", "imd_quintile", sorted(set(out["group"]) - {"difference", "gradient"}))
     fits, cov = four_groups_fits(panels, programme.table, "pioneer", "vanguard")
     stats_before = {}
     for contrast in ("pioneer_only", "vanguard_only", "both"):
         part = out[out["method"] == f"Four groups: {contrast.replace('_', ' ')} vs neither"]
-        groups, test = part.iloc[:-1], part.iloc[-1]
+        groups, test = part[part["group"].str.fullmatch("[1-5]")], part[part["group"] == "difference"].iloc[0]
         assert len(groups) == 5 and test["group"] == "difference" and "Hotelling" in test["test"]
         idx = np.flatnonzero(fits["contrast"] == contrast)
         b, v = fits["estimate"].to_numpy()[idx], cov[np.ix_(idx, idx)]
@@ -102,6 +103,13 @@ def test_wald_by_hand_and_a_programmed_difference(data):
         assert test["statistic"] == pytest.approx(w, rel=1e-12)
         assert test["p_value"] == pytest.approx(f_dist.sf(w * (m - 4) / (4 * (m - 1)), 4, m - 4), rel=1e-12)
         stats_before[contrast] = w
+        # the 1-df linear trend by hand: c = quintile positions less their mean, t(m - 1)
+        trend = part[part["group"] == "gradient"].iloc[0]
+        c = np.arange(5) - 2.0
+        slope, se = c @ b / (c @ c), np.sqrt(c @ v @ c) / (c @ c)
+        assert trend["estimate"] == pytest.approx(slope, rel=1e-12) and trend["std_error"] == pytest.approx(se, rel=1e-12)
+        assert trend["df"] == m - 1 and trend["p_value"] == pytest.approx(2 * t_dist.sf(abs(slope / se), m - 1), rel=1e-12)
+        stats_before[contrast, "slope"] = slope
 
     # programmed: the most deprived quintile's events in Pioneer-only areas from the start's year times exp(-0.3)
     starts = programme.table.groupby(["area_code", "programme"])["start_date"].min().unstack()
@@ -120,3 +128,8 @@ def test_wald_by_hand_and_a_programmed_difference(data):
     out2 = four_groups_subgroup_effects(shifted, programme, "emergency_admissions", "imd_quintile")
     test2 = out2[(out2["method"] == "Four groups: pioneer only vs neither") & (out2["group"] == "difference")]
     assert test2["statistic"].iloc[0] > stats_before["pioneer_only"]
+    # quintile 1 (score -2 of c) moved by -0.3: the slope by (-2)(-0.3)/10 = 0.06 exactly, the others not
+    for contrast, name in (("pioneer_only", "pioneer only"), ("both", "both")):
+        trend2 = out2[(out2["method"] == f"Four groups: {name} vs neither") & (out2["group"] == "gradient")]
+        moved = 0.06 if contrast == "pioneer_only" else 0.0
+        assert trend2["estimate"].iloc[0] - stats_before[contrast, "slope"] == pytest.approx(moved, abs=1e-10)

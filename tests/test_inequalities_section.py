@@ -17,6 +17,7 @@ from joinedup.report.inequalities_section import (
     per_site,
     sii_sentences,
     subgroup_sentences,
+    trend_sentences,
 )
 
 TITLES = {k: v.title for k, v in CATALOGUE.items()}
@@ -69,7 +70,12 @@ def test_sentences_come_from_the_written_tables(run):
     # control per site (a sentence per site would bury the rest)
     site_tests = sub[(sub["group"] == "difference") & sites]
     n_site_sentences = len(sub[sites].assign(f=sub["method"].str.split(",").str[0]).groupby(["breakdown", "f"]))
-    assert n_tests == 2 * 5 and len(sentences) == 2 + n_tests + 2 + n_site_sentences and n_site_sentences == 2
+    # the deprivation quintiles are ordered: a 1-df linear trend per design with a covariance (CS, synthetic
+    # DiD's wave 2 and the three four-group contrasts), none for the ethnic groups
+    trends = sub[(sub["group"] == "gradient") & ~sites]
+    assert len(trends) == 5 and set(trends["breakdown"]) == {"imd_quintile"} and "TWFE DiD" not in set(trends["method"])
+    assert n_tests == 2 * 5 and n_site_sentences == 2
+    assert len(sentences) == 2 + n_tests + len(trends) + 2 + n_site_sentences
     sdid_not_run = sub[(sub["method"] == "Synthetic DiD, wave 2") & (sub["group"] == "not run")]
     assert len(sdid_not_run) == 2 and sdid_not_run["group_label"].str.contains(r"[23] sites, 4 differences").all()
     # ...and a sentence says the test could not run, with its reason, rather than leaving it unsaid
@@ -98,14 +104,24 @@ def test_sentences_come_from_the_written_tables(run):
         p = float(re.search(r"p = ([0-9.]+)", s).group(1))
         assert p == pytest.approx(row["p_value"], abs=5e-4)
         assert ("did not differ" in s) == (row["p_value"] >= 0.05)
+    # each trend sentence: its method, slope, interval, t, df and p from the row; its verb from p and sign
+    for _, row in trends.iterrows():
+        s = next(x for x in sentences if f"({row['method']}: linear trend" in x)
+        assert f"linear trend {row['estimate']:+.3f} log a step" in s
+        assert f"95% CI {row['ci_low']:.3f} to {row['ci_high']:.3f}" in s
+        assert f"t = {row['statistic']:.2f} on {int(row['df'])} df, p = {row['p_value']:.3f}" in s
+        verb = "did not change detectably" if row["p_value"] >= 0.05 else ("rose" if row["estimate"] > 0 else "fell")
+        assert f" {verb} from the most deprived quintile (1) to the least deprived (5) (" in s
     # in the shown table a group's row has no test statistic and a test's row no estimate: those cells
     # are blank, not "suppressed" (nothing in this table is withheld)
     shown = pd.read_html(io.StringIO(section.body_html[section.body_html.index("Programme effect by subgroup"):]),
                          keep_default_na=False)[0]
     not_run = shown["group_label"].str.contains("not run")  # a test or design that did not run: blank cells
     tests = shown[shown["group_label"].str.startswith("Test of") & ~not_run]
-    groups = shown[~shown["group_label"].str.startswith("Test of") & ~not_run]
+    trend = shown["group_label"].str.startswith("Linear trend")
+    groups = shown[~shown["group_label"].str.startswith("Test of") & ~not_run & ~trend]
     assert (shown.loc[not_run, "statistic"] == "").all() and not_run.sum() >= 2
+    assert trend.sum() == len(trends) and (shown[trend] != "").all().all()  # a trend has every cell
     assert (groups["statistic"] == "").all() and (groups["df"] == "").all()
     assert (tests["Estimate"] == "").all() and (tests["statistic"] != "").all()
     assert "suppressed" not in shown.to_string()
@@ -168,3 +184,17 @@ def test_sentence_names_the_covariance_and_reference_the_test_used():
     assert "did not differ" in jack and "placebo" not in jack
     assert "with their joint placebo covariance, chi-square reference, p = 0.003" in placebo and " differed" in placebo
     assert "chi-square 1.00 on 1 df, p = 0.320" in twfe and "covariance" not in twfe
+
+
+def test_trend_sentence_direction_and_reference_follow_the_row():
+    def row(breakdown, slope, p, df):
+        return {"outcome": "emergency_admissions", "breakdown": breakdown, "group": "gradient", "method": "M",
+                "estimate": slope, "ci_low": slope - 0.1, "ci_high": slope + 0.1, "statistic": 2.5 * (slope > 0) - 1,
+                "df": df, "p_value": p}
+    rows = pd.DataFrame([row("imd_quintile", 0.05, 0.01, 6), row("imd_quintile", -0.05, 0.04, 6),
+                         row("age_band", 0.05, 0.2, 6), row("imd_quintile", -0.05, 0.01, float("inf"))])
+    rose, fell, flat, normal = trend_sentences(rows, TITLES)
+    assert " rose from the most deprived quintile (1) to the least deprived (5) (M: linear trend +0.050" in rose
+    assert " fell from the most deprived" in fell and "t = -1.00 on 6 df, p = 0.040" in fell
+    assert " did not change detectably from the youngest age band (0-17) to the oldest (85+)" in flat
+    assert "z = -1.00, p = 0.010" in normal and " df" not in normal  # the placebo covariance's normal reference

@@ -120,12 +120,14 @@ def _balanced(panel: pd.DataFrame) -> pd.DataFrame:
 
 def cs_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
                         spec=None) -> pd.DataFrame:
-    """One row per group (CS-DiD on the group's panel) and a last row with the joint Wald test,
-    in the columns of :func:`joinedup.impact.subgroups.subgroup_effects`.
+    """One row per group (CS-DiD on the group's panel), a row with the joint Wald test and, for an
+    ordered breakdown, a row with the 1-df linear trend test
+    (:mod:`joinedup.impact.subgroup_gradient`), in the columns of :func:`joinedup.impact.subgroups.subgroup_effects`.
 
     ``spec`` (the protocol's ``[impact]``) supplies control group, estimator, anticipation and base
     period; R did's defaults otherwise."""
     from joinedup.impact.panel import area_panel
+    from joinedup.impact.subgroup_gradient import gradient_row
     from joinedup.impact.subgroups import PERIOD, _group_indicators, breakdown_groups
 
     groups, _ = breakdown_groups(breakdowns, outcome, breakdown)
@@ -153,6 +155,10 @@ def cs_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
             "group_label": "Test of equal effects across groups", "p_value": p,
             "test": f"Wald, {df} df, Hotelling F reference (equal effects; joint influence-function covariance)",
             "statistic": stat, "df": df}
-    out = pd.concat([out, pd.DataFrame([test])], ignore_index=True)
+    m = int(out["n_treated_areas"].min())
+    trend = gradient_row(breakdown, groups, out["estimate"], cov, m, f"t({m - 1}) reference, m = {m} treated areas",
+                         "joint influence-function covariance")
+    extra = [test] + ([{"outcome": outcome, "breakdown": breakdown, **trend}] if trend else [])
+    out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
     out["design"] = DESIGN
     return out

@@ -106,10 +106,11 @@ def four_groups_fits(panels: dict[str, pd.DataFrame], programmes: pd.DataFrame, 
 
 def four_groups_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
                                  alpha: float = 0.05) -> pd.DataFrame:
-    """Per contrast (programme only, other only, both): one row per group and a last row with the
-    joint Wald test, in the columns of :func:`joinedup.impact.subgroups.subgroup_effects`.
+    """Per contrast (programme only, other only, both): one row per group, a row with the joint Wald
+    test and, for an ordered breakdown, a row with the 1-df linear trend test, in the columns of :func:`joinedup.impact.subgroups.subgroup_effects`.
     Each group's estimate and interval are :func:`joinedup.impact.four_groups.four_group_did`'s
     (t with clusters - 1 df)."""
+    from joinedup.impact.subgroup_gradient import gradient_row
     from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_cs import joint_wald_equal_effects
 
@@ -140,17 +141,21 @@ def four_groups_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: s
             "n_treated_areas": rows["n_areas"], "n_comparison_areas": rows["n_neither"], "test": "",
             "statistic": np.nan, "df": np.nan})
         m = int(rows["n_areas"].min())
+        trend = gradient_row(breakdown, list(rows["group"]), rows["estimate"], cov[np.ix_(idx, idx)], m,
+                             f"t({m - 1}) reference, m = {m} areas", "stacked cluster-robust covariance")
+        extra = [{"outcome": outcome, "breakdown": breakdown, **trend}] if trend else []
         try:
             stat, df, p = joint_wald_equal_effects(rows["estimate"], cov[np.ix_(idx, idx)], n_clusters=m)
         except ValueError as err:  # e.g. fewer areas in the programme group than differences to test
-            parts.append(out.assign(design=DESIGN, method=method))
-            parts.append(pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
-                                        "group_label": f"{method}: test not run: {err}", "design": DESIGN,
-                                        "method": method}]))
+            not_run = {"outcome": outcome, "breakdown": breakdown, "group": "not run",
+                       "group_label": f"{method}: test not run: {err}"}
+            parts.append(pd.concat([out, pd.DataFrame([not_run] + extra)], ignore_index=True)
+                         .assign(design=DESIGN, method=method))
             continue
         test = {"outcome": outcome, "breakdown": breakdown, "group": "difference",
                 "group_label": "Test of equal effects across groups", "p_value": p,
                 "test": f"Wald, {df} df, Hotelling F reference (equal effects; stacked cluster-robust covariance)",
                 "statistic": stat, "df": df}
-        parts.append(pd.concat([out, pd.DataFrame([test])], ignore_index=True).assign(design=DESIGN, method=method))
+        parts.append(pd.concat([out, pd.DataFrame([test] + extra)], ignore_index=True)
+                     .assign(design=DESIGN, method=method))
     return pd.concat(parts, ignore_index=True)

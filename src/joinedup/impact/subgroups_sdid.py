@@ -34,7 +34,9 @@ docs/inequalities.md), deprivation quintiles, 7 wave-1 sites: the joint jackknif
 rejected equal effects in 21% of null seeds (the placebo: 41%); with Hotelling's reference in 0%,
 but it found quintile 1's 0.2 log larger effect in only 1.7% of seeds. With 7 sites and 4
 differences this test holds its size and has almost no power; read a "did not differ" with that in
-mind.
+mind. For an ordered breakdown a **1-df linear trend test** (t(m - 1) with the same ``V``;
+:mod:`joinedup.impact.subgroup_gradient`) asks the one question an inequalities reader has: does
+the effect change from the most to the least deprived?
 
 Example:
     >>> import numpy as np
@@ -232,10 +234,25 @@ def _equal_effects_test(out: pd.DataFrame, cov: np.ndarray, covariance: str) -> 
             "statistic": stat, "df": df}
 
 
+def _trend_test(out: pd.DataFrame, cov: np.ndarray, breakdown: str, covariance: str) -> dict | None:
+    """The 1-df linear trend row for an ordered breakdown (:mod:`joinedup.impact.subgroup_gradient`):
+    t(m - 1), m = the wave's sites, with the jackknife (it runs where the equal-effects test, with
+    more differences than sites allow, cannot); the normal with the placebo (as its chi-square)."""
+    from joinedup.impact.subgroup_gradient import gradient_row
+
+    if covariance == "placebo":
+        return gradient_row(breakdown, list(out["group"]), out["estimate"], cov, None, "normal reference",
+                            "joint placebo covariance")
+    m = int(out["n_sites"].min())
+    return gradient_row(breakdown, list(out["group"]), out["estimate"], cov, m,
+                        f"t({m - 1}) reference, m = {m} sites", "joint jackknife covariance")
+
+
 def sdid_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
                           spec=None, replications: int = REPLICATIONS,
                           covariance: Covariance = "jackknife") -> pd.DataFrame:
-    """Per wave: one row per group and a last row with the joint Wald test, in the columns of
+    """Per wave: one row per group, a row with the joint Wald test and, for an ordered breakdown
+    (deprivation quintile, age band), a row with the 1-df linear trend test, in the columns of
     :func:`joinedup.impact.subgroups.subgroup_effects`; a wave (or a wave's test) that cannot run
     gets a "not run" row saying why. ``spec`` (the protocol's ``[impact]``) supplies the seed of
     the placebo covariance (``covariance="placebo"``; the jackknife draws nothing)."""
@@ -260,11 +277,13 @@ def sdid_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, bre
         z = norm.ppf(0.975)
         se = out["std_error"]
         test = {"outcome": outcome, "breakdown": breakdown, **_equal_effects_test(out, cov, covariance)}
+        trend = _trend_test(out, cov, breakdown, covariance)
         out = out.assign(outcome=outcome, breakdown=breakdown, group_label=out["group"].map(labels),
                          ci_low=out["estimate"] - z * se, ci_high=out["estimate"] + z * se,
                          p_value=2 * norm.sf(np.abs(out["estimate"] / se)), test="", statistic=np.nan,
                          df=np.nan, n_treated_areas=out["n_sites"])
-        out = pd.concat([out.drop(columns="n_sites"), pd.DataFrame([test])], ignore_index=True)
+        extra = [test] + ([{"outcome": outcome, "breakdown": breakdown, **trend}] if trend else [])
+        out = pd.concat([out.drop(columns="n_sites"), pd.DataFrame(extra)], ignore_index=True)
         parts.append(out.assign(design=design, method=method))
     if not parts:
         raise ValueError(f"no wave of sites in the {breakdown!r} panels of {outcome!r}")

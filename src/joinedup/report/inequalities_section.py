@@ -5,7 +5,9 @@ from them in tests/test_inequalities_section.py).
 
 A gradient is "clear" only when the SII's 95% interval excludes zero; subgroup effects "differ"
 only when the test of equal effects has p < 0.05 (Wald tests; for synthetic control per site, the
-placebo-in-space rank test, summarised per breakdown as the number of sites that differ).
+placebo-in-space rank test, summarised per breakdown as the number of sites that differ), and
+change across ordered groups (deprivation quintile, age band) only when the 1-df linear trend test
+has p < 0.05.
 
 Example:
     >>> section = inequalities_step(ds, protocol, out_dir)                        # doctest: +SKIP
@@ -87,7 +89,25 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
                    f"{verb} between groups by {what} ({method}Wald test of equal effects, "
                    + _test_words(row)
                    + f", p = {row['p_value']:.3f}).")
-    return out + untested_sentences(subgroups[~sites], titles) + site_sentences(subgroups[sites], titles)
+    return (out + trend_sentences(subgroups[~sites], titles) + untested_sentences(subgroups[~sites], titles)
+            + site_sentences(subgroups[sites], titles))
+
+
+def trend_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
+    """One sentence per 1-df linear trend test (ordered breakdowns): did the effect change from the
+    first group in the order to the last, by how much a step, and the test's t, df and p."""
+    from joinedup.impact.subgroup_gradient import SPAN
+
+    out = []
+    for _, row in rows[rows["group"] == "gradient"].iterrows():
+        slope = row["estimate"]
+        verb = (("rose" if slope > 0 else "fell") if row["p_value"] < 0.05 else "did not change detectably")
+        stat = (f"z = {row['statistic']:.2f}" if row["df"] == float("inf")
+                else f"t = {row['statistic']:.2f} on {int(row['df'])} df")
+        out.append(f"The estimated effect on {titles.get(row['outcome'], row['outcome']).lower()} {verb} "
+                   f"{SPAN[row['breakdown']]} ({row['method']}: linear trend {slope:+.3f} log a step, "
+                   f"95% CI {row['ci_low']:.3f} to {row['ci_high']:.3f}; {stat}, p = {row['p_value']:.3f}).")
+    return out
 
 
 NOT_TESTED = "Test of equal effects not run: "
@@ -162,16 +182,18 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
         sites = per_site(subgroups)
         site_rows, subgroups = subgroups[sites], subgroups[~sites]
         test, not_run = subgroups["group"] == "difference", subgroups["group"] == "not run"
+        tested = test | (subgroups["group"] == "gradient")  # a trend has its slope and its t both
         # a group's row has no test statistic, a test's row no estimate and a design that did not run
         # neither: blank, not "suppressed"
         not_applicable = pd.DataFrame({"estimate": test | not_run, "ci_low": test | not_run,
                                        "ci_high": test | not_run, "p_value": not_run,
-                                       "statistic": ~test, "df": ~test})
+                                       "statistic": ~tested, "df": ~tested})
         parts.append(table_html(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                            "ci_low", "ci_high", "p_value", "statistic", "df"]],
                                 "Programme effect by subgroup (log rate; TWFE DiD with groups taken as "
                                 "independent; Callaway & Sant'Anna, synthetic DiD and the four-group design "
-                                "with their joint covariance) and the tests of equal effects",
+                                "with their joint covariance), the tests of equal effects and, for ordered "
+                                "groups, the linear trend in the effect (estimate: change a step)",
                                 not_applicable=not_applicable))
         if not site_rows.empty:
             parts.append(_site_table(site_rows))
