@@ -3,11 +3,20 @@
 **Layout followed.** The "Practice data (weighted) (csv)" files on gp-patient.co.uk, 2012-2023: one row
 per practice; ``Practice_Code`` (lower-case ``practice_code`` in some years; the header is matched
 case-insensitively), ``distributed``, ``received``, ``resprate``, and for each question ``Q{n}base``
-(number who answered it), ``Q{n}_{k}`` and ``Q{n}_{k}pct`` per answer, and ``Q{n}_12pct``, the
-share giving the first two (positive) answers, as a fraction 0-1 (a file whose values are mostly
-above 1 is read as per cent and said so in the notes; otherwise a value above 1 is a reject). Suppressed cells are negative or ``*``: such a practice-measure
+(number who answered it), ``Q{n}_{k}`` and ``Q{n}_{k}pct`` per answer, and a summary share: ``Q{n}_12pct``
+(the first two, positive, answers combined) or, for a yes / no / don't know item, ``Q{n}_1pct`` (% yes);
+a fraction 0-1 (a file whose values are mostly above 1 is read as per cent and said so in the notes;
+otherwise a value above 1 is a reject). Suppressed cells are negative or ``*``: such a practice-measure
 goes to the rejects. From 2024 the files use another naming (``ad_practicecode``, ``*.pcteval``)
 and the survey a new questionnaire: refused with a message saying so (a new series).
+
+**The base is the share's own base.** A share that leaves answers out has its own percentage base,
+named by the answers it keeps: ``Q9_12pct`` is of those who tried to see their preferred GP, with base
+``Q9_1234base`` ("Total responses excluding 'I have not tried'"), while ``Q9base`` counts everyone who
+answered. So ``base`` is the percentage-base column (:attr:`GppsMeasure.pct_base`) and ``positive`` is
+base x share. A file without that column (nothing found says the 2012-2017 files carry one) falls
+back to ``Q{n}base``, said in the notes: base and positive then also count the answers the share
+leaves out, and are overstated wherever anyone gave them; the share itself is as published.
 
 **Items and the National Voices "I statements".** :data:`GPPS_MEASURES` maps each measure to the
 question number per year. Only the preferred-GP (continuity) item's number is filled in: it is
@@ -28,7 +37,8 @@ these items stops, asking for an item map (``year,measure,question`` CSV, :func:
 taken from that year's "List of report variables (CSV)" on gp-patient.co.uk, never from the printed
 questionnaire. Check the answer coding there too: ``Q{n}_12pct`` is the first two answers, right for
 the support ("yes, definitely" / "yes, to some extent") and confidence ("very" / "fairly") scales but
-not for a yes / no / don't know item such as the agreed plan. Nothing is guessed.
+not for a yes / no / don't know item such as the agreed plan; and the share's base (the base paragraph
+above) is ``Q{n}base`` for these items until it is known. Nothing is guessed.
 
 **The 2018 break.** The 2018 questionnaire was redeveloped (GP Forward View) and 16-17 year olds
 were sampled for the first time; Ipsos and NHS England did not present trends, as results before and
@@ -37,10 +47,11 @@ after are not comparable for most questions (context effects). Every row carries
 
 Example:
     >>> import io
-    >>> text = "Practice_Code,Practice_Name,Q9base,Q9_12pct\\nA81001,One,120,0.55\\nA81002,Two,3,-1\\n"
-    >>> read = read_gpps(io.StringIO(text), 2016, ["preferred_gp"])
-    >>> read.table[["unit_code", "era", "base", "value"]].values.tolist()
-    [['A81001', '2012-2017', 120.0, 0.55]]
+    >>> text = ("Practice_Code,Practice_Name,Q9base,Q9_1234base,Q9_12pct\\n"
+    ...         "A81001,One,120,100,0.5\\nA81002,Two,3,3,-1\\n")
+    >>> read = read_gpps(io.StringIO(text), 2019, ["preferred_gp"])
+    >>> read.table[["unit_code", "era", "base", "positive", "value"]].values.tolist()
+    [['A81001', '2018-2023', 100.0, 50.0, 0.5]]
     >>> read.rejects["reason"].tolist()
     ['suppressed or not a number (negative or * in the published file)']
 """
@@ -66,21 +77,33 @@ TABLE_COLUMNS = ["source", "unit_code", "year", "era", "measure", "question", "b
 
 @dataclass(frozen=True)
 class GppsMeasure:
-    """One GPPS item: the "I statement" it speaks to, and its question number by survey year."""
+    """One GPPS item: the "I statement" it speaks to, its question number by survey year, and the
+    suffixes of its share column and of that share's percentage base (``Q{n}`` + suffix).
+
+    >>> m = GPPS_MEASURES["preferred_gp"]
+    >>> m.questions[2019] + m.share, m.questions[2019] + m.pct_base
+    ('Q9_12pct', 'Q9_1234base')
+    """
 
     label: str
     i_statement: str
     questions: dict[int, str] = field(default_factory=dict)
+    share: str = "_12pct"  # the first two answers combined; "_1pct" (% yes) for a yes / no / don't know item
+    pct_base: str = "base"  # "base" (everyone who answered) only where the share leaves no answer out
 
 
 GPPS_MEASURES: dict[str, GppsMeasure] = {
     # Q9 2012-2023: HealthEquityEvidenceCentre/HEEC data/satisfaction/README.md (continuity_pct =
     # "Q9_12pct", 2017-2024 files) and a public script reading the 2012-2023 files (Q9_12pct, "usually
     # see preferred GP"). Shipped before issue 18's search; listed in tests/data/external/gpps/.
+    # Its share leaves out 'I have not tried': base Q9_1234base, "Total responses excluding 'I have not
+    # tried' (base for percentage calculations ...)" in a copy of the list of report variables (github
+    # rogernogueraplanesas/GP-Patient-Survey, cleaned_data/data_merging/Column_Summary.xlsx, sheet
+    # All_Columns, commit c82e66de; 2022 or 2023, a column of every 2018-2023 practice file).
     "preferred_gp": GppsMeasure(
         "Sees or speaks to their preferred GP always, almost always or a lot of the time (of those with one)",
         "I know who is coordinating my care / one first point of contact (continuity)",
-        {year: "Q9" for year in range(2012, 2024)}),
+        {year: "Q9" for year in range(2012, 2024)}, pct_base="_1234base"),
     # No practice-file variable verified for any year (tests/data/external/gpps/item_numbers.csv).
     # Wording (Nuffield Trust, "Supporting patients to manage their long-term condition(s)", 2021):
     # 2012-2017 "In the last 6 months, have you had enough support from local services or organisations
@@ -147,6 +170,20 @@ def question_for(measure: str, year: int, item_map: dict | None = None) -> str:
     return q
 
 
+def _base_column(columns, q: str, measure: str, year: int, name: str, pct_col: str, notes: list) -> str:
+    """The share's percentage-base column, or ``Q{n}base`` with a note when the file lacks it (the
+    module docstring: base and positive then count the answers the share leaves out)."""
+    wanted, everyone = f"{q}{GPPS_MEASURES[measure].pct_base}".lower(), f"{q}base".lower()
+    if wanted in columns:
+        return wanted
+    if everyone not in columns:
+        raise PublishedLayoutError(f"{name}: column {wanted!r} (or {everyone!r}) ({measure}, {q} in {year}) missing")
+    notes.append(f"{name}: no {wanted} column, so {measure}'s base and positive are from {everyone} (everyone "
+                 f"who answered {q}): they also count the answers {pct_col} leaves out, and are overstated "
+                 "wherever anyone gave them; the share is as published")
+    return everyone
+
+
 def read_gpps(path, year: int, measures=("preferred_gp",), item_map: dict | None = None) -> SurveyRead:
     """Read one year's practice-level CSV (module docstring): the usable practice x measure values
     and the rejects with reasons."""
@@ -163,10 +200,10 @@ def read_gpps(path, year: int, measures=("preferred_gp",), item_map: dict | None
     tables, rejects = [], []
     for measure in measures:
         q = question_for(measure, year, item_map)
-        base_col, pct_col = f"{q}base".lower(), f"{q}_12pct".lower()
-        for col in (base_col, pct_col):
-            if col not in raw.columns:
-                raise PublishedLayoutError(f"{name}: column {col!r} ({measure}, {q} in {year}) missing")
+        pct_col = f"{q}{GPPS_MEASURES[measure].share}".lower()
+        if pct_col not in raw.columns:
+            raise PublishedLayoutError(f"{name}: column {pct_col!r} ({measure}, {q} in {year}) missing")
+        base_col = _base_column(raw.columns, q, measure, year, name, pct_col, out.notes)
         base, pct = number(raw[base_col]), number(raw[pct_col])
         valid = pct[pct >= 0]
         if len(valid) and (valid > 1).mean() > 0.5:  # a file in per cent rather than fractions
