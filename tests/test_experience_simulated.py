@@ -46,6 +46,17 @@ def test_the_importers_read_them_and_reject_the_suppressed_cells(published):
     assert reasons.get("value is suppressed or not a number", 0) > 0
 
 
+def test_the_gpps_base_is_the_share_s_own_base_from_2018_and_everyone_who_answered_before(published):
+    files = {int(p.name[5:9]): pd.read_csv(p, dtype=str) for p in published["paths"]["gpps"]}
+    late = files[2019][files[2019]["Q9base"] != "*"]
+    tried, answered = late["Q9_1234base"].astype(int), late["Q9base"].astype(int)
+    assert (tried <= answered).all() and (tried < answered).mean() > 0.5  # 'I have not tried' is left out
+    table = published["read"].table.set_index(["year", "unit_code"])["base"]
+    assert table.loc[2019].loc[late["Practice_Code"]].tolist() == tried.astype(float).tolist()
+    assert "Q9_1234base" not in files[2017].columns
+    assert sum("no q9_1234base column" in n for n in published["read"].notes) == 6  # 2012-2017, said
+
+
 @pytest.mark.parametrize("measure,era", [("preferred_gp", "2012-2017"), ("satisfaction", None),
                                          ("easy_information", None)])
 def test_the_design_recovers_the_programmed_effect_and_finds_nothing_in_the_null(published, measure, era):

@@ -3,32 +3,43 @@
 **Layout followed.** The "Practice data (weighted) (csv)" files on gp-patient.co.uk, 2012-2023: one row
 per practice; ``Practice_Code`` (lower-case ``practice_code`` in some years; the header is matched
 case-insensitively), ``distributed``, ``received``, ``resprate``, and for each question ``Q{n}base``
-(number who answered it), ``Q{n}_{k}`` and ``Q{n}_{k}pct`` per answer, and ``Q{n}_12pct``, the
-share giving the first two (positive) answers, as a fraction 0-1 (a file whose values are mostly
-above 1 is read as per cent and said so in the notes; otherwise a value above 1 is a reject). Suppressed cells are negative or ``*``: such a practice-measure
+(number who answered it), ``Q{n}_{k}`` and ``Q{n}_{k}pct`` per answer, and a summary share: ``Q{n}_12pct``
+(the first two, positive, answers combined) or, for a yes / no / don't know item, ``Q{n}_1pct`` (% yes);
+a fraction 0-1 (a file whose values are mostly above 1 is read as per cent and said so in the notes;
+otherwise a value above 1 is a reject). Suppressed cells are negative or ``*``: such a practice-measure
 goes to the rejects. From 2024 the files use another naming (``ad_practicecode``, ``*.pcteval``)
 and the survey a new questionnaire: refused with a message saying so (a new series).
 
+**The base is the share's own base.** A share that leaves answers out has its own percentage base,
+named by the answers it keeps: ``Q9_12pct`` is of those who tried to see their preferred GP, with base
+``Q9_1234base`` ("Total responses excluding 'I have not tried'"), while ``Q9base`` counts everyone who
+answered. So ``base`` is the percentage-base column (:attr:`GppsMeasure.pct_base`) and ``positive`` is
+base x share. A file without that column (nothing found says the 2012-2017 files carry one) falls
+back to ``Q{n}base``, said in the notes: base and positive then also count the answers the share
+leaves out, and are overstated wherever anyone gave them; the share itself is as published.
+
 **Items and the National Voices "I statements".** :data:`GPPS_MEASURES` maps each measure to the
-question number per year. Only the preferred-GP (continuity) item's number is filled in: it is
-``Q9`` in every year 2012-2023 (``Q9_12pct``, as two independent public analyses of the 2012-2023
-practice files use it: HealthEquityEvidenceCentre/HEEC ``data/satisfaction/README.md`` and a
-2012-2023 long file described in a public project note). The long-term-condition items (support
-from local services to manage conditions, an agreed care plan, confidence managing one's health)
-are declared with no question: a search of public sources (issue 18) found no copy of any year's
-"List of report variables (CSV)" and no analysis that names the practice-file variable of these
-items together with its wording, so no year is verified for them. What was found, and why it is not
-used, is tabled in ``tests/data/external/gpps/item_numbers.csv``: the 2022 *printed* numbers (Q39
-confidence, Q40 support, Q42 agreed plan; gp-patient.co.uk, *Changes to the GP Patient Survey, 2022*)
-are not the practice-file names, because from 2018 the practice files keep their own variable
-numbering (the 2021 file's ``Q28`` is overall experience, ``Q30_recoded`` long-term condition and
-``Q112`` gender, none of them the printed numbers; printed Q9 in 2022-2023 asks when you last tried
-to make an appointment, while the files' ``Q9`` is the preferred-GP item). An importer asked for
-these items stops, asking for an item map (``year,measure,question`` CSV, :func:`read_item_map`)
-taken from that year's "List of report variables (CSV)" on gp-patient.co.uk, never from the printed
-questionnaire. Check the answer coding there too: ``Q{n}_12pct`` is the first two answers, right for
-the support ("yes, definitely" / "yes, to some extent") and confidence ("very" / "fairly") scales but
-not for a yes / no / don't know item such as the agreed plan. Nothing is guessed.
+question number per year (and the suffixes of its share and base columns); only verified cells are
+filled (the evidence, year by year, is ``tests/data/external/gpps/item_numbers.csv``). The preferred-GP
+(continuity) item is ``Q9`` in every year 2012-2023 (``Q9_12pct``, as two independent public analyses of
+the 2012-2023 practice files use it: HealthEquityEvidenceCentre/HEEC ``data/satisfaction/README.md`` and
+a 2012-2023 long file described in a public project note). The three long-term-condition items are
+filled for **2022 and 2023 only**: ``Q32`` support from local services (``Q32_12pct``, base
+``Q32_123base``), ``Q94`` confidence managing issues from one's conditions (``Q94_12pct``, base
+``Q94_1234base``) and ``Q97`` an agreed plan (``Q97_1pct``, % yes, base ``Q97base``), from a copy of GPPS's
+"List of report variables" (variable, description) in github rogernogueraplanesas/GP-Patient-Survey,
+``cleaned_data/data_merging/Column_Summary.xlsx``, sheet ``All_Columns`` (commit c82e66de). The list
+does not state its year; its items (ICS and PCN codes, long COVID, the newer booking questions) put it
+at 2022 or 2023; the project's merge script kept only columns present in each of the 2018-2023
+practice files, and these are among them; and the 2022 questionnaire asked all three items (printed
+Q40, Q39, Q42). For 2018-2021 the columns exist but nothing ties their meaning to those years (the 2018
+person-level data has a further yes / no plan item, q99), and nothing was found for 2012-2017: an
+importer asked for these stops, asking for an item map (``year,measure,question`` CSV,
+:func:`read_item_map`) taken from that year's "List of report variables (CSV)" on gp-patient.co.uk,
+never from the printed questionnaire (printed Q40, Q39 and Q42 are the 2022 file's Q32, Q94 and Q97;
+printed Q9 in 2022-2023 asks when you last tried to make an appointment, the files' Q9 is the
+preferred-GP item). An item map gives the number only: the share and base suffixes stay the measure's,
+so check that year's answer coding there.
 
 **The 2018 break.** The 2018 questionnaire was redeveloped (GP Forward View) and 16-17 year olds
 were sampled for the first time; Ipsos and NHS England did not present trends, as results before and
@@ -37,10 +48,11 @@ after are not comparable for most questions (context effects). Every row carries
 
 Example:
     >>> import io
-    >>> text = "Practice_Code,Practice_Name,Q9base,Q9_12pct\\nA81001,One,120,0.55\\nA81002,Two,3,-1\\n"
-    >>> read = read_gpps(io.StringIO(text), 2016, ["preferred_gp"])
-    >>> read.table[["unit_code", "era", "base", "value"]].values.tolist()
-    [['A81001', '2012-2017', 120.0, 0.55]]
+    >>> text = ("Practice_Code,Practice_Name,Q9base,Q9_1234base,Q9_12pct\\n"
+    ...         "A81001,One,120,100,0.5\\nA81002,Two,3,3,-1\\n")
+    >>> read = read_gpps(io.StringIO(text), 2019, ["preferred_gp"])
+    >>> read.table[["unit_code", "era", "base", "positive", "value"]].values.tolist()
+    [['A81001', '2018-2023', 100.0, 50.0, 0.5]]
     >>> read.rejects["reason"].tolist()
     ['suppressed or not a number (negative or * in the published file)']
 """
@@ -66,42 +78,61 @@ TABLE_COLUMNS = ["source", "unit_code", "year", "era", "measure", "question", "b
 
 @dataclass(frozen=True)
 class GppsMeasure:
-    """One GPPS item: the "I statement" it speaks to, and its question number by survey year."""
+    """One GPPS item: the "I statement" it speaks to, its question number by survey year, and the
+    suffixes of its share column and of that share's percentage base (``Q{n}`` + suffix).
+
+    >>> m = GPPS_MEASURES["preferred_gp"]
+    >>> m.questions[2019] + m.share, m.questions[2019] + m.pct_base
+    ('Q9_12pct', 'Q9_1234base')
+    """
 
     label: str
     i_statement: str
     questions: dict[int, str] = field(default_factory=dict)
+    share: str = "_12pct"  # the first two answers combined; "_1pct" (% yes) for a yes / no / don't know item
+    pct_base: str = "base"  # "base" (everyone who answered) only where the share leaves no answer out
 
+
+# The list of report variables behind the long-term-condition cells: github
+# rogernogueraplanesas/GP-Patient-Survey, cleaned_data/data_merging/Column_Summary.xlsx, sheet All_Columns
+# (added in commit c82e66de44b5a53d71cf14940b52ce33b5e801b8). Its year is not stated; ICS/PCN codes and
+# long COVID put it at 2022 or 2023, and the repo's scripts/datamerge.py kept only columns found in every
+# 2018-2023 practice file, these among them. 2022 and 2023 only: the list speaks for one of the two, the
+# columns are in both, and the 2022 printed questionnaire asked the three items (Q39/Q40/Q42). Not 2018-2021:
+# the columns are there, but nothing ties their meaning to those years (2018 had a further plan item, q99).
+_LIST_YEARS = (2022, 2023)
 
 GPPS_MEASURES: dict[str, GppsMeasure] = {
     # Q9 2012-2023: HealthEquityEvidenceCentre/HEEC data/satisfaction/README.md (continuity_pct =
     # "Q9_12pct", 2017-2024 files) and a public script reading the 2012-2023 files (Q9_12pct, "usually
     # see preferred GP"). Shipped before issue 18's search; listed in tests/data/external/gpps/.
+    # Its share leaves out 'I have not tried': base Q9_1234base, "Total responses excluding 'I have not
+    # tried' (base for percentage calculations ...)" in the list of report variables above.
     "preferred_gp": GppsMeasure(
         "Sees or speaks to their preferred GP always, almost always or a lot of the time (of those with one)",
         "I know who is coordinating my care / one first point of contact (continuity)",
-        {year: "Q9" for year in range(2012, 2024)}),
-    # No practice-file variable verified for any year (tests/data/external/gpps/item_numbers.csv).
-    # Wording (Nuffield Trust, "Supporting patients to manage their long-term condition(s)", 2021):
-    # 2012-2017 "In the last 6 months, have you had enough support from local services or organisations
-    # to help you to manage your long-term health condition(s)?"; from 2018 "In the last 12 months, have
-    # you had enough support from local services or organisations to help you to manage your condition
-    # (or conditions)?" (printed Q40 in 2022, gp-patient.co.uk summary of changes 2022: printed, not the
-    # practice-file name).
+        {year: "Q9" for year in range(2012, 2024)}, pct_base="_1234base"),
+    # Q32 "Last 12 months, had enough support from local services/organisations to help manage long-term
+    # conditions - % Summary result - Yes (... base excluding 'I haven't needed support' and 'don't know /
+    # can't say')"; base Q32_123base. Printed Q40 in 2022. Before 2018 the wording was "In the last 6
+    # months ..." (Nuffield Trust 2021), with no variable found.
     "ltc_support": GppsMeasure(
         "Had enough support from local services or organisations to manage long-term condition(s)",
-        "I have the support I need to manage my condition(s)"),
-    # No practice-file variable verified. Printed Q42 in 2022, "Have you agreed a plan with a ..."
-    # (the stored copy of gp-patient.co.uk's 2022 summary of changes is cut off there). A yes / no /
-    # don't know item: its positive share is not ``_12pct``; check the year's list of report variables.
+        "I have the support I need to manage my condition(s)",
+        {year: "Q32" for year in _LIST_YEARS}, pct_base="_123base"),
+    # Q97 "Agreed a plan with a healthcare professional from your GP practice to manage your condition (or
+    # conditions) - % Yes": yes / no / don't know, no _12pct; Q97_1pct's base is Q97base (all who
+    # answered, "don't know" included). Printed Q42 in 2022.
     "care_plan": GppsMeasure(
         "Has agreed a plan with a healthcare professional to manage their condition(s)",
-        "I have a plan of care that I have agreed (care plan)"),
-    # No practice-file variable verified. Printed Q39 in 2022, "How confident are you that you can manage
-    # any issues arising from your condition (or conditions)?" (gp-patient.co.uk summary of changes 2022).
+        "I have a plan of care that I have agreed (care plan)",
+        {year: "Q97" for year in _LIST_YEARS}, share="_1pct", pct_base="base"),
+    # Q94 "Confidence can manage any issues arising from your condition (or conditions) - % Summary result -
+    # Confident (... base excluding 'don't know')"; base Q94_1234base. Printed Q39 in 2022.
     "confidence_managing": GppsMeasure(
         "Confident managing issues arising from their condition(s) / their own health",
-        "I have the information and support to manage my own health (confidence)"),
+        "I have the information and support to manage my own health (confidence)",
+        {year: "Q94" for year in _LIST_YEARS}, pct_base="_1234base"),
 }
 
 
@@ -147,6 +178,20 @@ def question_for(measure: str, year: int, item_map: dict | None = None) -> str:
     return q
 
 
+def _base_column(columns, q: str, measure: str, year: int, name: str, pct_col: str, notes: list) -> str:
+    """The share's percentage-base column, or ``Q{n}base`` with a note when the file lacks it (the
+    module docstring: base and positive then count the answers the share leaves out)."""
+    wanted, everyone = f"{q}{GPPS_MEASURES[measure].pct_base}".lower(), f"{q}base".lower()
+    if wanted in columns:
+        return wanted
+    if everyone not in columns:
+        raise PublishedLayoutError(f"{name}: column {wanted!r} (or {everyone!r}) ({measure}, {q} in {year}) missing")
+    notes.append(f"{name}: no {wanted} column, so {measure}'s base and positive are from {everyone} (everyone "
+                 f"who answered {q}): they also count the answers {pct_col} leaves out, and are overstated "
+                 "wherever anyone gave them; the share is as published")
+    return everyone
+
+
 def read_gpps(path, year: int, measures=("preferred_gp",), item_map: dict | None = None) -> SurveyRead:
     """Read one year's practice-level CSV (module docstring): the usable practice x measure values
     and the rejects with reasons."""
@@ -163,10 +208,10 @@ def read_gpps(path, year: int, measures=("preferred_gp",), item_map: dict | None
     tables, rejects = [], []
     for measure in measures:
         q = question_for(measure, year, item_map)
-        base_col, pct_col = f"{q}base".lower(), f"{q}_12pct".lower()
-        for col in (base_col, pct_col):
-            if col not in raw.columns:
-                raise PublishedLayoutError(f"{name}: column {col!r} ({measure}, {q} in {year}) missing")
+        pct_col = f"{q}{GPPS_MEASURES[measure].share}".lower()
+        if pct_col not in raw.columns:
+            raise PublishedLayoutError(f"{name}: column {pct_col!r} ({measure}, {q} in {year}) missing")
+        base_col = _base_column(raw.columns, q, measure, year, name, pct_col, out.notes)
         base, pct = number(raw[base_col]), number(raw[pct_col])
         valid = pct[pct >= 0]
         if len(valid) and (valid > 1).mean() > 0.5:  # a file in per cent rather than fractions

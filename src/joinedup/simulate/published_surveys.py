@@ -12,10 +12,15 @@ what a DiD of the published shares should recover.
 
 - GPPS (practices, survey years ``gpps_years``): ``GPPS_{year}_Practice_data_(weighted)_(csv)_PUBLIC.csv``
   with ``Practice_Code, Practice_Name, CCG_Code, distributed, received, resprate, Q9base, Q9_12,
-  Q9_12pct`` (the preferred-GP item, Q9 in 2012-2023). The 2018 questionnaire redevelopment is a
-  break: from 2018 the practice levels are drawn afresh and shifted by ``break_shift``, so nothing
-  links the two eras but the programme. About 2% of practice-years are suppressed (``*``), as the
-  published files suppress small bases: the importer rejects them with a reason.
+  Q9_12pct`` (the preferred-GP item, Q9 in 2012-2023). From 2018 the files also carry ``Q9_1234base``,
+  the share's base, as the real 2018-2023 files do: the simulated respondents are those who tried, and
+  ``Q9base`` (and ``received``) adds those who say "I have not tried", about a tenth as many again (drawn
+  apart from the other draws), so the importer must take the share's base; the 2012-2017 files, like
+  the real ones as far as is known, have ``Q9base`` only (the respondents), and the importer says it
+  fell back to it. The 2018 questionnaire redevelopment is a break: from 2018 the practice levels are
+  drawn afresh and shifted by ``break_shift``, so nothing links the two eras but the programme. About
+  2% of practice-years are suppressed (``*``), as the published files suppress small bases: the
+  importer rejects them with a reason.
 - ASCOF (councils, financial years ``ascof_years``, 2012 = 2012-13): ``ascof_{year}.csv`` in the
   long layout (Geographical code ... Measure value) with 3A (satisfaction) and 3D (easy to find
   information) as Numerator, Denominator and Outcome rows, an England total, and about 2% of
@@ -79,21 +84,27 @@ def _gpps_frames(units, seed, effect, years, respondents, break_shift):
     return pd.concat(frames, ignore_index=True)
 
 
-def _write_gpps(shares, practices, folder, rng) -> list[Path]:
+def _write_gpps(shares, practices, folder, rng, not_tried_rng) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for year, rows in shares.groupby("year"):
         rows = rows.merge(practices, left_on="area_code", right_on="practice_code")
-        distributed = np.ceil(rows["base"] / 0.35).astype(int)
+        tried = rows["base"].astype(int).to_numpy()  # the respondents behind the share
+        # from 2018 Q9base also counts those who say "I have not tried", outside the share's base (docstring)
+        answered = tried + (not_tried_rng.binomial(tried, 0.1) if year >= 2018 else 0)
+        distributed = np.ceil(answered / 0.35).astype(int)
         suppressed = rng.random(len(rows)) < 0.02
         frame = pd.DataFrame({
             "Practice_Code": rows["practice_code"], "Practice_Name": "Practice " + rows["practice_code"],
-            "CCG_Code": rows["ccg"], "distributed": distributed, "received": rows["base"].astype(int),
-            "resprate": (rows["base"] / distributed).round(4),
-            "Q9base": np.where(suppressed, "*", rows["base"].astype(int).astype(str)),
+            "CCG_Code": rows["ccg"], "distributed": distributed, "received": answered,
+            "resprate": (answered / distributed).round(4),
+            "Q9base": np.where(suppressed, "*", answered.astype(str)),
             "Q9_12": np.where(suppressed, "*", (rows["share"] * rows["base"]).round(0).astype(int).astype(str)),
             "Q9_12pct": np.where(suppressed, "*", rows["share"].round(6).astype(str)),
         })
+        if year >= 2018:  # the share's own base, as the real 2018-2023 files carry it
+            frame.insert(frame.columns.get_loc("Q9base") + 1, "Q9_1234base",
+                         np.where(suppressed, "*", tried.astype(str)))
         path = folder / f"GPPS_{year}_Practice_data_(weighted)_(csv)_PUBLIC.csv"
         frame.to_csv(path, index=False)
         paths.append(path)
@@ -169,7 +180,8 @@ def write_published_surveys(data_dir, out_dir=None, seed: int = 2013, effect: fl
     practices["ccg"] = "C" + practices["area_code"].str[-4:]
     units = practices.rename(columns={"area_code": "home", "practice_code": "area_code"})[["area_code", "start_year"]]
     gpps = _write_gpps(_gpps_frames(units, seed, effect, gpps_years, gpps_respondents, break_shift),
-                       practices[["practice_code", "ccg"]], out / "gpps", rng)
+                       practices[["practice_code", "ccg"]], out / "gpps", rng,
+                       np.random.default_rng(np.random.SeedSequence([seed, 1819])))  # apart: other draws unchanged
     names = ds.execute(ds.table("areas").select("area_code", "area_name")).set_index("area_code")["area_name"]
     by_code = {code: weighted_shares(experience_survey(areas, seed=seed * 10 + 5 + k, effect=effect, years=ascof_years,
                                                        respondents=ascs_respondents), "named_contact")
