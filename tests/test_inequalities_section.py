@@ -116,15 +116,18 @@ def test_sentences_come_from_the_written_tables(run):
     # are blank, not "suppressed" (nothing in this table is withheld)
     shown = pd.read_html(io.StringIO(section.body_html[section.body_html.index("Programme effect by subgroup"):]),
                          keep_default_na=False)[0]
-    not_run = shown["group_label"].str.contains("not run")  # a test or design that did not run: blank cells
-    tests = shown[shown["group_label"].str.startswith("Test of") & ~not_run]
-    trend = shown["group_label"].str.startswith("Linear trend")
-    groups = shown[~shown["group_label"].str.startswith("Test of") & ~not_run & ~trend]
-    assert (shown.loc[not_run, "statistic"] == "").all() and not_run.sum() >= 2
+    not_run = shown["Group"].str.contains("not run")  # a test or design that did not run: blank cells
+    tests = shown[shown["Group"].str.startswith("Test of") & ~not_run]
+    trend = shown["Group"].str.startswith("Linear trend")
+    groups = shown[~shown["Group"].str.startswith("Test of") & ~not_run & ~trend]
+    assert (shown.loc[not_run, "Test statistic"] == "").all() and not_run.sum() >= 2
     assert trend.sum() == len(trends) and (shown[trend] != "").all().all()  # a trend has every cell
-    assert (groups["statistic"] == "").all() and (groups["df"] == "").all()
-    assert (tests["Estimate"] == "").all() and (tests["statistic"] != "").all()
+    assert (groups["Test statistic"] == "").all() and (groups["df"] == "").all()
+    assert (tests["Estimate"] == "").all() and (tests["Test statistic"] != "").all()
     assert "suppressed" not in shown.to_string()
+    # a reader's headers and breakdown names, not the table's column names
+    assert {"Breakdown", "Design", "Group", "Test statistic", "df"} <= set(shown.columns)
+    assert set(shown["Breakdown"]) == {"Deprivation quintile", "Ethnic group"}
     # synthetic control per site: each breakdown's sentence counts the sites the table says differ
     assert not site_tests.empty and site_tests["df"].isna().all()
     for breakdown, t in site_tests.groupby("breakdown"):
@@ -141,9 +144,9 @@ def test_sentences_come_from_the_written_tables(run):
     start = section.body_html.index("Synthetic control per site by subgroup")
     shown = pd.read_html(io.StringIO(section.body_html[start:]), keep_default_na=False)[0]
     assert not any("CI" in str(c) for c in shown.columns) and len(shown) == sites.sum()
-    groups, tests = shown[~shown["group_label"].str.startswith("Test of")], shown[shown["group_label"].str.startswith("Test of")]
-    assert (groups["statistic"] == "").all() and (tests["Estimate"] == "").all()
-    assert (tests["statistic"] != "").all() and (tests["p"] != "").all()
+    groups, tests = shown[~shown["Group"].str.startswith("Test of")], shown[shown["Group"].str.startswith("Test of")]
+    assert (groups["Test statistic"] == "").all() and (tests["Estimate"] == "").all()
+    assert (tests["Test statistic"] != "").all() and (tests["p"] != "").all()
     assert "suppressed" not in shown.to_string()
 
 

@@ -188,8 +188,10 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
         not_applicable = pd.DataFrame({"estimate": test | not_run, "ci_low": test | not_run,
                                        "ci_high": test | not_run, "p_value": not_run,
                                        "statistic": ~tested, "df": ~tested})
-        parts.append(table_html(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
-                                           "ci_low", "ci_high", "p_value", "statistic", "df"]],
+        shown, not_applicable = _readable(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
+                                                     "ci_low", "ci_high", "p_value", "statistic", "df"]],
+                                          not_applicable)
+        parts.append(table_html(shown,
                                 "Programme effect by subgroup (log rate; TWFE DiD with groups taken as "
                                 "independent; Callaway & Sant'Anna, synthetic DiD and the four-group design "
                                 "with their joint covariance), the tests of equal effects and, for ordered "
@@ -200,6 +202,17 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
     return "\n".join(parts)
 
 
+# the subgroup tables' own headers: "method" and "statistic" mean other things in other sections' tables
+HEADERS = {"breakdown": "Breakdown", "method": "Design", "group_label": "Group", "statistic": "Test statistic",
+           "df": "df"}
+
+
+def _readable(frame: pd.DataFrame, not_applicable: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The subgroup table with a reader's headers and breakdown names (its blank-cell mask renamed alike)."""
+    shown = frame.assign(breakdown=frame["breakdown"].map(lambda b: BREAKDOWN_WORDS.get(b, b)).str.capitalize())
+    return shown.rename(columns=HEADERS), not_applicable.rename(columns=HEADERS)
+
+
 def _site_table(rows: pd.DataFrame) -> str:
     """Synthetic control per site by subgroup: a table of its own (a row per site and group would
     cut the designs' table) without interval or df columns (it has neither)."""
@@ -208,7 +221,9 @@ def _site_table(rows: pd.DataFrame) -> str:
     # (its main design has no placebo test) and a design that did not run nothing
     no_p = not_run | (~test & rows["method"].str.startswith("Augmented"))
     not_applicable = pd.DataFrame({"estimate": test | not_run, "p_value": no_p, "statistic": ~test})
-    return table_html(rows[["outcome", "breakdown", "method", "group_label", "estimate", "p_value", "statistic"]],
+    shown, not_applicable = _readable(rows[["outcome", "breakdown", "method", "group_label", "estimate", "p_value",
+                                            "statistic"]], not_applicable)
+    return table_html(shown,
                       "Synthetic control per site by subgroup (log rate; no confidence interval: a group's "
                       "p-value is the main design's placebo-in-space test on that group's panel) and the "
                       "placebo-in-space tests of equal effects (statistic: the heterogeneity of the group "
