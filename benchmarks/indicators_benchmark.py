@@ -140,7 +140,12 @@ def _hand_sql_once(folder: str) -> tuple[dict, dict, dict]:
     import duckdb
     import indicators_sql as hand
 
-    con = duckdb.connect()
+    from joinedup.data.duckdb_memory import duckdb_config
+
+    # the settings joinedup's own connections run with (memory cap, spill folder, allocator threads), so
+    # the two contenders differ in their SQL only: with DuckDB's default cap (80% of RAM) the hand SQL
+    # held 18 GB at scale 1.0 where joinedup is capped at 4 GB
+    con = duckdb.connect(config=duckdb_config())
     _quiet_duckdb(con)
     events, seconds = {}, {}
     for iid in hand.EVENTS:
