@@ -138,19 +138,21 @@ def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list
 
 
 def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
-    """The module's 1-df linear trend across the quintiles (t(m - 1)); its target is the programmed
-    effects' own trend (0 under equal effects; quintile 1 ``difference`` more: -2 difference / 10)."""
+    """The module's 1-df linear trend across the quintiles (t(m - 1); ``m`` None: the normal, as the
+    module refers the placebo covariance's trend); its target is the programmed effects' own trend
+    (0 under equal effects; quintile 1 ``difference`` more: -2 difference / 10)."""
     from joinedup.impact.subgroup_gradient import linear_trend
 
     try:
         r = linear_trend(est, cov, range(len(est)), n_clusters=m)
     except ValueError:
         return []
+    reference = "normal" if m is None else f"t({m - 1})"
     c = np.arange(len(est)) - (len(est) - 1) / 2
     target = float(c @ np.asarray(effects) / (c @ c))
     target = 0.0 if abs(target) < 1e-12 else target  # equal effects: c sums to zero, up to rounding
     estimand = "no linear trend (true)" if target == 0 else "linear trend (false null: power)"
-    return [_row(seed, design, f"{name}, linear trend (1 df), t({m - 1}) reference [module]", estimand,
+    return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference [module]", estimand,
                  r["estimate"], r["std_error"], r["p_value"], target, (r["ci_low"], r["ci_high"]))]
 
 
@@ -189,7 +191,8 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             # module's reference from their own measured size, so they tag neither (docs/inequalities.md)
             rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
                                "chi-square" if covariance == "placebo" else None)
-            rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov, sites)
+            rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov,
+                               None if covariance == "placebo" else sites)
         fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):

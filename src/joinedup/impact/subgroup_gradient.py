@@ -32,12 +32,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from joinedup.indicators.breakdowns import AGE_GROUPS
+from joinedup.indicators.breakdowns import AGE_GROUPS, LABELS
 
 # the breakdowns whose groups have an order, first to last, and the words for its two ends
 ORDERED: dict[str, tuple[str, ...]] = {"imd_quintile": ("1", "2", "3", "4", "5"),
                                        "age_band": tuple(label for _, label in AGE_GROUPS)}
-ENDS = {"imd_quintile": ("1 (most deprived)", "5 (least deprived)"), "age_band": ("0-17", "85+")}
+ENDS = {"imd_quintile": (LABELS["imd_quintile"]["1"], LABELS["imd_quintile"]["5"]),
+        "age_band": (AGE_GROUPS[0][1], AGE_GROUPS[-1][1])}
 SPAN = {"imd_quintile": "from the most deprived quintile (1) to the least deprived (5)",
         "age_band": "from the youngest age band (0-17) to the oldest (85+)"}  # the report's words
 

@@ -150,13 +150,13 @@ def cs_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
                      statistic=np.nan, df=np.nan)
     # Hotelling's F reference: the chi-square one rejected 10-12.5% of true nulls on simulated England
     # (benchmarks/impact_coverage.py --design subgroups; docs/inequalities.md)
-    stat, df, p = joint_wald_equal_effects(out["estimate"], cov, n_clusters=int(out["n_treated_areas"].min()))
+    m = int(out["n_treated_areas"].min())
+    stat, df, p = joint_wald_equal_effects(out["estimate"], cov, n_clusters=m)
     test = {"outcome": outcome, "breakdown": breakdown, "group": "difference",
             "group_label": "Test of equal effects across groups", "p_value": p,
             "test": f"Wald, {df} df, Hotelling F reference (equal effects; joint influence-function covariance)",
             "statistic": stat, "df": df}
-    m = int(out["n_treated_areas"].min())
-    trend = gradient_row(breakdown, groups, out["estimate"], cov, m, f"t({m - 1}) reference, m = {m} treated areas",
+    trend = gradient_row(breakdown, list(out["group"]), out["estimate"], cov, m, f"t({m - 1}) reference, m = {m} treated areas",
                          "joint influence-function covariance")
     extra = [test] + ([{"outcome": outcome, "breakdown": breakdown, **trend}] if trend else [])
     out = pd.concat([out, pd.DataFrame(extra)], ignore_index=True)
