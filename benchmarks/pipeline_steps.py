@@ -3,9 +3,13 @@ RSS it left for the next step, from the run's manifest (``steps``).
 
     .venv/bin/python benchmarks/pipeline_steps.py PROTOCOL.toml OUT_FOLDER
 """
-import json, sys, time
+import json
+import sys
+import time
+
 from joinedup.pipeline import run_protocol
 from joinedup.protocol import load_protocol
+
 t0 = time.perf_counter()
 result = run_protocol(load_protocol(sys.argv[1]), sys.argv[2])
 steps = json.loads(result.manifest.read_text())["steps"]
