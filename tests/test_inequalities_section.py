@@ -201,3 +201,16 @@ def test_trend_sentence_direction_and_reference_follow_the_row():
     assert " fell from the most deprived" in fell and "t = -1.00 on 6 df, p = 0.040" in fell
     assert " did not change detectably from the youngest age band (0-17) to the oldest (85+)" in flat
     assert "z = -1.00, p = 0.010" in normal and " df" not in normal  # the placebo covariance's normal reference
+
+
+def test_a_trend_that_could_not_run_is_said_in_a_sentence():
+    import numpy as np
+
+    from joinedup.impact.subgroup_gradient import gradient_row
+
+    row = gradient_row("imd_quintile", ["1", "2", "3"], [0.0, 0.1, 0.2], np.zeros((3, 3)), 9, "", "")
+    rows = pd.DataFrame([{"outcome": "emergency_admissions", "breakdown": "imd_quintile", "method": "M", **row}])
+    (sentence,) = subgroup_sentences(rows, TITLES)
+    reason = row["group_label"].split(": ", 1)[1].rstrip(".")
+    assert sentence == ("Whether the effect on emergency admissions changed linearly across deprivation quintiles "
+                        f"in order could not be tested (M: {reason}).")

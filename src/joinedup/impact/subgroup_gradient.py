@@ -39,6 +39,7 @@ ORDERED: dict[str, tuple[str, ...]] = {"imd_quintile": ("1", "2", "3", "4", "5")
                                        "age_band": tuple(label for _, label in AGE_GROUPS)}
 ENDS = {"imd_quintile": (LABELS["imd_quintile"]["1"], LABELS["imd_quintile"]["5"]),
         "age_band": (AGE_GROUPS[0][1], AGE_GROUPS[-1][1])}
+NOT_RUN = "Test of a linear trend not run: "  # the report says why in a sentence of its own
 SPAN = {"imd_quintile": "from the most deprived quintile (1) to the least deprived (5)",
         "age_band": "from the youngest age band (0-17) to the oldest (85+)"}  # the report's words
 
@@ -96,7 +97,7 @@ def gradient_row(breakdown: str, groups: list[str], estimates, covariance, n_clu
     try:
         r = linear_trend(estimates, covariance, scores, n_clusters)
     except ValueError as err:
-        return {"group": "not run", "group_label": f"Test of a linear trend not run: {err}"}
+        return {"group": "not run", "group_label": f"{NOT_RUN}{err}"}
     return {"group": "gradient", **r,
             "group_label": f"Linear trend in the effect, per step from {first} to {last}",
             "test": f"t, 1 df, {reference} (linear trend across ordered groups, equal steps; {covariance_words})"}

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from joinedup.impact.subgroup_gradient import NOT_RUN as NOT_TRENDED
 from joinedup.report.html import ReportSection, table_html
 
 BREAKDOWN_WORDS = {"imd_quintile": "deprivation quintile", "age_band": "age band", "sex": "sex",
@@ -121,11 +122,13 @@ def untested_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
         return []
     label = rows["group_label"].astype(str)
     out = []
-    for _, row in rows[(rows["group"] == "not run") & label.str.startswith(NOT_TESTED)].iterrows():
-        what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
-        out.append(f"Whether the effect on {titles.get(row['outcome'], row['outcome']).lower()} differed "
-                   f"between groups by {what} could not be tested ({row['method']}: "
-                   f"{row['group_label'][len(NOT_TESTED):].rstrip('.')}).")
+    for prefix, question in ((NOT_TESTED, "differed between groups by {what}"),
+                             (NOT_TRENDED, "changed linearly across {what}s in order")):
+        for _, row in rows[(rows["group"] == "not run") & label.str.startswith(prefix)].iterrows():
+            what = BREAKDOWN_WORDS.get(row["breakdown"], row["breakdown"])
+            out.append(f"Whether the effect on {titles.get(row['outcome'], row['outcome']).lower()} "
+                       f"{question.format(what=what)} could not be tested ({row['method']}: "
+                       f"{row['group_label'][len(prefix):].rstrip('.')}).")
     return out
 
 
