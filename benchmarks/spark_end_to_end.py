@@ -10,12 +10,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import pandas as pd
 
 from joinedup.data.sources import spark_session
 from joinedup.pipeline import run_protocol
 from joinedup.simulate import simulate
-from test_spark_end_to_end import ATOL, RTOL, _protocol, _sorted
+from test_spark_end_to_end import _protocol, differing_tables
 
 scale, work = float(sys.argv[1]), Path(sys.argv[2])
 spark_session()
@@ -33,14 +32,7 @@ for engine in ("duckdb", "spark"):
 names = {e: sorted(p.name for p in (r.out_dir / "tables").glob("*.parquet")) for e, r in runs.items()}
 print("tables", len(names["duckdb"]), len(names["spark"]), "only in one:",
       sorted(set(names["duckdb"]) ^ set(names["spark"])))
-differ = []
-for name in names["duckdb"]:
-    duck = _sorted(pd.read_parquet(runs["duckdb"].out_dir / "tables" / name))
-    spark = _sorted(pd.read_parquet(runs["spark"].out_dir / "tables" / name))
-    try:
-        pd.testing.assert_frame_equal(spark, duck, check_exact=False, rtol=RTOL, atol=ATOL, obj=name)
-    except AssertionError as exc:
-        differ.append(f"{name}: {str(exc).splitlines()[0:3]}")
+differ = differing_tables(runs["duckdb"].out_dir, runs["spark"].out_dir, names["duckdb"])
 print(f"identical within tolerance: {len(names['duckdb']) - len(differ)} differ: {len(differ)}")
 for d in differ:
     print(" ", d)

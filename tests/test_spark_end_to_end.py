@@ -38,6 +38,20 @@ def _sorted(frame):
     return frame.sort_values(keys, ignore_index=True, kind="stable") if keys else frame
 
 
+def differing_tables(duck_dir, spark_dir, names) -> list[str]:
+    """The tables among ``names`` (``tables/*.parquet`` of both runs) that differ beyond the
+    tolerance, each with the first lines of how (also used by benchmarks/spark_end_to_end.py)."""
+    differ = []
+    for name in names:
+        duck = _sorted(pd.read_parquet(duck_dir / "tables" / name))
+        spark = _sorted(pd.read_parquet(spark_dir / "tables" / name))
+        try:
+            pd.testing.assert_frame_equal(spark, duck, check_exact=False, rtol=RTOL, atol=ATOL, obj=name)
+        except AssertionError as exc:
+            differ.append(f"{name}: {str(exc).splitlines()[0:4]}")
+    return differ
+
+
 @pytest.mark.spark
 def test_the_example_protocol_gives_identical_tables_on_spark_and_duckdb(tmp_path, spark_backend):
     data = tmp_path / "data"
@@ -46,12 +60,4 @@ def test_the_example_protocol_gives_identical_tables_on_spark_and_duckdb(tmp_pat
     duck_tables = sorted(p.name for p in (runs["duckdb"].out_dir / "tables").glob("*.parquet"))
     spark_tables = sorted(p.name for p in (runs["spark"].out_dir / "tables").glob("*.parquet"))
     assert duck_tables == spark_tables and len(duck_tables) > 30
-    differ = []
-    for name in duck_tables:
-        duck = _sorted(pd.read_parquet(runs["duckdb"].out_dir / "tables" / name))
-        spark = _sorted(pd.read_parquet(runs["spark"].out_dir / "tables" / name))
-        try:
-            pd.testing.assert_frame_equal(spark, duck, check_exact=False, rtol=RTOL, atol=ATOL, obj=name)
-        except AssertionError as exc:
-            differ.append(f"{name}: {str(exc).splitlines()[0:4]}")
-    assert differ == []
+    assert differing_tables(runs["duckdb"].out_dir, runs["spark"].out_dir, duck_tables) == []
