@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from joinedup.impact.subgroup_gradient import NOT_RUN as NOT_TRENDED
+from joinedup.impact.subgroup_gradient import SPAN
 from joinedup.report.html import ReportSection, table_html
 
 BREAKDOWN_WORDS = {"imd_quintile": "deprivation quintile", "age_band": "age band", "sex": "sex",
@@ -97,8 +98,6 @@ def subgroup_sentences(subgroups: pd.DataFrame, titles: dict[str, str]) -> list[
 def trend_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     """One sentence per 1-df linear trend test (ordered breakdowns): did the effect change from the
     first group in the order to the last, by how much a step, and the test's t, df and p."""
-    from joinedup.impact.subgroup_gradient import SPAN
-
     out = []
     for _, row in rows[rows["group"] == "gradient"].iterrows():
         slope = row["estimate"]
@@ -115,9 +114,9 @@ NOT_TESTED = "Test of equal effects not run: "
 
 
 def untested_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
-    """A sentence for each design whose groups were estimated but whose test of equal effects could
-    not run (e.g. synthetic DiD with no more sites than differences), so that the reader does not take
-    the missing test for a test that found nothing."""
+    """A sentence for each design whose groups were estimated but whose test of equal effects (e.g.
+    synthetic DiD with no more sites than differences) or of a linear trend could not run, so that the
+    reader does not take the missing test for a test that found nothing."""
     if "group_label" not in rows.columns:
         return []
     label = rows["group_label"].astype(str)
