@@ -54,7 +54,11 @@ def test_gpps_shipped_question_numbers_are_exactly_the_verified_cells_of_the_evi
     assert set(table["measure"]) == set(GPPS_MEASURES)
     assert sorted(set(table["year"].astype(int))) == list(range(2012, 2024))
     assert table.groupby(["measure", "year"]).size().eq(1).all()  # one row per measure and year
-    assert set(table["status"]) <= {"verified", "not verified"}
+    assert set(table["status"]) <= {"verified", "plausible", "not verified"}
+    # a plausible cell names its candidate and source but is never shipped (only verified cells are)
+    plausible = table[table["status"] == "plausible"]
+    assert plausible["source"].str.strip().ne("").all() and plausible["csv_variable"].eq("").all()
+    assert plausible["note"].str.contains(r"candidate Q\d+").all()
     verified = table[table["status"] == "verified"]
     assert verified["source"].str.strip().ne("").all() and verified["csv_variable"].str.match(r"^Q\d+$").all()
     shipped = {(m, y): q for m, measure in GPPS_MEASURES.items() for y, q in measure.questions.items()}
