@@ -176,6 +176,13 @@ def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = 
 
     Returns one row per group (``group, estimate, n_sites, n_comparison_areas``), the covariance
     and each group's block (``unit, t, y, d``) as :func:`joinedup.impact.synthetic.sdid` takes it."""
+    return sdid_groups_fits(panels, wave, replications, seed, covariance)[:3]
+
+
+def sdid_groups_fits(panels: dict[str, pd.DataFrame], wave: int, replications: int = REPLICATIONS,
+                     seed: int = 0, covariance: Covariance = "jackknife"):
+    """:func:`sdid_groups` and, fourth, each group's fit (:class:`~joinedup.impact.synthetic._synthdid.
+    Estimate`, units in the same rows), for the wild reference (:mod:`.subgroups_sdid_wild`)."""
     from joinedup.impact.synthetic.sdid import panel_matrices
 
     if covariance not in COVARIANCES:
@@ -206,7 +213,7 @@ def sdid_groups(panels: dict[str, pd.DataFrame], wave: int, replications: int = 
         cov = placebo_covariance(joint_placebo(fits, replications, np.random.default_rng(seed)))
     out = pd.DataFrame(rows)
     out["std_error"] = np.sqrt(np.diag(cov))
-    return out, cov, blocks
+    return out, cov, blocks, fits
 
 
 def _equal_effects_test(out: pd.DataFrame, cov: np.ndarray, covariance: str) -> dict:
