@@ -180,3 +180,36 @@ def wild_equal_effects(estimates: list[sd.Estimate], B: int = DRAWS, seed: int |
     tp = (1 + int(np.sum(np.abs(tdraws) >= abs(tt) * (1 - 1e-10)))) / (B + 1)
     crit = float(np.quantile(np.abs(tdraws), 0.95))
     return WildReference(float(stat[0]), p, draws, tt, tp, tdraws, crit, B, impose_null, seed)
+
+
+def wild_test_rows(out, cov: np.ndarray, fits: list[sd.Estimate], breakdown: str, draws: int = DRAWS,
+                   seed: int | None = 0, impose_null: bool = True) -> tuple[dict, dict | None]:
+    """The rows of :func:`joinedup.impact.subgroups_sdid.sdid_subgroup_effects` for the wild
+    reference (``cov``: the fits' joint jackknife covariance): the test of equal effects
+    (``p_value`` from the draws, ``statistic`` W, ``df`` its differences) and, for an ordered
+    breakdown, the trend (slope, jackknife SE, percentile-t interval, t and its wild p-value; ``df``
+    NaN: no t distribution is used). The ``test`` column says which reference; a test that cannot
+    run is a "not run" row saying why."""
+    from joinedup.impact.subgroup_gradient import ORDERED, gradient_row
+
+    groups, m, q = list(out["group"]), int(out["n_sites"].min()), len(out) - 1
+    order = ORDERED.get(breakdown)
+    ordered = order is not None and len(groups) >= 3 and set(groups) <= set(order)
+    scores = [order.index(g) for g in groups] if ordered else None
+    try:
+        r = wild_equal_effects(fits, draws, seed, scores, impose_null)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        return ({"group": "not run", "group_label": f"Test of equal effects not run: {err}"},
+                None if not ordered else {"group": "not run", "group_label": f"Test of a linear trend not run: {err}"})
+    words = f"{r.words()}, m = {m} sites"
+    test = {"group": "difference", "group_label": "Test of equal effects across groups", "p_value": r.p_value,
+            "test": f"Wald, {q} df, {words} (equal effects; joint jackknife covariance)",
+            "statistic": r.statistic, "df": q}
+    if not ordered:
+        return test, None
+    trend = gradient_row(breakdown, groups, out["estimate"], cov, None, words, "joint jackknife covariance")
+    if trend["group"] == "gradient":
+        se = trend["std_error"]
+        trend.update(p_value=r.trend_p_value, df=np.nan, ci_low=trend["estimate"] - r.trend_crit * se,
+                     ci_high=trend["estimate"] + r.trend_crit * se)
+    return test, trend
