@@ -140,7 +140,7 @@ def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list
     return rows
 
 
-def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
+def _trend_row(seed, design, name, effects, est, cov, m, module: bool = True) -> list[dict]:
     """The module's 1-df linear trend across the quintiles (t(m - 1); ``m`` None: the normal, as the
     module refers the placebo covariance's trend); its target is the programmed effects' own trend
     (0 under equal effects; quintile 1 ``difference`` more: -2 difference / 10)."""
@@ -155,14 +155,16 @@ def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
     target = float(c @ np.asarray(effects) / (c @ c))
     target = 0.0 if abs(target) < 1e-12 else target  # equal effects: c sums to zero, up to rounding
     estimand = "no linear trend (true)" if target == 0 else "linear trend (false null: power)"
-    return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference [module]", estimand,
+    tag = " [module]" if module else ""
+    return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference{tag}", estimand,
                  r["estimate"], r["std_error"], r["p_value"], target, (r["ci_low"], r["ci_high"]))]
 
 
-def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws) -> list[dict]:
+def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws, module: bool) -> list[dict]:
     """The wild bootstrap references (:mod:`joinedup.impact.subgroups_sdid_wild`), null imposed (WCR)
     and not (WCU), of the Wald test of equal effects and of the linear trend, from one set of draws
-    seeded by the benchmark seed; the trend's interval is its percentile-t one."""
+    seeded by the benchmark seed; the trend's interval is its percentile-t one. ``module``: the
+    module refers this wave's tests to WCR (more sites than differences), so those rows are tagged."""
     from joinedup.impact.subgroups_sdid_wild import wild_equal_effects
 
     c = np.arange(len(est)) - (len(est) - 1) / 2
@@ -170,15 +172,16 @@ def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws) -> lis
     target = 0.0 if abs(target) < 1e-12 else target
     slope, se = float(c @ est / (c @ c)), float(np.sqrt(c @ cov @ c) / (c @ c))
     rows = []
-    for impose_null, tag in ((True, "WCR"), (False, "WCU")):
+    for impose_null, kind in ((True, "WCR"), (False, "WCU")):
+        tag = f"{kind} reference (B = {draws})" + (" [module]" if module and impose_null else "")
         try:
             r = wild_equal_effects(fits, B=draws, seed=seed, scores=np.arange(len(est)), impose_null=impose_null)
         except (ValueError, np.linalg.LinAlgError):
             continue
-        rows.append(_row(seed, design, f"{name}, Wald ({len(est) - 1} df), wild bootstrap {tag} reference (B = {r.B})",
+        rows.append(_row(seed, design, f"{name}, Wald ({len(est) - 1} df), wild bootstrap {tag}",
                          "equal effects (true)" if equal else "equal effects (false: power)", r.statistic, np.nan,
                          r.p_value, 0.0 if equal else 1.0))
-        rows.append(_row(seed, design, f"{name}, linear trend (1 df), wild bootstrap {tag} reference (B = {r.B})",
+        rows.append(_row(seed, design, f"{name}, linear trend (1 df), wild bootstrap {tag}",
                          "no linear trend (true)" if target == 0 else "linear trend (false null: power)", slope, se,
                          r.trend_p_value, target, (slope - r.trend_crit * se, slope + r.trend_crit * se)))
     return rows
@@ -220,11 +223,13 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             # module's reference from their own measured size, so they tag neither (docs/inequalities.md)
             rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
                                "chi-square" if covariance == "placebo" else None)
+            wild = bool(wild_draws) and covariance == "jackknife"
+            module_wild = wild and sites > len(groups) - 1  # the module's rule for its wild reference
             rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov,
-                               None if covariance == "placebo" else sites)
-            if wild_draws and covariance == "jackknife":
+                               None if covariance == "placebo" else sites, module=not module_wild)
+            if wild:
                 rows += _wild_rows(seed, design, name, effects, equal, out["estimate"].to_numpy(), cov, fits,
-                                   wild_draws)
+                                   wild_draws, module_wild)
         fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):
