@@ -134,3 +134,28 @@ def test_table_rows_name_the_wild_reference_and_keep_the_columns():
     assert trend["test"].startswith("t, 1 df, wild bootstrap reference")
     test2, none = wild_test_rows(out.assign(group=["F", "M", "X"]), cov, fits, "sex", draws=199, seed=3)
     assert none is None and test2["p_value"] == wild_equal_effects(fits, B=199, seed=3).p_value
+
+
+def test_module_rows_use_the_wild_reference_from_min_sites(small_england, monkeypatch):
+    """On the tests' simulated England wave 2 has 3 sites, fewer than MIN_SITES: Hotelling's reference
+    (tests/test_impact_subgroups_sdid.py). With the threshold lowered the same rows carry the wild one."""
+    import joinedup.impact.subgroups_sdid_wild as wild_module
+    from joinedup.data import open_dataset
+    from joinedup.impact.subgroups_sdid import group_site_panels, sdid_groups_fits, sdid_subgroup_effects
+    from joinedup.indicators.breakdowns import compute_breakdowns
+    from joinedup.programme import builtin_programme
+
+    ds = open_dataset(small_england)
+    table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
+    programme = builtin_programme(ds.execute(ds.table("programmes")))
+    before = sdid_subgroup_effects(table, programme, "emergency_admissions", "sex")
+    monkeypatch.setattr(wild_module, "MIN_SITES", 3)
+    after = sdid_subgroup_effects(table, programme, "emergency_admissions", "sex", wild_draws=99)
+    assert after.columns.tolist() == before.columns.tolist() and len(after) == len(before)
+    old, new = before.iloc[-1], after.iloc[-1]
+    assert "Hotelling F reference, m = 3 sites" in old["test"]
+    assert "wild bootstrap reference, B = 99" in new["test"] and "m = 3 sites" in new["test"]
+    assert new["statistic"] == pytest.approx(old["statistic"], rel=1e-12) and new["df"] == 1
+    panels = group_site_panels(table, programme, "emergency_admissions", "sex", ["F", "M"])
+    _, _, _, fits = sdid_groups_fits(panels, 2)
+    assert new["p_value"] == wild_equal_effects(fits, B=99, seed=0).p_value  # spec None: seed 0

@@ -35,8 +35,8 @@ cells; or the unrestricted residuals ``u_gi`` (``impose_null=False``: WCU, equiv
 replicate differences centred on the estimates). ``tau_0`` is the **equally weighted** mean of the
 group estimates: ``W*`` and ``t*`` do not depend on ``tau_0`` except through the WCR residuals, and
 the precision-weighted mean would weigh by the inverse of a ``V`` estimated from about m sites
-(weights that can be extreme or negative with strongly correlated groups). Each replicate's ``b*``,
-its own joint jackknife ``V*`` (weights fixed, as for ``V``), ``W*`` and ``t*``; the p-values are
+(weights that can be extreme or negative with strongly correlated groups). Each replicate gives
+``b*``, its own joint jackknife ``V*`` (weights fixed, as for ``V``), ``W*`` and ``t*``; the p-values are
 ``(1 + #{W* >= W}) / (B + 1)`` and ``(1 + #{|t*| >= |t|}) / (B + 1)``. The trend's replicates are
 drawn under equal effects too (a stronger null than no trend); its interval is the percentile-t one,
 ``slope +- q * se`` with ``q`` the 95th percentile of ``|t*|``.
@@ -45,8 +45,11 @@ drawn under equal effects too (a stronger null than no trend); its interval is t
 21: 114-135) show that with few treated clusters the wild cluster bootstrap misbehaves: WCR can
 under-reject badly and WCU over-reject, because the sites' few residuals carry most of the
 estimate's variation. With 7 sites this is the regime here, so the reference's size is measured
-(benchmarks/impact_coverage.py ``--design subgroups-sdid-four --sdid-reference wild``;
-docs/inequalities.md) before it is used.
+(benchmarks/impact_coverage.py ``--design subgroups-sdid-four --wild-draws 399``; docs/inequalities.md):
+deprivation quintiles, 7 wave-1 sites, 200 null seeds: W rejected in 4.0% (WCR; WCU 5.0%), the trend
+in 1.0% (WCU 0.5%); with quintile 1 0.2 log apart (120 seeds) WCR found it in 27.5% and 21.7%
+(Hotelling's T² 1.7%, t(6) 11.7%). With 3 wave-2 sites WCR rejected nothing, null or not, and WCU rejected 18.5% of true nulls:
+hence ``MIN_SITES``.
 
 Example:
     >>> import numpy as np
@@ -70,6 +73,10 @@ from joinedup.impact.wild_bootstrap import draw_weights
 
 DRAWS = 399  # B: p-values on a grid of 1/400, enough for a 5% test; a replicate is a matrix product
 MIN_DRAWS = 19  # (1 + 0) / (B + 1) must be able to fall to 0.05
+# the fewest sites for which sdid_subgroup_effects uses this reference: W* and t* are unchanged when every
+# sign flips, so m sites give 2**(m - 1) distinct site patterns, 32 with 6 (more than the 20 a 5% test
+# needs; 4 with 3). Measured: 7 sites held size with power, 3 sites had none (docs/inequalities.md)
+MIN_SITES = 6
 
 
 @dataclass(frozen=True)
