@@ -209,6 +209,16 @@ def test_trend_sentence_direction_and_reference_follow_the_row():
     wild = dict(row("imd_quintile", -0.05, 0.01, float("nan")), test="t, 1 df, wild bootstrap reference, B = 399")
     (sentence,) = trend_sentences(pd.DataFrame([wild]), TITLES)
     assert "t = -1.00, wild bootstrap reference, p = 0.010" in sentence and " df," not in sentence
+    # in the table its df cell is blank (no t distribution), not "suppressed"
+    from joinedup.report.inequalities_section import inequalities_html
+
+    frame = pd.DataFrame([dict(wild, group_label="Linear trend")])
+    sii = pd.DataFrame(columns=["indicator", "level", "period_start", "sii", "sii_lower95_0cl",
+                                "sii_upper95_0cl", "rii"])
+    page = inequalities_html(pd.DataFrame(columns=["level", "breakdown"]), sii, frame, TITLES)
+    shown = pd.read_html(io.StringIO(page[page.index("Programme effect by subgroup") - 200:]),
+                         keep_default_na=False)[0]
+    assert "suppressed" not in page and shown["df"].tolist() == [""]
 
 
 def test_a_trend_that_could_not_run_is_said_in_a_sentence():

@@ -189,10 +189,11 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
         test, not_run = subgroups["group"] == "difference", subgroups["group"] == "not run"
         tested = test | (subgroups["group"] == "gradient")  # a trend has its slope and its t both
         # a group's row has no test statistic, a test's row no estimate and a design that did not run
-        # neither: blank, not "suppressed"
+        # neither, and a trend referred to a bootstrap (synthetic DiD's wild reference) no df: blank,
+        # not "suppressed"
         not_applicable = pd.DataFrame({"estimate": test | not_run, "ci_low": test | not_run,
                                        "ci_high": test | not_run, "p_value": not_run,
-                                       "statistic": ~tested, "df": ~tested})
+                                       "statistic": ~tested, "df": ~tested | subgroups["df"].isna()})
         shown, not_applicable = _readable(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                                      "ci_low", "ci_high", "p_value", "statistic", "df"]],
                                           not_applicable)
