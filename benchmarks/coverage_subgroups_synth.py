@@ -190,13 +190,21 @@ def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws, module
 def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                              difference: float = 0.0, replications: int = 200,
                              rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife",
-                             wild_draws: int = 0) -> list[dict]:
-    """One seed: SDID by quintile per wave and the four-group design by quintile per contrast."""
+                             wild_draws: int = 0, wave1_sites: int | None = None) -> list[dict]:
+    """One seed: SDID by quintile per wave and the four-group design by quintile per contrast
+    (``wave1_sites``: only the first that many wave-1 sites, by unit id, and no four-group design)."""
     from joinedup.impact.subgroups_four import four_groups_fits
     from joinedup.impact.subgroups_sdid import sdid_groups_fits
+    from joinedup.impact.subgroups_sdid_wild import MIN_SITES
 
     data = quintile_panels(scale, years)
     groups, programme = data["groups"], data["programme"]
+    sdid_base = data["sdid"]
+    if wave1_sites is not None:
+        first = next(iter(sdid_base.values()))
+        wave1 = sorted(first.loc[first["wave"] == 1, "unit"].unique())
+        drop = set(wave1[wave1_sites:])
+        sdid_base = {g: p[~p["unit"].isin(drop)].reset_index(drop=True) for g, p in sdid_base.items()}
     effects = [effect + difference] + [effect] * (len(groups) - 1)
     equal = difference == 0
     z = stats.norm.ppf(0.975)
@@ -204,7 +212,7 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        sdid_panels = _draws(data["sdid"], effects, rho, rng)
+        sdid_panels = _draws(sdid_base, effects, rho, rng)
         first = next(iter(sdid_panels.values()))
         for wave in sorted(first.loc[first["first_treated"] > 0, "wave"].dropna().astype(int).unique()):
             name = f"SDID wave {wave}"
@@ -224,12 +232,14 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
                                "chi-square" if covariance == "placebo" else None)
             wild = bool(wild_draws) and covariance == "jackknife"
-            module_wild = wild and sites > len(groups) - 1  # the module's rule for its wild reference
+            module_wild = wild and sites >= MIN_SITES and sites > len(groups) - 1  # the module's rule
             rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov,
                                None if covariance == "placebo" else sites, module=not module_wild)
             if wild:
                 rows += _wild_rows(seed, design, name, effects, equal, out["estimate"].to_numpy(), cov, fits,
                                    wild_draws, module_wild)
+        if wave1_sites is not None:
+            continue
         fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):
@@ -265,7 +275,9 @@ def synth_job(args):
             f"joint placebo covariance, {args.replications} replications")
     wild = args.wild_draws if covariance == "jackknife" else 0
     what += f"; wild bootstrap references of the SDID tests, B = {wild}" if wild else ""
-    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild), (
+    sites = args.wave1_sites
+    what += f"; only {sites} wave-1 sites, no four-group design" if sites is not None else ""
+    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild, sites), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), synthetic DiD per wave "
         f"({what}) and the four-group design per contrast "
         "(stacked cluster-robust covariance), resampled from simulated England's quintile panels; coverage of "

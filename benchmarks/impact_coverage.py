@@ -210,6 +210,9 @@ def main() -> None:
     parser.add_argument("--wild-draws", type=int, default=0,
                         help="subgroups-sdid-four: B of the wild bootstrap references of the SDID tests "
                              "(subgroups_sdid_wild, WCR and WCU; 0: not run)")
+    parser.add_argument("--wave1-sites", type=int, default=None,
+                        help="subgroups-sdid-four: keep only this many wave-1 sites (by unit id) in the SDID "
+                             "panels and skip the four-group design (the wild reference's size by site count)")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.5],
                         help="subgroups-sdid-four: shares of residual variance the groups of an area share")
     parser.add_argument("--effect", type=float, default=None,
