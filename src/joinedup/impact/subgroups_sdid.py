@@ -24,7 +24,7 @@ The test of equal effects is the Wald test of ``C b = 0`` (``C`` the ``G - 1`` s
 
 referred, with the jackknife, by default to a **wild bootstrap simulated under equal effects**
 (:mod:`joinedup.impact.subgroups_sdid_wild`: one Rademacher sign per unit shared by the groups,
-weights fixed, ``V`` recomputed in every draw; ``reference="wild"``), in a wave with 6 or more
+weights fixed, ``V`` recomputed in every draw; ``reference="wild"``), in a wave with 5 or more
 sites ``m`` and more than the differences ``q = G - 1``; otherwise (or ``reference="hotelling"``) to
 **Hotelling's T²**, ``W (m - q) / (q (m - 1)) ~ F(q, m - q)``: the jackknife's ``V`` rests mostly on the ``m`` sites' own
 leave-one-out moves, so it is estimated from about ``m`` units and chi-square takes it as known. A
@@ -39,8 +39,8 @@ but it found quintile 1's 0.2 log larger effect in only 1.7% of seeds; with the 
 (null imposed) in 4% of null seeds, and found the difference in 27.5%. For an ordered breakdown a
 **1-df linear trend test** (:mod:`joinedup.impact.subgroup_gradient`, same ``V``; the wild reference
 or t(m - 1)) asks the one question an inequalities reader has: does the effect change from the
-most to the least deprived? (t(6): 0.5% size, 12% power; wild: 1% size, 22% power.) With 3 sites
-(wave 2) the wild reference found nothing (WCR) or over-rejected (WCU), hence the fallback.
+most to the least deprived? (t(6): 0.5% size, 12% power; wild: 1% size, 22% power.) With 3 or 4
+sites the wild reference (WCR) found nothing, hence the fallback.
 
 Example:
     >>> import numpy as np
@@ -272,7 +272,7 @@ def sdid_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, bre
     the placebo covariance (``covariance="placebo"``) and of the wild bootstrap. ``reference``: the
     jackknife's tests referred to the wild bootstrap simulated under equal effects (the default:
     :mod:`joinedup.impact.subgroups_sdid_wild`, ``wild_draws`` draws, by default its ``DRAWS``) in
-    a wave with ``MIN_SITES`` (6) or more sites, and more sites than differences; otherwise (or with
+    a wave with ``MIN_SITES`` (5) or more sites, and more sites than differences; otherwise (or with
     ``"hotelling"``) to Hotelling's T² and t(m - 1); the placebo's to chi-square and the normal. The
     ``test`` column names the reference used."""
     from joinedup.impact.subgroups import breakdown_groups

@@ -48,8 +48,8 @@ estimate's variation. With 7 sites this is the regime here, so the reference's s
 (benchmarks/impact_coverage.py ``--design subgroups-sdid-four --wild-draws 399``; docs/inequalities.md):
 deprivation quintiles, 7 wave-1 sites, 200 null seeds: W rejected in 4.0% (WCR; WCU 5.0%), the trend
 in 1.0% (WCU 0.5%); with quintile 1 0.2 log apart (120 seeds) WCR found it in 27.5% and 21.7%
-(Hotelling's T² 1.7%, t(6) 11.7%). With 3 wave-2 sites WCR rejected nothing, null or not, and WCU rejected 18.5% of true nulls:
-hence ``MIN_SITES``.
+(Hotelling's T² 1.7%, t(6) 11.7%). With 3 wave-2 sites WCR rejected nothing, null or not, and WCU
+18.5% of true nulls; with 4 of the wave-1 sites WCR found nothing either: hence ``MIN_SITES`` (5).
 
 Example:
     >>> import numpy as np
@@ -73,10 +73,10 @@ from joinedup.impact.wild_bootstrap import draw_weights
 
 DRAWS = 399  # B: p-values on a grid of 1/400, enough for a 5% test; a replicate is a matrix product
 MIN_DRAWS = 19  # (1 + 0) / (B + 1) must be able to fall to 0.05
-# the fewest sites for which sdid_subgroup_effects uses this reference: W* and t* are unchanged when every
-# sign flips, so m sites give 2**(m - 1) distinct site patterns, 32 with 6 (more than the 20 a 5% test
-# needs; 4 with 3). Measured: 7 sites held size with power, 3 sites had none (docs/inequalities.md)
-MIN_SITES = 6
+# the fewest sites for which sdid_subgroup_effects uses this reference. Measured (the quintile benchmark
+# with 3-7 sites, docs/inequalities.md): WCR held its size with any number; with 3 and 4 sites it found
+# nothing (t(m - 1) 6-7%), with 5 it beat Hotelling's T² and t(4), with 6 and 7 by far
+MIN_SITES = 5
 
 
 @dataclass(frozen=True)
