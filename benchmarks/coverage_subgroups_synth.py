@@ -30,7 +30,10 @@ contrast with the module's Hotelling reference (m = the contrast's fewest areas 
 and, beside it, the chi-square reference; and for both designs the module's 1-df linear trend
 across the quintiles (:mod:`joinedup.impact.subgroup_gradient`, t(m - 1)), its interval's coverage
 of the programmed effects' own trend and its rejection rate (size under equal effects; power with
-quintile 1 ``difference`` apart, a trend of -2 difference / 10 a quintile).
+quintile 1 ``difference`` apart, a trend of -2 difference / 10 a quintile). With ``--wild-draws B``
+(jackknife only) the SDID tests are also referred to the wild bootstrap of
+:mod:`joinedup.impact.subgroups_sdid_wild`, null imposed (WCR) and not (WCU), B draws seeded by the
+benchmark seed; the trend's interval there is the percentile-t one.
 """
 
 from __future__ import annotations
@@ -137,7 +140,7 @@ def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list
     return rows
 
 
-def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
+def _trend_row(seed, design, name, effects, est, cov, m, module: bool = True) -> list[dict]:
     """The module's 1-df linear trend across the quintiles (t(m - 1); ``m`` None: the normal, as the
     module refers the placebo covariance's trend); its target is the programmed effects' own trend
     (0 under equal effects; quintile 1 ``difference`` more: -2 difference / 10)."""
@@ -152,19 +155,56 @@ def _trend_row(seed, design, name, effects, est, cov, m) -> list[dict]:
     target = float(c @ np.asarray(effects) / (c @ c))
     target = 0.0 if abs(target) < 1e-12 else target  # equal effects: c sums to zero, up to rounding
     estimand = "no linear trend (true)" if target == 0 else "linear trend (false null: power)"
-    return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference [module]", estimand,
+    tag = " [module]" if module else ""
+    return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference{tag}", estimand,
                  r["estimate"], r["std_error"], r["p_value"], target, (r["ci_low"], r["ci_high"]))]
+
+
+def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws, module: bool) -> list[dict]:
+    """The wild bootstrap references (:mod:`joinedup.impact.subgroups_sdid_wild`), null imposed (WCR)
+    and not (WCU), of the Wald test of equal effects and of the linear trend, from one set of draws
+    seeded by the benchmark seed; the trend's interval is its percentile-t one. ``module``: the
+    module refers this wave's tests to WCR (more sites than differences), so those rows are tagged."""
+    from joinedup.impact.subgroups_sdid_wild import wild_equal_effects
+
+    c = np.arange(len(est)) - (len(est) - 1) / 2
+    target = float(c @ np.asarray(effects) / (c @ c))
+    target = 0.0 if abs(target) < 1e-12 else target
+    slope, se = float(c @ est / (c @ c)), float(np.sqrt(c @ cov @ c) / (c @ c))
+    rows = []
+    for impose_null, kind in ((True, "WCR"), (False, "WCU")):
+        tag = f"{kind} reference (B = {draws})" + (" [module]" if module and impose_null else "")
+        try:
+            r = wild_equal_effects(fits, B=draws, seed=seed, scores=np.arange(len(est)), impose_null=impose_null)
+        except (ValueError, np.linalg.LinAlgError):
+            continue
+        rows.append(_row(seed, design, f"{name}, Wald ({len(est) - 1} df), wild bootstrap {tag}",
+                         "equal effects (true)" if equal else "equal effects (false: power)", r.statistic, np.nan,
+                         r.p_value, 0.0 if equal else 1.0))
+        rows.append(_row(seed, design, f"{name}, linear trend (1 df), wild bootstrap {tag}",
+                         "no linear trend (true)" if target == 0 else "linear trend (false null: power)", slope, se,
+                         r.trend_p_value, target, (slope - r.trend_crit * se, slope + r.trend_crit * se)))
+    return rows
 
 
 def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                              difference: float = 0.0, replications: int = 200,
-                             rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife") -> list[dict]:
-    """One seed: SDID by quintile per wave and the four-group design by quintile per contrast."""
+                             rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife",
+                             wild_draws: int = 0, wave1_sites: int | None = None) -> list[dict]:
+    """One seed: SDID by quintile per wave and the four-group design by quintile per contrast
+    (``wave1_sites``: only the first that many wave-1 sites, by unit id, and no four-group design)."""
     from joinedup.impact.subgroups_four import four_groups_fits
-    from joinedup.impact.subgroups_sdid import sdid_groups
+    from joinedup.impact.subgroups_sdid import sdid_groups_fits
+    from joinedup.impact.subgroups_sdid_wild import MIN_SITES
 
     data = quintile_panels(scale, years)
     groups, programme = data["groups"], data["programme"]
+    sdid_base = data["sdid"]
+    if wave1_sites is not None:
+        first = next(iter(sdid_base.values()))
+        wave1 = sorted(first.loc[first["wave"] == 1, "unit"].unique())
+        drop = set(wave1[wave1_sites:])
+        sdid_base = {g: p[~p["unit"].isin(drop)].reset_index(drop=True) for g, p in sdid_base.items()}
     effects = [effect + difference] + [effect] * (len(groups) - 1)
     equal = difference == 0
     z = stats.norm.ppf(0.975)
@@ -172,12 +212,12 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        sdid_panels = _draws(data["sdid"], effects, rho, rng)
+        sdid_panels = _draws(sdid_base, effects, rho, rng)
         first = next(iter(sdid_panels.values()))
         for wave in sorted(first.loc[first["first_treated"] > 0, "wave"].dropna().astype(int).unique()):
             name = f"SDID wave {wave}"
             try:
-                out, cov, _ = sdid_groups(sdid_panels, wave, replications, seed, covariance)
+                out, cov, _, fits = sdid_groups_fits(sdid_panels, wave, replications, seed, covariance)
             except ValueError:  # fewer than two years before its start, or no jackknife: not run
                 continue
             sites = int(first.loc[first["wave"] == wave, "unit"].nunique())
@@ -191,8 +231,15 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
             # module's reference from their own measured size, so they tag neither (docs/inequalities.md)
             rows += _test_rows(seed, design, name, equal, out["estimate"].to_numpy(), cov, sites,
                                "chi-square" if covariance == "placebo" else None)
+            wild = bool(wild_draws) and covariance == "jackknife"
+            module_wild = wild and sites >= MIN_SITES and sites > len(groups) - 1  # the module's rule
             rows += _trend_row(seed, design, name, effects, out["estimate"].to_numpy(), cov,
-                               None if covariance == "placebo" else sites)
+                               None if covariance == "placebo" else sites, module=not module_wild)
+            if wild:
+                rows += _wild_rows(seed, design, name, effects, equal, out["estimate"].to_numpy(), cov, fits,
+                                   wild_draws, module_wild)
+        if wave1_sites is not None:
+            continue
         fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):
@@ -226,7 +273,11 @@ def synth_job(args):
     covariance = args.sdid_covariance
     what = ("joint jackknife covariance over units" if covariance == "jackknife" else
             f"joint placebo covariance, {args.replications} replications")
-    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance), (
+    wild = args.wild_draws if covariance == "jackknife" else 0
+    what += f"; wild bootstrap references of the SDID tests, B = {wild}" if wild else ""
+    sites = args.wave1_sites
+    what += f"; only {sites} wave-1 sites, no four-group design" if sites is not None else ""
+    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild, sites), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), synthetic DiD per wave "
         f"({what}) and the four-group design per contrast "
         "(stacked cluster-robust covariance), resampled from simulated England's quintile panels; coverage of "

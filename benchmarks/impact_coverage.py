@@ -31,7 +31,8 @@ parallel trends, and subgroup TWFE and Callaway & Sant'Anna with the Wald tests 
 (benchmarks/coverage_robust.py); ``--difference D`` gives subgroup 1 an effect D larger (power).
 ``--design subgroups-sdid-four``: synthetic DiD and the four-group design by deprivation quintile
 with their joint tests of equal effects (benchmarks/coverage_subgroups_synth.py; ``--replications``
-placebo draws for the SDID covariance).
+placebo draws for the SDID covariance; ``--wild-draws B`` adds the wild bootstrap references of the
+SDID tests).
 
 Every .txt starts with the command, the commit, the date and the machine's load when the run began.
 """
@@ -206,6 +207,12 @@ def main() -> None:
                              "(the module's default 200)")
     parser.add_argument("--sdid-covariance", choices=["jackknife", "placebo"], default="jackknife",
                         help="subgroups-sdid-four: the joint SDID covariance (the module's default jackknife)")
+    parser.add_argument("--wild-draws", type=int, default=0,
+                        help="subgroups-sdid-four: B of the wild bootstrap references of the SDID tests "
+                             "(subgroups_sdid_wild, WCR and WCU; 0: not run)")
+    parser.add_argument("--wave1-sites", type=int, default=None,
+                        help="subgroups-sdid-four: keep only this many wave-1 sites (by unit id) in the SDID "
+                             "panels and skip the four-group design (the wild reference's size by site count)")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.5],
                         help="subgroups-sdid-four: shares of residual variance the groups of an area share")
     parser.add_argument("--effect", type=float, default=None,

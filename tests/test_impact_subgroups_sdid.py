@@ -151,6 +151,12 @@ def test_programmed_difference_on_simulated_england(small_england):
     z2 = (before["estimate"][0] - before["estimate"][1]) ** 2 / (cov0[0, 0] + cov0[1, 1] - 2 * cov0[0, 1])
     # Hotelling with m = 3 sites and 1 difference: W (m - 1) / (1 (m - 1)) ~ F(1, 2)
     assert test["statistic"] == pytest.approx(z2, rel=1e-12) and test["p_value"] == pytest.approx(f.sf(z2, 1, 2))
+    # the default reference is the wild bootstrap, but not with 3 sites (fewer than MIN_SITES = 5: it had no
+    # power there in the benchmark): Hotelling's, as reference="hotelling" gives
+    hotelling = sdid_subgroup_effects(table, programme, "emergency_admissions", "sex", reference="hotelling")
+    pd.testing.assert_frame_equal(hotelling, out)
+    with pytest.raises(ValueError, match="reference must be one of"):
+        sdid_subgroup_effects(table, programme, "emergency_admissions", "sex", reference="bootstrap")
     placebo = sdid_subgroup_effects(table, programme, "emergency_admissions", "sex", replications=100,
                                     covariance="placebo")
     p_test = placebo.iloc[-1]

@@ -187,6 +187,11 @@ def test_sentence_names_the_covariance_and_reference_the_test_used():
     assert "did not differ" in jack and "placebo" not in jack
     assert "with their joint placebo covariance, chi-square reference, p = 0.003" in placebo and " differed" in placebo
     assert "chi-square 1.00 on 1 df, p = 0.320" in twfe and "covariance" not in twfe
+    wild = dict(rows.iloc[0], p_value=0.03, test=("Wald, 1 df, wild bootstrap reference, B = 399, Rademacher sign "
+                                                  "per unit shared by the groups, equal effects imposed (WCR), m = 7 "
+                                                  "sites (equal effects; joint jackknife covariance)"))
+    (sentence,) = subgroup_sentences(pd.DataFrame([wild]), TITLES)
+    assert "statistic 2.50 on 1 df with their joint jackknife covariance, wild bootstrap reference, p = 0.030" in sentence
 
 
 def test_trend_sentence_direction_and_reference_follow_the_row():
@@ -201,6 +206,19 @@ def test_trend_sentence_direction_and_reference_follow_the_row():
     assert " fell from the most deprived" in fell and "t = -1.00 on 6 df, p = 0.040" in fell
     assert " did not change detectably from the youngest age band (0-17) to the oldest (85+)" in flat
     assert "z = -1.00, p = 0.010" in normal and " df" not in normal  # the placebo covariance's normal reference
+    wild = dict(row("imd_quintile", -0.05, 0.01, float("nan")), test="t, 1 df, wild bootstrap reference, B = 399")
+    (sentence,) = trend_sentences(pd.DataFrame([wild]), TITLES)
+    assert "t = -1.00, wild bootstrap reference, p = 0.010" in sentence and " df," not in sentence
+    # in the table its df cell is blank (no t distribution), not "suppressed"
+    from joinedup.report.inequalities_section import inequalities_html
+
+    frame = pd.DataFrame([dict(wild, group_label="Linear trend")])
+    sii = pd.DataFrame(columns=["indicator", "level", "period_start", "sii", "sii_lower95_0cl",
+                                "sii_upper95_0cl", "rii"])
+    page = inequalities_html(pd.DataFrame(columns=["level", "breakdown"]), sii, frame, TITLES)
+    shown = pd.read_html(io.StringIO(page[page.index("Programme effect by subgroup") - 200:]),
+                         keep_default_na=False)[0]
+    assert "suppressed" not in page and shown["df"].tolist() == [""]
 
 
 def test_a_trend_that_could_not_run_is_said_in_a_sentence():

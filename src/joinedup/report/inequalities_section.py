@@ -69,6 +69,8 @@ def _test_words(row) -> str:
     cov = ("joint jackknife covariance" if "jackknife" in test else
            "joint placebo covariance" if "placebo" in test else "joint covariance")
     stat = f"statistic {row['statistic']:.2f} on {int(row['df'])} df"
+    if "wild bootstrap" in test:  # synthetic DiD's reference simulated under equal effects
+        return f"{stat} with their {cov}, wild bootstrap reference"
     if "Hotelling" in test:
         return f"{stat} with their {cov}, Hotelling F reference"
     if "jackknife" in test or "placebo" in test:
@@ -102,7 +104,8 @@ def trend_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
     for _, row in rows[rows["group"] == "gradient"].iterrows():
         slope = row["estimate"]
         verb = (("rose" if slope > 0 else "fell") if row["p_value"] < 0.05 else "did not change detectably")
-        stat = (f"z = {row['statistic']:.2f}" if row["df"] == float("inf")
+        stat = (f"t = {row['statistic']:.2f}, wild bootstrap reference" if "wild bootstrap" in str(row.get("test"))
+                else f"z = {row['statistic']:.2f}" if row["df"] == float("inf")
                 else f"t = {row['statistic']:.2f} on {int(row['df'])} df")
         out.append(f"The estimated effect on {titles.get(row['outcome'], row['outcome']).lower()} {verb} "
                    f"{SPAN[row['breakdown']]} ({row['method']}: linear trend {slope:+.3f} log a step, "
@@ -186,10 +189,11 @@ def inequalities_html(breakdowns: pd.DataFrame, sii: pd.DataFrame, subgroups: pd
         test, not_run = subgroups["group"] == "difference", subgroups["group"] == "not run"
         tested = test | (subgroups["group"] == "gradient")  # a trend has its slope and its t both
         # a group's row has no test statistic, a test's row no estimate and a design that did not run
-        # neither: blank, not "suppressed"
+        # neither, and a trend referred to a bootstrap (synthetic DiD's wild reference) no df: blank,
+        # not "suppressed"
         not_applicable = pd.DataFrame({"estimate": test | not_run, "ci_low": test | not_run,
                                        "ci_high": test | not_run, "p_value": not_run,
-                                       "statistic": ~tested, "df": ~tested})
+                                       "statistic": ~tested, "df": ~tested | subgroups["df"].isna()})
         shown, not_applicable = _readable(subgroups[["outcome", "breakdown", "method", "group_label", "estimate",
                                                      "ci_low", "ci_high", "p_value", "statistic", "df"]],
                                           not_applicable)
