@@ -30,6 +30,7 @@ from joinedup.economics.outcomes import require_columns
 
 PREDICTORS = ("emergency_admissions", "bed_days", "ae_attendances", "age", "male", "ltc_count")
 INPUTS = ("emergency_admissions", "bed_days", "ae_attendances", "age", "sex", "ltc_count")
+PREDICT_ROWS = 1 << 20  # rows per block of RiskModel.predict
 
 
 def population(ds: Dataset, reference_date, min_age: int = 65) -> pd.DataFrame:
@@ -202,9 +203,15 @@ class RiskModel:
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """Predicted probability of an emergency admission in 12 months for each row of ``frame``
         (columns: emergency_admissions, bed_days, ae_attendances, age, sex, ltc_count)."""
-        x = design(frame)
-        return pd.Series(1 / (1 + np.exp(-(x.to_numpy() @ self.params.to_numpy()))), index=frame.index,
-                         name="risk_score")
+        # a block of rows at a time: the design is float copies of six columns plus a constant, and
+        # for the 10 million controls of scale 1.0 it and its array took 1.3 GB at once; each row's
+        # score is the same product either way
+        beta = self.params.to_numpy()
+        out = np.empty(len(frame))
+        for start in range(0, len(frame), PREDICT_ROWS):
+            x = design(frame.iloc[start:start + PREDICT_ROWS]).to_numpy()
+            out[start:start + len(x)] = 1 / (1 + np.exp(-(x @ beta)))
+        return pd.Series(out, index=frame.index, name="risk_score")
 
     def calibration(self, groups: int = 10) -> pd.DataFrame:
         """Observed against expected by decile of predicted risk, on the fitting data (tidy)."""
