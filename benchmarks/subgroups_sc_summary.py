@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from impact_coverage import _binomial_ci, provenance  # noqa: E402
+from impact_coverage import _binomial_ci, provenance
 
 ALPHA = 0.05
 
@@ -90,15 +90,15 @@ def summarise_file(path: Path) -> tuple[list[str], list[dict]]:
                         "mean_p": float(part["p_value"].mean()),
                         "share_sites_min_p_below_5pct": float((1 / (j + 1) < ALPHA).mean()),
                         **{f"count_{x}": v for x, v in c.items()}})
-        lines += [f"  {'pooled over ' + str(c['sites']) + ' sites (site-seeds)':<38} {'':>3} {'':>6} "
-                  f"{_rate(k, n):>22} {part['p_value'].mean():7.3f}",
+        lines += [(f"  {'pooled over ' + str(c['sites']) + ' sites (site-seeds)':<38} {'':>3} {'':>6} "
+                   f"{_rate(k, n):>22} {part['p_value'].mean():7.3f}"),
                   f"  sites whose smallest attainable p 1/(J + 1) < 0.05: {(1 / (j + 1) < ALPHA).sum()} of {len(j)}",
-                  f"  any site rejects (family-wise): {_rate(c['any_k'], seeds)}; binomial({c['sites']}, pooled "
-                  f"rate) would give {c['any_binomial']:.1%}, independent tests at exactly 5% "
-                  f"{c['any_independent_5pct']:.1%}",
-                  f"  rejecting sites per seed: mean {c['mean_count']:.2f}, variance {c['var_count']:.2f} "
-                  f"({c['var_ratio']:.2f} x the binomial's); mean pairwise correlation between sites of p "
-                  f"{c['mean_corr_p']:+.3f}, of rejection {c['mean_corr_reject']:+.3f}",
+                  (f"  any site rejects (family-wise): {_rate(c['any_k'], seeds)}; binomial({c['sites']}, pooled "
+                   f"rate) would give {c['any_binomial']:.1%}, independent tests at exactly 5% "
+                   f"{c['any_independent_5pct']:.1%}"),
+                  (f"  rejecting sites per seed: mean {c['mean_count']:.2f}, variance {c['var_count']:.2f} "
+                   f"({c['var_ratio']:.2f} x the binomial's); mean pairwise correlation between sites of p "
+                   f"{c['mean_corr_p']:+.3f}, of rejection {c['mean_corr_reject']:+.3f}"),
                   "  seeds with k sites rejecting (observed / binomial expected): " + ", ".join(
                       f"{x}: {c['counts'].get(x, 0)} / {e:.1f}" for x, e in c["binomial_expected"].items()
                       if c["counts"].get(x, 0) or e >= 0.05)]
@@ -107,8 +107,8 @@ def summarise_file(path: Path) -> tuple[list[str], list[dict]]:
         effects = effects.assign(method=effects["estimator"].str.split(" per site").str[0],
                                  error=effects["estimate"] - effects["target"])
         table = effects.groupby(["design", "method", "estimand"], sort=False)["error"].agg(["mean", "std"])
-        lines += ["", f"{path.name}: each quintile's effect minus the programmed one, over sites and seeds "
-                  "(mean, sd)"] + [f"  {m}, {d}, {e}: {r['mean']:+.4f} ({r['std']:.4f})"
+        lines += ["", (f"{path.name}: each quintile's effect minus the programmed one, over sites and seeds "
+                       "(mean, sd)")] + [f"  {m}, {d}, {e}: {r['mean']:+.4f} ({r['std']:.4f})"
                                    for (d, m, e), r in table.iterrows()]
     return lines, records
 

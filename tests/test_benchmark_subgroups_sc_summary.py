@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-from subgroups_sc_summary import site_counts  # noqa: E402
+from subgroups_sc_summary import site_counts
 
 
 def _tests(p):
