@@ -283,3 +283,67 @@ def synth_job(args):
         "(stacked cluster-robust covariance), resampled from simulated England's quintile panels; coverage of "
         "each quintile's effect, and the tests of equal effects' rejection rate (size where the effects are "
         "equal, power where they differ)")
+
+
+def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
+                          difference: float = 0.0, rhos: tuple[float, ...] = (0.0, 0.5),
+                          methods: tuple[str, ...] = ("synth",)) -> list[dict]:
+    """One seed of ``--design subgroups-sc``: synthetic control per site by quintile
+    (:func:`joinedup.impact.subgroups_sc.sc_groups`, the module's placebo-in-space test of equal
+    effects on ``H``) on the synthetic DiD panels' draws (the same ``y*`` as
+    :func:`one_seed_subgroups_synth`: same panels, same rng stream). Every Pioneer site with a year
+    before its start is tested; donors are the panels' comparison areas (usable in every quintile).
+    Per site: one row per quintile (its effect against the programmed one; ``p_value`` the site's
+    own placebo test on that quintile's panel, no pre-fit filter) and one row for the test
+    (``estimate`` = H, ``p_value`` the rank p), with ``site``, ``rank`` and ``n_placebos``."""
+    from joinedup.impact.subgroups_sc import MIN_PRE, sc_groups
+
+    data = quintile_panels(scale, years)
+    groups = data["groups"]
+    effects = [effect + difference] + [effect] * (len(groups) - 1)
+    equal = difference == 0
+    rows = []
+    for rho in rhos:
+        rng = np.random.default_rng([seed, 13, round(rho * 100)])
+        design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
+        panels = _draws(data["sdid"], effects, rho, rng)
+        first = next(iter(panels.values()))
+        treated = first[first["first_treated"] > 0].drop_duplicates("unit")
+        sites = dict(zip(treated["unit"], treated["first_treated"].astype(int)))
+        donors = sorted(set.intersection(*(set(p.loc[p["first_treated"] == 0, "unit"]) for p in panels.values())),
+                        key=str)
+        times = sorted(first["t"].unique())
+        for method in methods:
+            starts = {s: t for s, t in sorted(sites.items(), key=lambda x: str(x[0]))
+                      if sum(x < t for x in times) >= MIN_PRE[method]}
+            if not starts:
+                continue
+            data_method = {g: p[["unit", "t", "y", "first_treated"]] for g, p in panels.items()}
+            results = sc_groups(data_method, starts, donors, method, None, predictor_starts=sites)
+            name = "synthetic control" if method == "synth" else "ASCM"
+            for site, res in results.items():
+                extra = {"site": str(site), "start": res.start, "n_placebos": res.n_placebos}
+                for g, (est, p) in enumerate(zip(res.effects, res.group_p)):
+                    rows.append({**_row(seed, design, f"{name} per site by quintile, site {site}",
+                                        f"quintile {res.groups[g]} effect", est, np.nan, p, effects[g]), **extra,
+                                 "rank": np.nan})
+                rows.append({**_row(seed, design, f"{name} per site, placebo test of equal effects (H), site {site}",
+                                    "equal effects (true)" if equal else "equal effects (false: power)",
+                                    float(res.statistics[0]), np.nan, res.p_value, 0.0 if equal else 1.0),
+                             **extra, "rank": res.rank})
+    return rows
+
+
+def sc_job(args):
+    """(job, extra arguments, description) of ``--design subgroups-sc`` for impact_coverage.py's ``main``."""
+    effect = -0.04 if args.effect is None else args.effect
+    difference = args.difference
+    truth = ("equal programmed effects" if difference == 0 else
+             f"programmed effects equal except quintile 1's, {difference:+.2f} log more")
+    methods = tuple(args.sc_methods)
+    return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods), (
+        f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), "
+        f"{' and '.join('synthetic control' if m == 'synth' else 'ASCM' for m in methods)} per site "
+        "with the placebo-in-space test of equal effects (H), on the synthetic DiD quintile panels' draws; "
+        "the test's rejection rate (size where the effects are equal, power where they differ); no intervals "
+        "(coverage column meaningless)")

@@ -32,7 +32,9 @@ parallel trends, and subgroup TWFE and Callaway & Sant'Anna with the Wald tests 
 ``--design subgroups-sdid-four``: synthetic DiD and the four-group design by deprivation quintile
 with their joint tests of equal effects (benchmarks/coverage_subgroups_synth.py; ``--replications``
 placebo draws for the SDID covariance; ``--wild-draws B`` adds the wild bootstrap references of the
-SDID tests).
+SDID tests). ``--design subgroups-sc``: synthetic control per site by quintile (``--sc-methods synth
+ascm``) with the placebo-in-space test of equal effects, on the same draws (summaries by site and
+family-wise: benchmarks/subgroups_sc_summary.py).
 
 Every .txt starts with the command, the commit, the date and the machine's load when the run began.
 """
@@ -197,7 +199,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage.json"))
     parser.add_argument("--design", choices=["null-areas", "practice-closures", "rcs-survey", "ascm-conformal",
-                                             "honest", "subgroups", "subgroups-sdid-four"], default="null-areas")
+                                             "honest", "subgroups", "subgroups-sdid-four", "subgroups-sc"],
+                        default="null-areas")
     parser.add_argument("--violation-size", type=float, default=0.02,
                         help="honest: the programmed violation of parallel trends per period (log scale)")
     parser.add_argument("--difference", type=float, default=0.0,
@@ -215,6 +218,8 @@ def main() -> None:
                              "panels and skip the four-group design (the wild reference's size by site count)")
     parser.add_argument("--rho", type=float, nargs="+", default=[0.0, 0.5],
                         help="subgroups-sdid-four: shares of residual variance the groups of an area share")
+    parser.add_argument("--sc-methods", nargs="+", choices=["synth", "ascm"], default=["synth"],
+                        help="subgroups-sc: synthetic control and/or ridge ASCM per site by quintile")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
@@ -243,6 +248,10 @@ def main() -> None:
         from coverage_subgroups_synth import synth_job
 
         job, extra, what = synth_job(args)
+    elif args.design == "subgroups-sc":  # benchmarks/coverage_subgroups_synth.py, synthetic control per site
+        from coverage_subgroups_synth import sc_job
+
+        job, extra, what = sc_job(args)
     else:
         job, extra, what = one_seed, (), "null scenario (no programme effect)"
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
