@@ -232,3 +232,29 @@ def test_a_trend_that_could_not_run_is_said_in_a_sentence():
     reason = row["group_label"].split(": ", 1)[1].rstrip(".")
     assert sentence == ("Whether the effect on emergency admissions changed linearly across deprivation quintiles "
                         f"in order could not be tested (M: {reason}).")
+
+
+def test_the_synthetic_control_chance_words_are_the_benchmarks_numbers():
+    """The report's sentence on how often the synthetic control subgroup test finds a difference by
+    chance quotes the size benchmark (benchmarks/results/impact_coverage_subgroups_sc_summary.json),
+    not the nominal 1 in 20: pooled over sites about 1 in 11, the worst site up to 1 in 3, at least
+    one of the 10 sites in about 6 seeds in 10. A rerun that moves those numbers fails here."""
+    import json
+    import re
+    from pathlib import Path
+
+    from joinedup.report.inequalities_section import SC_CHANCE
+
+    rows = json.loads((Path(__file__).parents[1] / "benchmarks/results/impact_coverage_subgroups_sc_summary.json")
+                      .read_text(encoding="utf-8"))
+    null = [r for r in rows if r["what"] == "size"]
+    pooled = [r["rate"] for r in null if r["site"] == "pooled"]
+    sites = [r["rate"] for r in null if r["site"] != "pooled"]
+    anyone = [r["count_any"] for r in null if r["site"] == "pooled"]
+    assert len(pooled) == 4 and len(sites) == 40  # synthetic control and ASCM, rho 0.5 and 0, 10 sites
+    one_in = int(re.search(r"about 1 site in (\d+)", SC_CHANCE).group(1))
+    assert all(abs(1 / r - one_in) < 1.1 for r in pooled), pooled  # 1 in 10.6 to 1 in 12.0: 'about'
+    worst = int(re.search(r"up to 1 in (\d+)", SC_CHANCE).group(1))
+    assert round(1 / max(sites)) == worst and min(sites) < 0.05 < max(sites)
+    tenths = int(re.search(r"in about (\d+) runs in 10", SC_CHANCE).group(1))
+    assert all(abs(10 * a - tenths) < 1 for a in anyone), anyone  # 5.9 to 6.7 in 10: 'about'
