@@ -141,8 +141,8 @@ def untested_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
 # of the 10 sites in 60-64% of seeds. tests/test_inequalities_section.py keeps these words equal to
 # that file's numbers.
 SC_CHANCE = ("when the effects were in fact equal, this test found a difference at about 1 site in 11 "
-             "on simulated England, up to 1 in 3 at sites noisier than their comparison areas, and at "
-             "one site or more of 10 in about 6 runs in 10: read a single site's difference as a lead, "
+             "on simulated England (up to 1 in 3 at sites noisier than their comparison areas), and with "
+             "10 sites at least one in about 6 runs in 10: read a single site's difference as a lead, "
              "not a finding")
 
 
