@@ -263,12 +263,17 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
     return rows
 
 
+def _programmed(args) -> tuple[float, float, str]:
+    """The programmed effect, quintile 1's difference and their words, for a job's description."""
+    effect = -0.04 if args.effect is None else args.effect
+    truth = ("equal programmed effects" if args.difference == 0 else
+             f"programmed effects equal except quintile 1's, {args.difference:+.2f} log more")
+    return effect, args.difference, truth
+
+
 def synth_job(args):
     """(job, extra arguments, description) for impact_coverage.py's ``main``."""
-    effect = -0.04 if args.effect is None else args.effect
-    difference = args.difference
-    truth = ("equal programmed effects" if difference == 0 else
-             f"programmed effects equal except quintile 1's, {difference:+.2f} log more")
+    effect, difference, truth = _programmed(args)
     rhos = tuple(args.rho)
     covariance = args.sdid_covariance
     what = ("joint jackknife covariance over units" if covariance == "jackknife" else
@@ -336,10 +341,7 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
 
 def sc_job(args):
     """(job, extra arguments, description) of ``--design subgroups-sc`` for impact_coverage.py's ``main``."""
-    effect = -0.04 if args.effect is None else args.effect
-    difference = args.difference
-    truth = ("equal programmed effects" if difference == 0 else
-             f"programmed effects equal except quintile 1's, {difference:+.2f} log more")
+    effect, difference, truth = _programmed(args)
     methods = tuple(args.sc_methods)
     return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), "
