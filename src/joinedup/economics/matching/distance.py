@@ -237,8 +237,6 @@ def mahalanobis_transform(x: np.ndarray, treat: np.ndarray, discarded: np.ndarra
     root = vecs * np.sqrt(np.clip(vals, 0, None))  # inv = root @ root.T
     if len(x) <= CHUNK_ROWS:
         return x @ root
-    if root.shape[1] != x.shape[1]:  # cannot happen for a square root of a k x k matrix; kept honest
-        raise ValueError("the Mahalanobis root is not square")
     for r in _chunks(len(x)):
         x[r] = x[r] @ root
     return x
