@@ -165,3 +165,33 @@ def test_module_rows_use_the_wild_reference_from_min_sites(small_england, monkey
     panels = group_site_panels(table, programme, "emergency_admissions", "sex", ["F", "M"])
     _, _, _, fits = sdid_groups_fits(panels, 2)
     assert new["p_value"] == wild_equal_effects(fits, B=99, seed=0).p_value  # spec None: seed 0
+
+
+def test_the_protocol_chooses_the_reference(small_england, monkeypatch):
+    """``[impact] subgroup_reference`` reaches the synthetic DiD rows of the report's subgroup step:
+    "hotelling" keeps Hotelling's reference where the wild one would run (threshold lowered to the
+    tests' 3 wave-2 sites), the default draws the wild one; the other designs' rows are unchanged."""
+    import joinedup.impact.subgroups_sdid_wild as wild_module
+    from joinedup.data import open_dataset
+    from joinedup.indicators.breakdowns import compute_breakdowns
+    from joinedup.programme import builtin_programme
+    from joinedup.protocol import Impact
+    from joinedup.report.inequalities_section import by_subgroup
+
+    ds = open_dataset(small_england)
+    table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
+    programme = builtin_programme(ds.execute(ds.table("programmes")))
+    monkeypatch.setattr(wild_module, "MIN_SITES", 3)
+    rows = {ref: by_subgroup(table, programme, "emergency_admissions", "sex", Impact(subgroup_reference=ref))
+            for ref in ("wild", "hotelling")}
+    tests = {ref: r.loc[r["method"].str.startswith("Synthetic DiD, wave 2") & (r["group"] == "difference"), "test"]
+             for ref, r in rows.items()}
+    assert len(tests["wild"]) == len(tests["hotelling"]) == 1
+    assert "wild bootstrap reference" in tests["wild"].iloc[0]
+    assert "Hotelling F reference" in tests["hotelling"].iloc[0]
+    import pandas as pd
+
+    others = {ref: r[~r["method"].str.startswith("Synthetic DiD")].reset_index(drop=True) for ref, r in rows.items()}
+    pd.testing.assert_frame_equal(others["wild"], others["hotelling"])
+    with pytest.raises(ValueError, match="subgroup_reference"):
+        Impact(subgroup_reference="chi-square")

@@ -157,6 +157,10 @@ class Impact(_Strict):
     conformal_intervals: bool = Field(False, description="Conformal intervals (Chernozhukov, Wuthrich & Zhu 2021) for "
                                       "each site's synthetic control (and ASCM) effect, by period and for a constant "
                                       "effect; needs synthetic_control")
+    subgroup_reference: Literal["wild", "hotelling"] = Field(
+        "wild", description="Synthetic DiD by subgroup: refer the tests of equal effects and of a linear trend to a "
+        "wild bootstrap simulated under equal effects (in a wave with 5 or more sites; size 4%, power 27.5% "
+        "with 7 sites, docs/inequalities.md) or to Hotelling's T2 and t(m - 1) (size 0%, power 1.7%)")
     honest: bool = Field(True, description="HonestDiD sensitivity of the wave-1 event study's first post-period "
                          "effect: robust 95% sets under smoothness (M) and relative-magnitude (Mbar) limits on "
                          "violations of parallel trends, with breakdown values (docs/impact-robust.md; seconds)")

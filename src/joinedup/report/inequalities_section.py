@@ -274,7 +274,8 @@ def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec
         parts.append(_not_run(outcome, breakdown, "Callaway & Sant'Anna", err))
     if getattr(spec, "synthetic_control", False):
         try:
-            parts.append(sdid_subgroup_effects(raw, programme, outcome, breakdown, spec))
+            parts.append(sdid_subgroup_effects(raw, programme, outcome, breakdown, spec,
+                                               reference=getattr(spec, "subgroup_reference", "wild")))
         except ValueError as err:
             parts.append(_not_run(outcome, breakdown, "Synthetic DiD", err))
         try:  # a site that cannot run has its own "not run" row inside
