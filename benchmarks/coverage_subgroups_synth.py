@@ -140,6 +140,14 @@ def _test_rows(seed, design, name, equal, est, cov, m, module_reference) -> list
     return rows
 
 
+def _trend_target(effects) -> tuple[np.ndarray, float]:
+    """The quintiles' centred positions and the programmed effects' own linear trend (0 under equal
+    effects: the positions sum to zero, up to rounding)."""
+    c = np.arange(len(effects)) - (len(effects) - 1) / 2
+    target = float(c @ np.asarray(effects) / (c @ c))
+    return c, 0.0 if abs(target) < 1e-12 else target
+
+
 def _trend_row(seed, design, name, effects, est, cov, m, module: bool = True) -> list[dict]:
     """The module's 1-df linear trend across the quintiles (t(m - 1); ``m`` None: the normal, as the
     module refers the placebo covariance's trend); its target is the programmed effects' own trend
@@ -151,9 +159,7 @@ def _trend_row(seed, design, name, effects, est, cov, m, module: bool = True) ->
     except ValueError:
         return []
     reference = "normal" if m is None else f"t({m - 1})"
-    c = np.arange(len(est)) - (len(est) - 1) / 2
-    target = float(c @ np.asarray(effects) / (c @ c))
-    target = 0.0 if abs(target) < 1e-12 else target  # equal effects: c sums to zero, up to rounding
+    _, target = _trend_target(effects)
     estimand = "no linear trend (true)" if target == 0 else "linear trend (false null: power)"
     tag = " [module]" if module else ""
     return [_row(seed, design, f"{name}, linear trend (1 df), {reference} reference{tag}", estimand,
@@ -167,9 +173,7 @@ def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws, module
     module refers this wave's tests to WCR (more sites than differences), so those rows are tagged."""
     from joinedup.impact.subgroups_sdid_wild import wild_equal_effects
 
-    c = np.arange(len(est)) - (len(est) - 1) / 2
-    target = float(c @ np.asarray(effects) / (c @ c))
-    target = 0.0 if abs(target) < 1e-12 else target
+    c, target = _trend_target(effects)
     slope, se = float(c @ est / (c @ c)), float(np.sqrt(c @ cov @ c) / (c @ c))
     rows = []
     for impose_null, kind in ((True, "WCR"), (False, "WCU")):

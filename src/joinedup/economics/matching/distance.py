@@ -235,9 +235,7 @@ def mahalanobis_transform(x: np.ndarray, treat: np.ndarray, discarded: np.ndarra
         inv = (vt[pos].T / d[pos]) @ u[:, pos].T
     vals, vecs = np.linalg.eigh((inv + inv.T) / 2)
     root = vecs * np.sqrt(np.clip(vals, 0, None))  # inv = root @ root.T
-    if len(x) <= CHUNK_ROWS:
-        return x @ root
-    for r in _chunks(len(x)):
+    for r in _chunks(len(x)):  # up to CHUNK_ROWS rows one block: exactly x @ root
         x[r] = x[r] @ root
     return x
 
