@@ -181,3 +181,24 @@ def test_bad_input_errors(ds, rm):
         control_pool(ds, index_dates=["2015-01-01"], adoption=pd.DataFrame({"practice_code": ["A81001"]}),
                      with_risk=False)
     assert data_period(ds) == (pd.Timestamp("2012-01-01"), pd.Timestamp("2017-01-01"))
+
+
+def test_study_cohort_holds_counts_as_int32_with_the_same_values(ds, rm, both):
+    """The 10-million-row cohort of scale 1.0 keeps its per-person counts in 4 bytes, not 8; the
+    values are those of the enrolled and the pool as built (int64)."""
+    from joinedup.economics.cohort import NARROW_COUNTS, mdt_cohort
+
+    assert {str(both[c].dtype) for c in NARROW_COUNTS} == {"int32"}
+    treated = mdt_cohort(ds, risk=rm)
+    wide = pd.concat([treated, control_pool(ds, seed=5, index_dates=treated["index_date"], risk=rm)],
+                     ignore_index=True)
+    assert str(wide["prior_bed_days"].dtype) == "int64"
+    pd.testing.assert_frame_equal(both, wide.astype(dict.fromkeys(NARROW_COUNTS, "int32")), check_exact=True)
+    assert both["prior_bed_days"].sum() == wide["prior_bed_days"].sum() > 0
+
+
+def test_a_count_too_large_for_int32_is_named():
+    from joinedup.economics.cohort import narrow_counts
+
+    with pytest.raises(ValueError, match=r"cohort column prior_bed_days: 3000000000 is outside"):
+        narrow_counts(pd.DataFrame({"prior_bed_days": [1, 3_000_000_000], "age": [70, 71]}))

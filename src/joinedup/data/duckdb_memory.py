@@ -80,5 +80,10 @@ def duckdb_config(limit: str | None = None) -> dict[str, str]:
     # allocator_background_threads: DuckDB's allocator otherwise keeps the memory its queries freed
     # until a later query runs, so the process carries gigabytes of a finished query into the pandas
     # work that follows (economics at scale 1.0); with them the freed memory goes back to the system
+    # enable_external_file_cache off: DuckDB (1.3+) otherwise keeps the bytes of the Parquet files it
+    # read in its own memory, a second copy of what the kernel's page cache already holds for local
+    # files; a run carried it from the indicators step into every later one (some 370 MB at scale 1.0).
+    # Measured at scale 0.1 (benchmarks/results/duckdb_file_cache.txt): indicators as fast without it.
     return {"memory_limit": parse_memory_limit(limit) if limit else memory_limit(),
-            "temp_directory": spill_folder(), "allocator_background_threads": "true"}
+            "temp_directory": spill_folder(), "allocator_background_threads": "true",
+            "enable_external_file_cache": "false"}

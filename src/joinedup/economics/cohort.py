@@ -225,7 +225,34 @@ def study_cohort(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
     treated = mdt_cohort(ds, min_age, lookback_days, followup_days, risk=risk, **kwargs)
     controls = control_pool(ds, min_age, lookback_days, followup_days, seed=seed,
                             index_dates=treated["index_date"], risk=risk, **kwargs)
-    return pd.concat([treated, controls], ignore_index=True)
+    return pd.concat([narrow_counts(treated), narrow_counts(controls)], ignore_index=True)
+
+
+# Per-person counts of one window (events, days, ages, flags): at scale 1.0 the study cohort has
+# 10 million rows, and these nine columns as int64 were 730 MB held through the matching; as int32
+# 365 MB (benchmarks/results/economics_memory_scale1.0.txt). Sums over them still accumulate in
+# int64 (numpy and pandas sum small integers in the platform integer).
+NARROW_COUNTS = ("age", "mdt_days", "treated", *PRIOR, "prior_social_care")
+INT32_MAX = np.iinfo(np.int32).max
+
+
+def narrow_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its per-person count columns (:data:`NARROW_COUNTS`, those present) as int32.
+
+    A value that int32 cannot hold is an error naming the column, never a wrapped number.
+
+    Example:
+        >>> narrow_counts(pd.DataFrame({"age": [70, 81], "person_id": [1, 2]})).dtypes.to_dict()
+        {'age': dtype('int32'), 'person_id': dtype('int64')}
+    """
+    columns = [c for c in NARROW_COUNTS if c in df.columns]
+    for c in columns:
+        values = df[c].to_numpy()
+        outside = values[(values < -INT32_MAX) | (values > INT32_MAX)]
+        if len(outside):
+            raise ValueError(f"cohort column {c}: {outside[0]} is outside what a per-person count can be "
+                             f"(|value| <= {INT32_MAX})")
+    return df.astype(dict.fromkeys(columns, "int32"))
 
 
 def programme_groups(ds: Dataset) -> pd.Series:
