@@ -192,6 +192,25 @@ def test_report_has_no_axe_violations(small_run_out, browser):
     assert {k: v for k, v in found.items() if v} == {}
 
 
+def test_report_table_captions_stay_inside_their_scroll_box(small_run_out, browser):
+    """A wide table scrolls in its box; its caption must wrap inside the box's visible width and stay
+    in view when the table is scrolled to its far end (it ran past the column at 1200 px before)."""
+    for width in (1200, 390):
+        page = _page(browser, width)
+        page.goto((small_run_out / "report.html").resolve().as_uri())
+        boxes = page.evaluate("""() => [...document.querySelectorAll('.table-wrap')].map(w => {
+          const c = w.querySelector('caption'), before = c.getBoundingClientRect();
+          w.scrollLeft = w.scrollWidth;
+          const after = c.getBoundingClientRect(), box = w.getBoundingClientRect();
+          return {caption: c.textContent.slice(0, 60), wide: w.scrollWidth > w.clientWidth + 1,
+                  right: before.right - box.right, left_after_scroll: after.left - box.left};
+        })""")
+        assert sum(b["wide"] for b in boxes) >= 3, (width, boxes)  # scrolling tables exist to check
+        outside = [b for b in boxes if b["right"] > 1 or abs(b["left_after_scroll"]) > 1]
+        assert outside == [], (width, outside)
+        page.context.close()
+
+
 def test_matrix_rows_are_radio_groups_with_every_answer_on_screen_at_390px(served, browser):
     base, store = served
     token = store.issue_tokens(1, ["p1"])["p1"]
