@@ -133,3 +133,24 @@ def test_wald_by_hand_and_a_programmed_difference(data):
         trend2 = out2[(out2["method"] == f"Four groups: {name} vs neither") & (out2["group"] == "gradient")]
         moved = 0.06 if contrast == "pioneer_only" else 0.0
         assert trend2["estimate"].iloc[0] - stats_before[contrast, "slope"] == pytest.approx(moved, abs=1e-10)
+
+
+@pytest.mark.parametrize("kept, label", [  # which of the areas in both programmes stay in both
+    (slice(2, 4), r"Test of equal effects not run: Hotelling's reference needs more clusters \(1\) than differences \(4\)"),
+    (slice(0, 3), r"Not run: no estimate for group\(s\) \['5'\]"),
+])
+def test_rows_not_run_say_why_like_the_other_designs(data, small_england, kept, label):
+    """With only a few areas in both programmes, the 'both' contrast cannot be tested (or estimated in
+    every group): its row says so in the words the other designs use, without repeating the method."""
+    table, _ = data
+    ds = open_dataset(small_england)
+    prog = ds.execute(ds.table("programmes"))
+    areas = prog.groupby("programme")["area_code"].apply(set)
+    both = sorted(areas["pioneer"] & areas["vanguard"])[kept]
+    few = builtin_programme(prog[(prog["programme"] != "vanguard") | prog["area_code"].isin(both)])
+    out = four_groups_subgroup_effects(table, few, "emergency_admissions", "imd_quintile")
+    not_run = out[(out["method"] == "Four groups: both vs neither") & (out["group"] == "not run")]
+    assert not_run["group_label"].str.fullmatch(label).any(), not_run["group_label"].tolist()
+    assert not not_run["group_label"].str.startswith("Four groups").any()
+    tested = out[(out["method"] == "Four groups: pioneer only vs neither") & (out["group"] == "difference")]
+    assert len(tested) == 1  # the other contrast is still tested

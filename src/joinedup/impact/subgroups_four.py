@@ -127,7 +127,7 @@ def four_groups_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: s
         if len(rows) < len(groups):  # some group has no area of this programme group after its start
             missing = sorted(set(groups) - set(rows["group"]))
             parts.append(pd.DataFrame([{"outcome": outcome, "breakdown": breakdown, "group": "not run",
-                                        "group_label": f"{method}: no estimate for group(s) {missing}",
+                                        "group_label": f"Not run: no estimate for group(s) {missing}",
                                         "design": DESIGN, "method": method}]))
             continue
         crit = stats.t.ppf(1 - alpha / 2, rows["n_clusters"] - 1)
@@ -148,7 +148,7 @@ def four_groups_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: s
             stat, df, p = joint_wald_equal_effects(rows["estimate"], cov[np.ix_(idx, idx)], n_clusters=m)
         except ValueError as err:  # e.g. fewer areas in the programme group than differences to test
             not_run = {"outcome": outcome, "breakdown": breakdown, "group": "not run",
-                       "group_label": f"{method}: test not run: {err}"}
+                       "group_label": f"Test of equal effects not run: {err}"}
             parts.append(pd.concat([out, pd.DataFrame([not_run] + extra)], ignore_index=True)
                          .assign(design=DESIGN, method=method))
             continue
