@@ -296,7 +296,7 @@ def synth_job(args):
 
 def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                           difference: float = 0.0, rhos: tuple[float, ...] = (0.0, 0.5),
-                          methods: tuple[str, ...] = ("synth",)) -> list[dict]:
+                          methods: tuple[str, ...] = ("synth",), scaled: bool = False) -> list[dict]:
     """One seed of ``--design subgroups-sc``: synthetic control per site by quintile
     (:func:`joinedup.impact.subgroups_sc.sc_groups`, the module's placebo-in-space test of equal
     effects on ``H``) on the synthetic DiD panels' draws (the same ``y*`` as
@@ -304,8 +304,13 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     before its start is tested; donors are the panels' comparison areas (usable in every quintile).
     Per site: one row per quintile (its effect against the programmed one; ``p_value`` the site's
     own placebo test on that quintile's panel, no pre-fit filter) and one row for the test
-    (``estimate`` = H, ``p_value`` the rank p), with ``site``, ``rank`` and ``n_placebos``."""
-    from joinedup.impact.subgroups_sc import MIN_PRE, sc_groups
+    (``estimate`` = H, ``p_value`` the rank p), with ``site``, ``rank``, ``n_placebos`` and
+    ``statistic`` ("raw"). With ``scaled`` (``--sc-scaled``) the fits are made once with
+    ``statistic="scaled"`` and each site gets three test rows from the same fits: "raw" (H, from
+    the same group effects), "scaled" (the module's H_s: each gap's noise, the unit's own plus its
+    synthetic control's) and "scaled, own noise" (H_s with each unit's own noise only), so their
+    size and power come from identical draws."""
+    from joinedup.impact import subgroups_sc as sc
 
     data = quintile_panels(scale, years)
     groups = data["groups"]
@@ -322,24 +327,36 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
         donors = sorted(set.intersection(*(set(p.loc[p["first_treated"] == 0, "unit"]) for p in panels.values())),
                         key=str)
         times = sorted(first["t"].unique())
+        statistic = "scaled" if scaled else "raw"
         for method in methods:
+            need = max(sc.MIN_PRE[method], sc.MIN_PRE_STATISTIC[statistic])
             starts = {s: t for s, t in sorted(sites.items(), key=lambda x: str(x[0]))
-                      if sum(x < t for x in times) >= MIN_PRE[method]}
+                      if sum(x < t for x in times) >= need}
             if not starts:
                 continue
             data_method = {g: p[["unit", "t", "y", "first_treated"]] for g, p in panels.items()}
-            results = sc_groups(data_method, starts, donors, method, None, predictor_starts=sites)
+            results = sc.sc_groups(data_method, starts, donors, method, None, predictor_starts=sites,
+                                statistic=statistic)
             name = "synthetic control" if method == "synth" else "ASCM"
             for site, res in results.items():
                 extra = {"site": str(site), "start": res.start, "n_placebos": res.n_placebos}
                 for g, (est, p) in enumerate(zip(res.effects, res.group_p)):
                     rows.append({**_row(seed, design, f"{name} per site by quintile, site {site}",
                                         f"quintile {res.groups[g]} effect", est, np.nan, p, effects[g]), **extra,
-                                 "rank": np.nan})
-                rows.append({**_row(seed, design, f"{name} per site, placebo test of equal effects (H), site {site}",
-                                    "equal effects (true)" if equal else "equal effects (false: power)",
-                                    float(res.statistics[0]), np.nan, res.p_value, 0.0 if equal else 1.0),
-                             **extra, "rank": res.rank})
+                                 "rank": np.nan, "statistic": ""})
+                tests = {"raw": ("H", sc.heterogeneity(res.unit_effects))}
+                if scaled:
+                    own = np.array([sc.own_noise(data_method[g], list(res.units), res.start).to_numpy()
+                                    for g in res.groups])
+                    tests["scaled"] = ("H_s", res.statistics)
+                    tests["scaled, own noise"] = ("H_s own", sc.scaled_heterogeneity(res.unit_effects, own))
+                for kind, (label, values) in tests.items():
+                    rank = int(1 + (values[1:] >= values[0]).sum())
+                    rows.append({**_row(seed, design,
+                                        f"{name} per site, placebo test of equal effects ({label}), site {site}",
+                                        "equal effects (true)" if equal else "equal effects (false: power)",
+                                        float(values[0]), np.nan, sc.placebo_p(values), 0.0 if equal else 1.0),
+                                 **extra, "rank": rank, "statistic": kind})
     return rows
 
 
@@ -347,9 +364,12 @@ def sc_job(args):
     """(job, extra arguments, description) of ``--design subgroups-sc`` for impact_coverage.py's ``main``."""
     effect, difference, truth = _programmed(args)
     methods = tuple(args.sc_methods)
-    return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods), (
+    scaled = bool(getattr(args, "sc_scaled", False))
+    return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods, scaled), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), "
         f"{' and '.join('synthetic control' if m == 'synth' else 'ASCM' for m in methods)} per site "
-        "with the placebo-in-space test of equal effects (H), on the synthetic DiD quintile panels' draws; "
+        "with the placebo-in-space test of equal effects ("
+        + ("H, the noise-weighted H_s and H_s with own noise only, from the same fits" if scaled else "H")
+        + "), on the synthetic DiD quintile panels' draws; "
         "the test's rejection rate (size where the effects are equal, power where they differ); no intervals "
         "(coverage column meaningless)")

@@ -61,6 +61,11 @@ import pandas as pd
 
 MIN_DONORS = 3  # placebo_in_space's floor: fewer leaves no rank worth reading
 MIN_PRE = {"synth": 1, "ascm": 2}  # ASCM's cross-validation leaves one pre-period out
+# the test's statistic: "raw" H, or "scaled" H_s (each group's effect weighted by its gap's noise, from
+# the units' own first differences before the start, which need two periods)
+STATISTICS = {"raw": "heterogeneity of the group effects",
+              "scaled": "noise-weighted heterogeneity of the group effects (Cochran's Q form)"}
+MIN_PRE_STATISTIC = {"raw": 1, "scaled": 2}
 # the donor count differs by breakdown, so the design (one text per method) gives the floor of p as a
 # formula and each test row's ``test`` its number
 DESIGN = ("{what} per site, sites as units, log rate, financial years; test of equal effects: placebo in "
@@ -87,6 +92,32 @@ def placebo_p(statistics) -> float:
     return float((1 + (s[1:] >= s[0]).sum()) / len(s))
 
 
+def scaled_heterogeneity(x: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """Cochran's Q over axis 0 (groups): ``sum_g w_g (x_g - xbar_w)^2``, ``w_g = 1 / variances_g``
+    and ``xbar_w`` the ``w``-weighted mean, written as ``sum_{i<j} w_i w_j (x_i - x_j)^2 / sum w`` so
+    that identical groups give exactly 0. Equal variances ``v`` give ``heterogeneity(x) / v``."""
+    x, v = np.asarray(x, dtype=float), np.asarray(variances, dtype=float)
+    if x.shape != v.shape:
+        raise ValueError(f"effects {x.shape} and variances {v.shape} differ in shape")
+    if not (np.isfinite(v).all() and (v > 0).all()):
+        raise ValueError("every variance must be positive and finite")
+    w = 1 / v
+    g = x.shape[0]
+    pairs = sum((w[i] * w[j] * (x[i] - x[j]) ** 2 for i in range(g) for j in range(i + 1, g)), np.zeros(x.shape[1:]))
+    return pairs / w.sum(axis=0)
+
+
+def own_noise(panel: pd.DataFrame, units: list, start) -> pd.Series:
+    """Each unit's noise from its own outcome series before ``start``: half the mean squared first
+    difference of ``y`` over the periods before ``start`` (``sigma^2`` for white noise around a level
+    or a slow trend; zero only for a series constant before the start). Needs two such periods."""
+    wide = panel.pivot(index="t", columns="unit", values="y").sort_index()
+    pre = wide.loc[wide.index < start, list(units)]
+    if len(pre) < 2:
+        raise ValueError(f"the scaled statistic needs two periods before the start ({start}); got {len(pre)}")
+    return (pre.diff().iloc[1:] ** 2).mean() / 2
+
+
 @dataclass(frozen=True)
 class SiteGroups:
     """One site's fits in every group and its placebo test of equal effects (frozen)."""
@@ -98,7 +129,10 @@ class SiteGroups:
     effects: np.ndarray            # each group's post-period average gap
     group_p: np.ndarray            # each group's own placebo-in-space p (synth); NaN for ascm
     units: tuple                   # the site, then each placebo donor
-    statistics: np.ndarray         # heterogeneity of the group effects, in ``units`` order
+    statistics: np.ndarray         # heterogeneity of the group effects (``statistic``), in ``units`` order
+    statistic: str = "raw"         # "raw": H; "scaled": H_s, noise-weighted (see ``STATISTICS``)
+    unit_effects: np.ndarray | None = None  # groups x units: every unit's group effects (the site first)
+    noise: np.ndarray | None = None         # groups x units: each gap's noise variance ("scaled" only)
 
     @property
     def n_placebos(self) -> int:
@@ -150,7 +184,8 @@ def _check(panels: dict[str, pd.DataFrame], starts: dict, donors: list, min_pre:
 
 
 def _synth_gaps(panel: pd.DataFrame, starts: dict, donors: list, prefit_filter, predictor_starts: dict) -> dict:
-    """Per site: (its gap, own placebo p, {donor: placebo gap}, times), with the main design's fit."""
+    """Per site: (its gap, own placebo p, {donor: placebo gap}, times, {unit: its weights by donor}),
+    with the main design's fit."""
     from joinedup.impact.evaluate import site_predictors
     from joinedup.impact.synthetic import placebo_in_space
 
@@ -158,36 +193,66 @@ def _synth_gaps(panel: pd.DataFrame, starts: dict, donors: list, prefit_filter, 
     results = placebo_in_space(panel[["unit", "t", "y"]], "unit", "t", "y", list(starts), starts, v=v,
                                special_predictors=special, donors=donors, prefit_filter=prefit_filter)
     return {site: (res.treated_fit.gap, res.p_value, {f.treated_unit: f.gap for f in res.placebo_fits},
-                   res.treated_fit.times) for site, res in results.items()}
+                   res.treated_fit.times,
+                   {f.treated_unit: f.weights for f in (res.treated_fit, *res.placebo_fits)})
+            for site, res in results.items()}
 
 
 def _ascm_gaps(panel: pd.DataFrame, starts: dict, donors: list) -> dict:
-    """Per site: (its gap, NaN, {donor: placebo gap}, times); placebos fitted once per start."""
+    """Per site: (its gap, NaN, {donor: placebo gap}, times, {unit: its weights by donor}); placebos
+    fitted once per start."""
     from joinedup.impact.synthetic import ascm
 
     data = panel[["unit", "t", "y"]]
-    placebos = {start: {d: ascm(data, "unit", "t", "y", d, start, donors=[x for x in donors if x != d]).gap
+    placebos = {start: {d: ascm(data, "unit", "t", "y", d, start, donors=[x for x in donors if x != d])
                         for d in donors} for start in sorted(set(starts.values()))}
     out = {}
     for site, start in starts.items():
         fit = ascm(data, "unit", "t", "y", site, start, donors=donors)
-        out[site] = (fit.gap, np.nan, placebos[start], fit.times)
+        fits = {site: fit, **placebos[start]}
+        out[site] = (fit.gap, np.nan, {d: f.gap for d, f in placebos[start].items()}, fit.times,
+                     {u: f.weights for u, f in fits.items()})
     return out
 
 
+def _gap_noise(panel: pd.DataFrame, group, site, start, donors: list, weights: dict) -> np.ndarray:
+    """Each unit's (the site, then each placebo donor) gap noise in one group: its own noise plus its
+    synthetic control's, ``s_u^2 + sum_j w_uj^2 s_j^2`` (:func:`own_noise`; ``w_u`` the unit's weights
+    on the donors). A unit whose own series is constant before the start is an error naming it."""
+    units = [site, *donors]
+    own = own_noise(panel, units, start)
+    for u in units:
+        if not own[u] > 0:
+            role = "site" if u == site else "donor"
+            raise ValueError(f"{role} {u!r} has a constant outcome before {start} in group {group!r}: its noise "
+                             "(mean squared first difference) is 0, so the scaled statistic is undefined")
+    out = []
+    for u in units:
+        w = weights[u]
+        out.append(own[u] + float((w.to_numpy() ** 2 * own[w.index].to_numpy()).sum()))
+    return np.array(out)
+
+
 def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, method: str = "synth",
-              prefit_filter: float | None = None, predictor_starts: dict | None = None) -> dict[object, SiteGroups]:
+              prefit_filter: float | None = None, predictor_starts: dict | None = None,
+              statistic: str = "raw") -> dict[object, SiteGroups]:
     """Each site of ``starts`` (site -> first treated period, periods numbered from 1) fitted on every
     group's panel (``unit, t, y``) against ``donors``, with the placebo test of equal effects across
-    the groups. Each site needs a period before its start (ASCM two: see ``MIN_PRE``).
+    the groups. Each site needs a period before its start (ASCM two: see ``MIN_PRE``; the scaled
+    statistic two).
 
+    ``statistic`` (``STATISTICS``): ``"raw"``, ``H = sum_g (a_g - mean a)^2``; ``"scaled"``, each
+    group's effect weighted by its gap's noise, ``H_s = sum_g (a_g - abar_w)^2 / v_g`` (module
+    docstring). Both are computed for the site and every placebo alike and ranked the same way.
     ``prefit_filter`` applies to each group's own placebo p-value only (see the module docstring);
     ``predictor_starts`` (default ``starts``): the sites whose first start bounds the synthetic
     control's predictors, as in the main design (every site, also those not tested here)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
     donors = list(donors)
-    _check(panels, starts, donors, MIN_PRE[method])
+    _check(panels, starts, donors, max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic]))
     predictor_starts = starts if predictor_starts is None else predictor_starts
     fits = {g: (_synth_gaps(p, starts, donors, prefit_filter, predictor_starts) if method == "synth"
                 else _ascm_gaps(p, starts, donors)) for g, p in panels.items()}
@@ -201,9 +266,15 @@ def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, metho
         # each unit's group effects (groups x units: the site, then each placebo donor)
         effects = np.array([[np.mean(fits[g][site][0][~pre])] + [np.mean(fits[g][site][2][d][~pre]) for d in donors]
                             for g in groups])
+        noise = None
+        if statistic == "scaled":
+            noise = np.array([_gap_noise(panels[g], g, site, start, donors, fits[g][site][4]) for g in groups])
+            stats_ = scaled_heterogeneity(effects, noise)
+        else:
+            stats_ = heterogeneity(effects)
         out[site] = SiteGroups(site, method, int(start), groups, effects[:, 0],
                                np.array([fits[g][site][1] for g in groups], dtype=float),
-                               (site, *donors), heterogeneity(effects))
+                               (site, *donors), stats_, statistic, effects, noise)
     return out
 
 
