@@ -69,7 +69,7 @@ MIN_PRE_STATISTIC = {"raw": 1, "scaled": 2}
 # the donor count differs by breakdown, so the design (one text per method) gives the floor of p as a
 # formula and each test row's ``test`` its number
 DESIGN = ("{what} per site, sites as units, log rate, financial years; test of equal effects: placebo in "
-          "space on the heterogeneity of the group effects, smallest attainable p = 1/(J + 1) for J donors "
+          "space on the {statistic}, smallest attainable p = 1/(J + 1) for J donors "
           "(n_comparison_areas)")
 METHODS = {"synth": "Synthetic control", "ascm": "Augmented synthetic control"}
 WHAT = {"synth": "synthetic control (block-mean predictors, V equal, as the main design)",
@@ -157,7 +157,8 @@ class SiteGroups:
         return out.assign(site=self.site, method=self.method, n_placebos=self.n_placebos)
 
 
-def _check(panels: dict[str, pd.DataFrame], starts: dict, donors: list, min_pre: int) -> None:
+def _check(panels: dict[str, pd.DataFrame], starts: dict, donors: list, min_pre: int,
+           needs: str = "this method") -> None:
     if not starts:
         raise ValueError("no site to fit")
     if len(panels) < 2:
@@ -180,7 +181,7 @@ def _check(panels: dict[str, pd.DataFrame], starts: dict, donors: list, min_pre:
         for site, start in starts.items():
             if sum(t < start for t in times) < min_pre:
                 raise ValueError(f"site {site!r} has {sum(t < start for t in times)} period(s) before its start "
-                                 f"({start}) in group {group!r}'s panel; this method needs {min_pre}")
+                                 f"({start}) in group {group!r}'s panel; {needs} needs {min_pre}")
 
 
 def _synth_gaps(panel: pd.DataFrame, starts: dict, donors: list, prefit_filter, predictor_starts: dict) -> dict:
@@ -218,18 +219,22 @@ def _ascm_gaps(panel: pd.DataFrame, starts: dict, donors: list) -> dict:
 def _gap_noise(panel: pd.DataFrame, group, site, start, donors: list, weights: dict) -> np.ndarray:
     """Each unit's (the site, then each placebo donor) gap noise in one group: its own noise plus its
     synthetic control's, ``s_u^2 + sum_j w_uj^2 s_j^2`` (:func:`own_noise`; ``w_u`` the unit's weights
-    on the donors). A unit whose own series is constant before the start is an error naming it."""
+    on the donors). A site whose own series is constant before its start is an error naming it and
+    the group; a donor's may be (few events, two years: the same count twice), and then its placebo's
+    noise is its synthetic control's alone, which only makes that placebo's statistic larger."""
     units = [site, *donors]
     own = own_noise(panel, units, start)
-    for u in units:
-        if not own[u] > 0:
-            role = "site" if u == site else "donor"
-            raise ValueError(f"{role} {u!r} has a constant outcome before {start} in group {group!r}: its noise "
-                             "(mean squared first difference) is 0, so the scaled statistic is undefined")
+    if not own[site] > 0:
+        raise ValueError(f"site {site!r} has a constant outcome before {start} in group {group!r}: its noise "
+                         "(mean squared first difference) is 0, so the scaled statistic is undefined")
     out = []
     for u in units:
         w = weights[u]
-        out.append(own[u] + float((w.to_numpy() ** 2 * own[w.index].to_numpy()).sum()))
+        v = own[u] + float((w.to_numpy() ** 2 * own[w.index].to_numpy()).sum())
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"donor {u!r} and its synthetic control are constant before {start} in group "
+                             f"{group!r}: its gap's noise is 0, so the scaled statistic is undefined")
+        out.append(v)
     return np.array(out)
 
 
@@ -252,7 +257,9 @@ def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, metho
     if statistic not in STATISTICS:
         raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
     donors = list(donors)
-    _check(panels, starts, donors, max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic]))
+    need = max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic])
+    _check(panels, starts, donors, need,
+           "this method" if need == MIN_PRE[method] else f"the {statistic} statistic")
     predictor_starts = starts if predictor_starts is None else predictor_starts
     fits = {g: (_synth_gaps(p, starts, donors, prefit_filter, predictor_starts) if method == "synth"
                 else _ascm_gaps(p, starts, donors)) for g, p in panels.items()}
@@ -284,13 +291,17 @@ def _not_run(outcome: str, breakdown: str, method: str, why: str, design: str = 
 
 
 def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
-                        spec=None) -> pd.DataFrame:
+                        spec=None, statistic: str = "raw") -> pd.DataFrame:
     """Per site (and per method: synthetic control, and ASCM with ``spec.augmented_synthetic_control``):
     one row per group and a last row with the placebo test, in the columns of
     :func:`joinedup.impact.subgroups.subgroup_effects` (no interval: ``ci_low``/``ci_high`` empty;
     ``df`` empty: a rank test has none). A site missing from a group's panel, or with fewer than
     ``MIN_PRE`` years before its start, gets a "not run" row saying why.
-    ``spec`` (the protocol's ``[impact]``) supplies ``placebo_prefit`` and the ASCM switch."""
+    ``spec`` (the protocol's ``[impact]``) supplies ``placebo_prefit`` and the ASCM switch;
+    ``statistic`` the test's statistic (:func:`sc_groups`: ``"raw"`` H or ``"scaled"`` H_s, which
+    needs two years before a site's start)."""
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
     from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_sdid import group_site_panels
 
@@ -310,15 +321,17 @@ def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
     times = sorted(set.union(*(set(p["t"]) for p in panels.values())))
     for method in methods:
         name = METHODS[method]
-        design = DESIGN.format(what=WHAT[method])
+        design = DESIGN.format(what=WHAT[method], statistic=STATISTICS[statistic])
+        need = max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic])
         why = {}  # a site that cannot be tested, and why
         for site, start in sites.items():
             absent = [str(g) for g, p in panels.items() if site not in set(p["unit"])]
             pre = sum(t < start for t in times)
             if absent:
                 why[site] = f"no usable panel (every year, with events) in group(s) {', '.join(absent)}"
-            elif pre < MIN_PRE[method]:
-                why[site] = f"{pre} financial year(s) before its start; {name.lower()} needs {MIN_PRE[method]}"
+            elif pre < need:
+                needs = name.lower() if need == MIN_PRE[method] else f"{name.lower()} with the {statistic} statistic"
+                why[site] = f"{pre} financial year(s) before its start; {needs} needs {need}"
         for site in sorted(why, key=str):
             rows.append(_not_run(outcome, breakdown, f"{name}, {site}", why[site], design))
         starts = {s: sites[s] for s in sorted(sites, key=str) if s not in why}
@@ -326,7 +339,7 @@ def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
         if not starts:
             continue
         try:
-            results = sc_groups(usable, starts, donors, method, prefit, predictor_starts=sites)
+            results = sc_groups(usable, starts, donors, method, prefit, predictor_starts=sites, statistic=statistic)
         except ValueError as err:
             rows.append(_not_run(outcome, breakdown, name, str(err), design))
             continue
@@ -340,6 +353,6 @@ def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
             rows.append({**base, "group": "difference", "group_label": "Test of equal effects across groups",
                          "estimate": np.nan, "p_value": res.p_value, "statistic": float(res.statistics[0]),
                          "df": np.nan, "n_treated_areas": np.nan,
-                         "test": (f"Placebo in space, heterogeneity of the group effects: rank {res.rank} of "
+                         "test": (f"Placebo in space, {STATISTICS[statistic]}: rank {res.rank} of "
                                   f"{res.n_placebos + 1} (smallest attainable p = 1/{res.n_placebos + 1})")})
     return pd.DataFrame(rows)
