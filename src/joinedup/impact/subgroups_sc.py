@@ -20,6 +20,24 @@ design's inference, placebo in space (Abadie, Diamond & Hainmueller 2010), appli
 3. p = (1 + #placebos with H >= the site's H) / (1 + J), J donors: the smallest attainable p is
    1 / (J + 1), whatever the effects.
 
+``statistic="scaled"`` replaces step 2 with a noise-weighted heterogeneity (Cochran's Q form),
+
+       H_s = sum_g (a_g - abar_w)^2 / v_g,   abar_w = sum_g a_g / v_g / sum_g 1 / v_g,
+
+where ``v_g`` is the noise of the unit's gap in group g: ``s_u^2 + sum_j w_j^2 s_j^2``, the unit's
+own noise plus its synthetic control's (``w`` its weights on the donors in that group's fit), and a
+unit's own noise ``s^2`` is half the mean squared first difference of its *own* outcome series
+before the start (:func:`own_noise`; the site's start for its placebos too). The scale comes from
+each unit's own series, not from how well the synthetic control fits the pre-period, so it cannot
+collapse to zero as the pre-fit scalings below did (ASCM matches the pre-period exactly); it is zero
+only for a series constant before the start (an error for the site; a donor then keeps its
+synthetic control's noise). First differences, not deviations from the mean, so a unit's own trend
+barely counts as noise; the mean square, not the variance, of the differences, so one difference
+(two periods before the start, ``MIN_PRE_STATISTIC``) is enough. ``H_s`` does not depend on the
+outcome's scale (every outcome times c: the same weights, effects times c, noise times c^2), and
+with the same ``v`` in every group it is ``H / v``: a unit noisy in every group is scaled down, a
+unit noisy in one group has that group down-weighted. Steps 1 and 3 are unchanged (the same fits).
+
 Why not scaled by the pre-period fit, as ADH's post/pre MSPE ratio: measured on the tests'
 simulated England (sex, the three wave-2 sites, 81 donors, two years before the start), dividing
 by the pre-period heterogeneity of the groups' gaps or by their pre-period MSPE gave some placebos
@@ -32,7 +50,8 @@ starts, so the same would hold. The scaling guards against placebos being noisie
 larger, which makes the test conservative. The converse, a site noisier than the donors in some
 group (few events in its slice of that group), makes it anti-conservative: measured on simulated
 England's deprivation quintiles (docs/inequalities.md, "Size and power"), 8.8% of null site-tests
-rejected at 5% pooled over 10 sites, 24-32% at three of them. ``H`` is written with pairwise
+rejected at 5% pooled over 10 sites, 24-32% at three of them; the scaled ``H_s`` is the measured
+answer to that (docs/inequalities.md gives its size and power). ``H`` is written with pairwise
 differences so identical groups give exactly 0. No pre-fit filter is applied to this test (every
 placebo counts, as above). Each group's own p-value (``p_value`` on a group row, synthetic control
 only) is the main design's test of the site's effect on that group's panel: the rank of its
