@@ -126,7 +126,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage_subgroups_sc_summary.json"))
     args = parser.parse_args()
     lines, records = list(provenance()), []
-    lines.append("Synthetic control per site by deprivation quintile, placebo-in-space test of equal effects (H): "
+    lines.append("Synthetic control per site by deprivation quintile, placebo-in-space test of equal effects (H; "
+                 "the scaled H_s too where the run recorded it): "
                  "size and power by site, pooled, family-wise, and the correlation of the sites' tests")
     for path in args.csv:
         head = path.with_suffix(".txt").read_text(encoding="utf-8").splitlines()[:2]
