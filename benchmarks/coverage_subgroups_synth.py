@@ -117,6 +117,26 @@ def _draws(panels: dict, effects: list[float], rho: float, rng: np.random.Genera
     return out
 
 
+def _draws_iid(panels: dict, effects: list[float], rho: float, rng: np.random.Generator) -> dict:
+    """``--sc-noise iid``: each group's panel with ``y = fit + effect * post + sd_ug * e_ugt``, ``sd_ug``
+    the unit's root mean square residual in that group (its noise level, kept) and ``e_ugt =
+    sqrt(1 - rho) z_ugt + sqrt(rho) c_ut`` standard normal, new every year (``c_ut`` shared by the
+    groups): unlike :func:`_draws`, which keeps each unit's realised residual pattern over the years
+    and only rescales it, the noise here is independent across years."""
+    units = sorted(set().union(*(set(p["cluster"]) for p in panels.values())))
+    times = sorted(set().union(*(set(p["t"]) for p in panels.values())))
+    common = pd.DataFrame(rng.standard_normal((len(units), len(times))), index=units, columns=times)
+    out = {}
+    for (name, p), effect in zip(panels.items(), effects):
+        own = pd.DataFrame(rng.standard_normal((len(units), len(times))), index=units, columns=times)
+        sd = p.groupby("cluster")["resid"].transform(lambda r: np.sqrt(np.mean(r ** 2))).to_numpy()
+        u, t = p["cluster"].to_numpy(), p["t"].to_numpy()
+        e = (np.sqrt(1 - rho) * own.stack().loc[list(zip(u, t))].to_numpy()
+             + np.sqrt(rho) * common.stack().loc[list(zip(u, t))].to_numpy())
+        out[name] = p.assign(y=p["fit"].to_numpy() + effect * p["post"].to_numpy() + sd * e)
+    return out
+
+
 def _row(seed, design, estimator, estimand, estimate, se, p, target, ci=None) -> dict:
     lo, hi = ci if ci is not None else (-np.inf, np.inf)
     return {"seed": seed, "design": design, "estimator": estimator, "estimand": estimand, "estimate": estimate,
@@ -296,7 +316,8 @@ def synth_job(args):
 
 def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                           difference: float = 0.0, rhos: tuple[float, ...] = (0.0, 0.5),
-                          methods: tuple[str, ...] = ("synth",)) -> list[dict]:
+                          methods: tuple[str, ...] = ("synth",), scaled: bool = False,
+                          noise: str = "pattern") -> list[dict]:
     """One seed of ``--design subgroups-sc``: synthetic control per site by quintile
     (:func:`joinedup.impact.subgroups_sc.sc_groups`, the module's placebo-in-space test of equal
     effects on ``H``) on the synthetic DiD panels' draws (the same ``y*`` as
@@ -304,8 +325,14 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     before its start is tested; donors are the panels' comparison areas (usable in every quintile).
     Per site: one row per quintile (its effect against the programmed one; ``p_value`` the site's
     own placebo test on that quintile's panel, no pre-fit filter) and one row for the test
-    (``estimate`` = H, ``p_value`` the rank p), with ``site``, ``rank`` and ``n_placebos``."""
-    from joinedup.impact.subgroups_sc import MIN_PRE, sc_groups
+    (``estimate`` = H, ``p_value`` the rank p), with ``site``, ``rank``, ``n_placebos`` and
+    ``statistic`` ("raw"). With ``scaled`` (``--sc-scaled``) the fits are made once with
+    ``statistic="scaled"`` and each site gets three test rows from the same fits: "raw" (H, from
+    the same group effects), "scaled" (the module's H_s: each gap's noise, the unit's own plus its
+    synthetic control's) and "scaled, own noise" (H_s with each unit's own noise only), so their
+    size and power come from identical draws. ``noise`` "iid" (``--sc-noise iid``) draws the noise
+    with :func:`_draws_iid` instead of :func:`_draws` (each unit's noise level kept, new every year)."""
+    from joinedup.impact import subgroups_sc as sc
 
     data = quintile_panels(scale, years)
     groups = data["groups"]
@@ -315,31 +342,45 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        panels = _draws(data["sdid"], effects, rho, rng)
+        if noise == "iid":
+            design += ", noise new every year"
+        panels = (_draws_iid if noise == "iid" else _draws)(data["sdid"], effects, rho, rng)
         first = next(iter(panels.values()))
         treated = first[first["first_treated"] > 0].drop_duplicates("unit")
         sites = dict(zip(treated["unit"], treated["first_treated"].astype(int)))
         donors = sorted(set.intersection(*(set(p.loc[p["first_treated"] == 0, "unit"]) for p in panels.values())),
                         key=str)
         times = sorted(first["t"].unique())
+        statistic = "scaled" if scaled else "raw"
         for method in methods:
+            need = max(sc.MIN_PRE[method], sc.MIN_PRE_STATISTIC[statistic])
             starts = {s: t for s, t in sorted(sites.items(), key=lambda x: str(x[0]))
-                      if sum(x < t for x in times) >= MIN_PRE[method]}
+                      if sum(x < t for x in times) >= need}
             if not starts:
                 continue
             data_method = {g: p[["unit", "t", "y", "first_treated"]] for g, p in panels.items()}
-            results = sc_groups(data_method, starts, donors, method, None, predictor_starts=sites)
+            results = sc.sc_groups(data_method, starts, donors, method, None, predictor_starts=sites,
+                                statistic=statistic)
             name = "synthetic control" if method == "synth" else "ASCM"
             for site, res in results.items():
                 extra = {"site": str(site), "start": res.start, "n_placebos": res.n_placebos}
                 for g, (est, p) in enumerate(zip(res.effects, res.group_p)):
                     rows.append({**_row(seed, design, f"{name} per site by quintile, site {site}",
                                         f"quintile {res.groups[g]} effect", est, np.nan, p, effects[g]), **extra,
-                                 "rank": np.nan})
-                rows.append({**_row(seed, design, f"{name} per site, placebo test of equal effects (H), site {site}",
-                                    "equal effects (true)" if equal else "equal effects (false: power)",
-                                    float(res.statistics[0]), np.nan, res.p_value, 0.0 if equal else 1.0),
-                             **extra, "rank": res.rank})
+                                 "rank": np.nan, "statistic": ""})
+                tests = {"raw": ("H", sc.heterogeneity(res.unit_effects))}
+                if scaled:
+                    own = np.array([sc.own_noise(data_method[g], list(res.units), res.start).to_numpy()
+                                    for g in res.groups])
+                    tests["scaled"] = ("H_s", res.statistics)
+                    tests["scaled, own noise"] = ("H_s own", sc.scaled_heterogeneity(res.unit_effects, own))
+                for kind, (label, values) in tests.items():
+                    rank = int(1 + (values[1:] >= values[0]).sum())
+                    rows.append({**_row(seed, design,
+                                        f"{name} per site, placebo test of equal effects ({label}), site {site}",
+                                        "equal effects (true)" if equal else "equal effects (false: power)",
+                                        float(values[0]), np.nan, sc.placebo_p(values), 0.0 if equal else 1.0),
+                                 **extra, "rank": rank, "statistic": kind})
     return rows
 
 
@@ -347,9 +388,14 @@ def sc_job(args):
     """(job, extra arguments, description) of ``--design subgroups-sc`` for impact_coverage.py's ``main``."""
     effect, difference, truth = _programmed(args)
     methods = tuple(args.sc_methods)
-    return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods), (
+    scaled = bool(getattr(args, "sc_scaled", False))
+    noise = getattr(args, "sc_noise", "pattern")
+    return one_seed_subgroups_sc, (effect, difference, tuple(args.rho), methods, scaled, noise), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), "
         f"{' and '.join('synthetic control' if m == 'synth' else 'ASCM' for m in methods)} per site "
-        "with the placebo-in-space test of equal effects (H), on the synthetic DiD quintile panels' draws; "
+        "with the placebo-in-space test of equal effects ("
+        + ("H, the noise-weighted H_s and H_s with own noise only, from the same fits" if scaled else "H")
+        + "), on the synthetic DiD quintile panels' draws"
+        + (" (noise new every year at each unit's residual level)" if noise == "iid" else "") + "; "
         "the test's rejection rate (size where the effects are equal, power where they differ); no intervals "
         "(coverage column meaningless)")

@@ -220,6 +220,12 @@ def main() -> None:
                         help="subgroups-sdid-four: shares of residual variance the groups of an area share")
     parser.add_argument("--sc-methods", nargs="+", choices=["synth", "ascm"], default=["synth"],
                         help="subgroups-sc: synthetic control and/or ridge ASCM per site by quintile")
+    parser.add_argument("--sc-scaled", action="store_true",
+                        help="subgroups-sc: also the scaled statistics (noise-weighted H_s, and H_s with each "
+                             "unit's own noise only), from the same fits as the raw H")
+    parser.add_argument("--sc-noise", choices=["pattern", "iid"], default="pattern",
+                        help="subgroups-sc: 'pattern' (default) rescales each unit's realised residuals by a "
+                             "random weight; 'iid' draws new normal noise every year at each unit's residual level")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")

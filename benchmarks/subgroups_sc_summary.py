@@ -1,5 +1,6 @@
 """Summaries of ``impact_coverage.py --design subgroups-sc`` runs: the placebo test of equal effects
-per site and pooled over sites (rejection rate at 5%, Wilson 95% intervals), the share of sites
+per site and pooled over sites (rejection rate at 5%, Wilson 95% intervals; per statistic, raw ``H``
+and, from ``--sc-scaled`` runs, the scaled ones), the share of sites
 whose smallest attainable p, 1/(J + 1), is below 0.05, how often any site rejects (family-wise: the
 report writes one sentence per breakdown counting the sites that differ), and how the sites' tests
 are correlated (they share donors and placebo fits): the distribution of the number of rejecting
@@ -69,23 +70,29 @@ def summarise_file(path: Path) -> tuple[list[str], list[dict]]:
     frame = pd.read_csv(path)
     tests = frame[frame["estimator"].str.contains("placebo test of equal effects")].copy()
     tests["method"] = tests["estimator"].str.split(" per site").str[0]
+    # runs before --sc-scaled have one test row per site-seed, the raw H
+    raw = pd.Series("raw", index=tests.index)
+    tests["statistic"] = tests["statistic"].fillna("raw") if "statistic" in tests else raw
     lines, records = [], []
-    for (design, method), part in tests.groupby(["design", "method"], sort=False):
+    for (design, method, statistic), part in tests.groupby(["design", "method", "statistic"], sort=False):
         power = not part["estimand"].iloc[0].endswith("(true)")
         what = "power" if power else "size"
         seeds = part["seed"].nunique()
-        lines += ["", f"{path.name}: {method}, {design}; {seeds} seeds; rejection rate at 5% ({what}), Wilson 95%",
+        lines += ["", (f"{path.name}: {method}, statistic {statistic}, {design}; {seeds} seeds; rejection rate at "
+                       f"5% ({what}), Wilson 95%"),
                   f"  {'site':<38} {'J':>3} {'min p':>6} {'rate':>22} {'mean p':>7}"]
         for site, g in part.groupby("site", sort=True):
             k, n, j = int((g["p_value"] < ALPHA).sum()), len(g), int(g["n_placebos"].iloc[0])
             lines.append(f"  {site:<38} {j:>3} {1 / (j + 1):6.3f} {_rate(k, n):>22} {g['p_value'].mean():7.3f}")
-            records.append({"file": path.name, "method": method, "design": design, "site": site, "what": what,
+            records.append({"file": path.name, "method": method, "statistic": statistic, "design": design,
+                            "site": site, "what": what,
                             "seeds": n, "n_placebos": j, "rejections": k, "rate": k / n,
                             "rate_ci": _binomial_ci(k, n), "mean_p": float(g["p_value"].mean())})
         k, n = int((part["p_value"] < ALPHA).sum()), len(part)
         j = part.groupby("site")["n_placebos"].first()
         c = site_counts(part)
-        records.append({"file": path.name, "method": method, "design": design, "site": "pooled", "what": what,
+        records.append({"file": path.name, "method": method, "statistic": statistic, "design": design,
+                        "site": "pooled", "what": what,
                         "seeds": seeds, "rejections": k, "tests": n, "rate": k / n, "rate_ci": _binomial_ci(k, n),
                         "mean_p": float(part["p_value"].mean()),
                         "share_sites_min_p_below_5pct": float((1 / (j + 1) < ALPHA).mean()),
@@ -119,7 +126,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/impact_coverage_subgroups_sc_summary.json"))
     args = parser.parse_args()
     lines, records = list(provenance()), []
-    lines.append("Synthetic control per site by deprivation quintile, placebo-in-space test of equal effects (H): "
+    lines.append("Synthetic control per site by deprivation quintile, placebo-in-space test of equal effects (H; "
+                 "the scaled H_s too where the run recorded it): "
                  "size and power by site, pooled, family-wise, and the correlation of the sites' tests")
     for path in args.csv:
         head = path.with_suffix(".txt").read_text(encoding="utf-8").splitlines()[:2]

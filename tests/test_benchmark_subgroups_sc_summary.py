@@ -37,3 +37,27 @@ def test_site_counts_identical_sites_are_perfectly_correlated():
     r = site_counts(_tests(p))
     assert r["mean_corr_p"] == pytest.approx(1) and r["mean_corr_reject"] == pytest.approx(1)
     assert r["any"] == pytest.approx(r["pooled"])  # all or none reject
+
+
+def test_summarise_file_splits_the_statistics(tmp_path):
+    """A ``--sc-scaled`` run has three test rows per site-seed (raw, scaled, scaled with own noise);
+    each is summarised on its own, and a run without the column is all raw."""
+    from subgroups_sc_summary import summarise_file
+
+    p = {"raw": [0.01, 0.5, 0.02, 0.5], "scaled": [0.5, 0.5, 0.5, 0.01], "scaled, own noise": [0.5] * 4}
+    rows = [{"seed": seed, "site": site, "design": "d", "estimator": f"ASCM per site, placebo test of equal "
+             f"effects (x), site {site}", "estimand": "equal effects (true)", "p_value": p[k][2 * seed + i],
+             "n_placebos": 54, "statistic": k, "estimate": 0.0, "target": 0.0}
+            for k in p for seed in range(2) for i, site in enumerate(["a", "b"])]
+    pd.DataFrame(rows).to_csv(tmp_path / "run.csv", index=False)
+    _, records = summarise_file(tmp_path / "run.csv")
+    pooled = {r["statistic"]: r for r in records if r["site"] == "pooled"}
+    assert {k: pooled[k]["rejections"] for k in p} == {"raw": 2, "scaled": 1, "scaled, own noise": 0}
+    assert pooled["raw"]["count_any"] == 1.0 and pooled["scaled"]["count_any"] == 0.5
+    site_a = {r["statistic"]: r["rate"] for r in records if r["site"] == "a"}
+    assert site_a == {"raw": 1.0, "scaled": 0.0, "scaled, own noise": 0.0}
+    old = pd.DataFrame([r for r in rows if r["statistic"] == "raw"]).drop(columns="statistic")
+    old.to_csv(tmp_path / "old.csv", index=False)  # a run from before --sc-scaled
+    _, records = summarise_file(tmp_path / "old.csv")
+    assert {r["statistic"] for r in records} == {"raw"}
+    assert [r["rejections"] for r in records if r["site"] == "pooled"] == [2]

@@ -18,7 +18,12 @@ import pytest
 
 from joinedup.data import open_dataset
 from joinedup.impact.evaluate import site_predictors
-from joinedup.impact.subgroups_sc import heterogeneity, sc_groups, sc_subgroup_effects
+from joinedup.impact.subgroups_sc import (
+    heterogeneity,
+    sc_groups,
+    sc_subgroup_effects,
+    scaled_heterogeneity,
+)
 from joinedup.impact.subgroups_sdid import group_site_panels
 from joinedup.impact.synthetic import ascm, placebo_in_space, synth
 from joinedup.indicators.breakdowns import compute_breakdowns
@@ -186,3 +191,169 @@ def test_programmed_difference_on_simulated_england(small_england):
         assert a.loc["F", "estimate"] - b.loc["F", "estimate"] == pytest.approx(d, abs=TOL)
         assert a.loc["M", "estimate"] == pytest.approx(b.loc["M", "estimate"], abs=TOL)
         assert a.loc["difference", "p_value"] == pytest.approx(1 / (j + 1), abs=1e-15)
+
+
+# --- the scaled statistic H_s: each group's effect weighted by its gap's noise -----------------------------
+
+def _own_by_hand(panel, unit, start) -> float:
+    """Half the mean squared first difference of the unit's outcome before the start."""
+    y = panel[panel["unit"] == unit].sort_values("t")
+    y = y.loc[y["t"] < start, "y"].to_numpy()
+    return float(np.mean(np.diff(y) ** 2) / 2)
+
+
+def _q_by_hand(a: np.ndarray, v: np.ndarray) -> float:
+    """Cochran's Q, with the weighted mean (the module writes it with pairwise differences)."""
+    w = 1 / v
+    mean = (w * a).sum() / w.sum()
+    return float((w * (a - mean) ** 2).sum())
+
+
+def test_the_scaled_statistic_by_hand():
+    panels = _panels()
+    site, start = "S1", STARTS["S1"]
+    res = sc_groups(panels, STARTS, DONORS, statistic="scaled")[site]
+    raw = sc_groups(panels, STARTS, DONORS)[site]
+    np.testing.assert_allclose(res.unit_effects, raw.unit_effects, rtol=0, atol=TOL)  # the same fits
+    np.testing.assert_allclose(raw.statistics, heterogeneity(raw.unit_effects), rtol=0, atol=TOL)
+    pre = np.arange(1, 9) < start
+    units = {"site": (site, DONORS), "placebo": ("C07", [d for d in DONORS if d != "C07"])}
+    for k, (unit, pool) in enumerate(units.values()):
+        a, v = [], []
+        for p in panels.values():
+            fit = _direct(p, unit, start, pool)
+            a.append(fit.gap[~pre].mean())
+            own = {u: _own_by_hand(p, u, start) for u in [unit, *pool]}
+            # the gap's noise: the unit's own plus its synthetic control's, sum_j w_j^2 s_j^2
+            v.append(own[unit] + sum(fit.weights[j] ** 2 * own[j] for j in pool))
+        i = 0 if k == 0 else 1 + DONORS.index(unit)
+        np.testing.assert_allclose(res.noise[:, i], v, rtol=1e-12)
+        assert res.statistics[i] == pytest.approx(_q_by_hand(np.array(a), np.array(v)), rel=1e-10)
+        assert res.statistics[i] != pytest.approx(raw.statistics[i], rel=0.5)  # not H under another name
+    count = sum(s >= res.statistics[0] for s in res.statistics[1:])
+    assert res.rank == 1 + count and res.p_value == (1 + count) / (1 + len(DONORS))
+    assert res.statistic == "scaled" and raw.statistic == "raw" and raw.noise is None
+
+
+def test_scaled_heterogeneity_reduces_to_h_over_a_common_variance():
+    rng = np.random.default_rng(3)
+    a, v = rng.normal(size=(4, 6)), rng.uniform(0.5, 2, size=(4, 6))
+    q = scaled_heterogeneity(a, v)
+    np.testing.assert_allclose(q, [_q_by_hand(a[:, j], v[:, j]) for j in range(6)], rtol=1e-12)
+    # equal variances within a unit: H / v (a unit noisier in every group is scaled down by its noise)
+    np.testing.assert_allclose(scaled_heterogeneity(a, np.full_like(a, 4.0)), heterogeneity(a) / 4, rtol=1e-12)
+    np.testing.assert_allclose(scaled_heterogeneity(2 * a, 4 * v), q, rtol=1e-12)  # effect sd units
+    assert (scaled_heterogeneity(np.full((3, 2), 0.1), v[:3, :2]) == 0).all()  # identical groups: exactly 0
+    with pytest.raises(ValueError, match="positive and finite"):
+        scaled_heterogeneity(a, np.where(np.arange(6) == 2, 0.0, v))
+
+
+@pytest.mark.parametrize("method", ["synth", "ascm"])
+def test_the_scaled_statistic_does_not_depend_on_the_outcomes_scale(method):
+    """Every outcome times 3 (all units, all groups): the fits' weights are unchanged, every effect
+    triples and every noise variance is 9 times, so H_s and the p-value stay; the raw H is 9 times."""
+    panels = _panels()
+    scaled = {g: p.assign(y=3 * p["y"]) for g, p in panels.items()}
+    for statistic, factor in (("scaled", 1.0), ("raw", 9.0)):
+        a = sc_groups(panels, STARTS, DONORS, method=method, statistic=statistic)
+        b = sc_groups(scaled, STARTS, DONORS, method=method, statistic=statistic)
+        for site in STARTS:
+            np.testing.assert_allclose(b[site].statistics, factor * a[site].statistics, rtol=1e-9)
+            assert b[site].p_value == a[site].p_value
+
+
+@pytest.mark.parametrize("method", ["synth", "ascm"])
+def test_a_programmed_difference_raises_the_scaled_statistic(method):
+    panels = _panels()
+    before = sc_groups(panels, STARTS, DONORS, method=method, statistic="scaled")["S0"]
+    # move group A away from the others' weighted mean: H_s is a convex quadratic in a_A with its
+    # minimum there, so it can only rise
+    w = 1 / before.noise[1:, 0]
+    sign = np.sign(before.effects[0] - (w * before.effects[1:]).sum() / w.sum())
+    for shift in (0.05, 10.0):
+        a = panels["A"].copy()
+        a.loc[(a["unit"] == "S0") & (a["t"] >= STARTS["S0"]), "y"] += sign * shift
+        after = sc_groups({**panels, "A": a}, STARTS, DONORS, method=method, statistic="scaled")["S0"]
+        assert after.effects[0] - before.effects[0] == pytest.approx(sign * shift, abs=TOL)
+        np.testing.assert_array_equal(after.noise, before.noise)  # the noise is from the years before the start
+        np.testing.assert_array_equal(after.statistics[1:], before.statistics[1:])  # placebos never see the site
+        assert after.statistics[0] > before.statistics[0]
+    assert before.rank > 1 and after.rank == 1 and after.p_value == 1 / (1 + len(DONORS))
+
+
+def test_the_scaled_statistic_of_identical_groups_is_zero():
+    panel = _panels()["A"]
+    for r in sc_groups({"A": panel, "B": panel.copy()}, STARTS, DONORS, statistic="scaled").values():
+        assert (r.statistics == 0).all() and r.p_value == 1.0
+
+
+def test_the_scaled_statistic_refuses_a_constant_series():
+    panels = _panels()
+    b = panels["B"].copy()
+    b.loc[(b["unit"] == "S0") & (b["t"] < STARTS["S0"]), "y"] = 0.3  # constant before its start only
+    with pytest.raises(ValueError, match=r"site 'S0' has a constant outcome before 5 in group 'B': its noise "
+                                         r"\(mean squared first difference\) is 0"):
+        sc_groups({**panels, "B": b}, STARTS, DONORS, statistic="scaled")
+    sc_groups({**panels, "B": b}, STARTS, DONORS)  # the raw H needs no noise
+    # a donor may be constant (few events: the same count twice); its placebo's noise is then its
+    # synthetic control's alone, sum_j w_j^2 s_j^2 > 0
+    c = panels["C"].copy()
+    c.loc[c["unit"] == "C03", "y"] = 1.0
+    res = sc_groups({**panels, "C": c}, STARTS, DONORS, method="ascm", statistic="scaled")["S0"]
+    fit = ascm(c, "unit", "t", "y", "C03", STARTS["S0"], donors=[d for d in DONORS if d != "C03"])
+    synthetic = sum(fit.weights[j] ** 2 * _own_by_hand(c, j, STARTS["S0"]) for j in fit.weights.index)
+    assert res.noise[2, 1 + DONORS.index("C03")] == pytest.approx(synthetic, rel=1e-12) and synthetic > 0
+    c.loc[c["unit"] != "S1", "y"] = 1.0  # every donor constant: no noise anywhere but the sites
+    with pytest.raises(ValueError, match="donor 'C00' and its synthetic control are constant before 6 in group 'C'"):
+        sc_groups({**panels, "C": c}, {"S1": 6}, DONORS, statistic="scaled")
+    with pytest.raises(ValueError, match=r"site 'S0' has 1 period\(s\) before its start \(2\) in group 'A'.s panel; "
+                                         "the scaled statistic needs 2"):
+        sc_groups(panels, {"S0": 2}, DONORS, statistic="scaled")  # one first difference needs two periods
+    with pytest.raises(ValueError, match="statistic must be one of 'raw', 'scaled'; got 'studentised'"):
+        sc_groups(panels, STARTS, DONORS, statistic="studentised")
+
+
+def test_the_scaled_statistic_on_simulated_england(small_england):
+    """Through ``sc_subgroup_effects``: wave 1 (one year before its start) cannot give a first
+    difference, so its sites are "not run" saying why; wave 2's are tested on H_s, and women's
+    post-start events times exp(1) give (nearly) the smallest attainable p at each of them."""
+    ds = open_dataset(small_england)
+    table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
+    programme = builtin_programme(ds.execute(ds.table("programmes")))
+    spec = Impact(augmented_synthetic_control=True)
+    out = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="scaled")
+    raw = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec)
+    panels = group_site_panels(table, programme, "emergency_admissions", "sex", ["F", "M"])
+    first = panels["F"].drop_duplicates("unit")
+    wave1, wave2 = (sorted(first.loc[first["wave"] == w, "unit"]) for w in (1, 2))
+    not_run = out[out["group"] == "not run"]
+    # (a donor here has the same count in both years before wave 2's start in one group: its own
+    # noise is 0 and its placebo's is its synthetic control's alone, so this runs)
+    assert sorted(not_run.loc[not_run["method"].str.startswith("Synthetic control"), "method"]) == sorted(
+        f"Synthetic control, {s}" for s in wave1)
+    assert not_run["group_label"].str.contains("1 financial year.* needs 2").all()
+    assert not_run["group_label"].str.contains("synthetic control with the scaled statistic needs 2").any()
+    tests = out[out["group"] == "difference"]
+    assert sorted(tests["method"]) == sorted(f"{m}, {s}" for m in ("Augmented synthetic control", "Synthetic control")
+                                             for s in wave2)
+    assert tests["test"].str.contains("noise-weighted heterogeneity").all()
+    assert out["design"].str.contains("noise-weighted heterogeneity").all()
+    # the group effects are the same fits as the raw statistic's; only the test differs
+    ran = out[out["group"].isin(["F", "M"])]
+    same = raw.set_index(["method", "group"]).loc[ran.set_index(["method", "group"]).index]
+    assert len(ran) == 2 * len(tests)
+    np.testing.assert_allclose(ran["estimate"], same["estimate"], rtol=0, atol=TOL)
+    j = int(tests["n_comparison_areas"].iloc[0])
+    d = float(np.sign(ran["estimate"].iloc[0] - ran["estimate"].iloc[1]))
+    shifted = sc_subgroup_effects(with_difference(table, programme.table, "F", d), programme,
+                                  "emergency_admissions", "sex", spec, statistic="scaled")
+    moved = shifted[shifted["group"] == "difference"]
+    assert (tests["p_value"] > 1 / (j + 1)).any()
+    # raw H gives every one the smallest p here (test above); H_s gives it at 5 of the 6 site-methods and
+    # rank 2 at the 6th (synthetic control, Vale of York: the noise estimates rest on one first
+    # difference, and a donor with small noise in both groups and a 0.72 log gap between them outranks it)
+    assert len(moved) == len(tests) == 6
+    assert (moved["p_value"] <= 2 / (j + 1) + 1e-15).all()
+    assert np.isclose(moved["p_value"], 1 / (j + 1), rtol=0, atol=1e-15).sum() == 5
+    with pytest.raises(ValueError, match="statistic must be one of"):
+        sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="Q")
