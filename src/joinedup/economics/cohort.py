@@ -229,9 +229,9 @@ def study_cohort(ds: Dataset, min_age: int = 65, lookback_days: int = 365, follo
 
 
 # Per-person counts of one window (events, days, ages, flags): at scale 1.0 the study cohort has
-# 10 million rows, and these nine columns as int64 were 730 MB held through the matching; as int32
-# 365 MB (benchmarks/results/economics_memory_scale1.0.txt). Sums over them still accumulate in
-# int64 (numpy and pandas sum small integers in the platform integer).
+# 10.1 million rows, and these nine columns as int64 were some 730 MB held through the matching, as
+# int32 half that (benchmarks/results/pipeline_scale1.0_file_cache_int32.txt). Sums and group sums
+# over them still accumulate in int64 (numpy and pandas sum small integers in the platform integer).
 NARROW_COUNTS = ("age", "mdt_days", "treated", *PRIOR, "prior_social_care")
 INT32_MAX = np.iinfo(np.int32).max
 
