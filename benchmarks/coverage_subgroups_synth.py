@@ -125,14 +125,13 @@ def _draws_iid(panels: dict, effects: list[float], rho: float, rng: np.random.Ge
     and only rescales it, the noise here is independent across years."""
     units = sorted(set().union(*(set(p["cluster"]) for p in panels.values())))
     times = sorted(set().union(*(set(p["t"]) for p in panels.values())))
-    common = pd.DataFrame(rng.standard_normal((len(units), len(times))), index=units, columns=times)
+    common = rng.standard_normal((len(units), len(times)))
     out = {}
     for (name, p), effect in zip(panels.items(), effects):
-        own = pd.DataFrame(rng.standard_normal((len(units), len(times))), index=units, columns=times)
+        own = rng.standard_normal((len(units), len(times)))
         sd = p.groupby("cluster")["resid"].transform(lambda r: np.sqrt(np.mean(r ** 2))).to_numpy()
-        u, t = p["cluster"].to_numpy(), p["t"].to_numpy()
-        e = (np.sqrt(1 - rho) * own.stack().loc[list(zip(u, t))].to_numpy()
-             + np.sqrt(rho) * common.stack().loc[list(zip(u, t))].to_numpy())
+        u, t = pd.Index(units).get_indexer(p["cluster"]), pd.Index(times).get_indexer(p["t"])
+        e = np.sqrt(1 - rho) * own[u, t] + np.sqrt(rho) * common[u, t]
         out[name] = p.assign(y=p["fit"].to_numpy() + effect * p["post"].to_numpy() + sd * e)
     return out
 
@@ -353,7 +352,7 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
         times = sorted(first["t"].unique())
         statistic = "scaled" if scaled else "raw"
         for method in methods:
-            need = max(sc.MIN_PRE[method], sc.MIN_PRE_STATISTIC[statistic])
+            need = sc.min_pre(method, statistic)
             starts = {s: t for s, t in sorted(sites.items(), key=lambda x: str(x[0]))
                       if sum(x < t for x in times) >= need}
             if not starts:

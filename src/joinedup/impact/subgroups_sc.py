@@ -114,6 +114,19 @@ def placebo_p(statistics) -> float:
     return float((1 + (s[1:] >= s[0]).sum()) / len(s))
 
 
+def min_pre(method: str, statistic: str = "raw") -> int:
+    """Periods a site needs before its start: the method's (``MIN_PRE``) or the statistic's, whichever
+    is more; an unknown statistic is an error naming the choices.
+
+    Example:
+        >>> min_pre("synth"), min_pre("synth", "scaled"), min_pre("ascm", "scaled")
+        (1, 2, 2)
+    """
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
+    return max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic])
+
+
 def scaled_heterogeneity(x: np.ndarray, variances: np.ndarray) -> np.ndarray:
     """Cochran's Q over axis 0 (groups): ``sum_g w_g (x_g - xbar_w)^2``, ``w_g = 1 / variances_g``
     and ``xbar_w`` the ``w``-weighted mean, written as ``sum_{i<j} w_i w_j (x_i - x_j)^2 / sum w`` so
@@ -276,10 +289,8 @@ def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, metho
     control's predictors, as in the main design (every site, also those not tested here)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
+    need = min_pre(method, statistic)
     donors = list(donors)
-    need = max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic])
     _check(panels, starts, donors, need,
            "this method" if need == MIN_PRE[method] else f"the {statistic} statistic")
     predictor_starts = starts if predictor_starts is None else predictor_starts
@@ -322,8 +333,7 @@ def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
     ``spec`` (the protocol's ``[impact]``) supplies ``placebo_prefit`` and the ASCM switch;
     ``statistic`` the test's statistic (:func:`sc_groups`: ``"raw"`` H or ``"scaled"`` H_s, which
     needs two years before a site's start)."""
-    if statistic not in STATISTICS:
-        raise ValueError(f"statistic must be one of {', '.join(map(repr, STATISTICS))}; got {statistic!r}")
+    min_pre("synth", statistic)  # an unknown statistic, before any data are read
     from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_sdid import group_site_panels
 
@@ -344,7 +354,7 @@ def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, break
     for method in methods:
         name = METHODS[method]
         design = DESIGN.format(what=WHAT[method], statistic=STATISTICS[statistic])
-        need = max(MIN_PRE[method], MIN_PRE_STATISTIC[statistic])
+        need = min_pre(method, statistic)
         why = {}  # a site that cannot be tested, and why
         for site, start in sites.items():
             absent = [str(g) for g, p in panels.items() if site not in set(p["unit"])]
