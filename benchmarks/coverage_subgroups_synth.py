@@ -136,6 +136,34 @@ def _draws_iid(panels: dict, effects: list[float], rho: float, rng: np.random.Ge
     return out
 
 
+def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.Generator) -> dict:
+    """``--sc-noise swap``: :func:`_draws`, but each unit's residual paths are another unit's (one
+    random permutation of the units per draw, the same source for all of a unit's groups, so the
+    groups' real correlation comes along), each rescaled to the receiving unit's own root mean square
+    residual in that group. :func:`_draws` keeps every unit's realised path, so a site's rejection
+    rate there is conditional on that one path; here a site gets a new realistic path (steps, trends
+    and all) every draw, and its rate is the test's size over paths. A source whose path in a group is
+    all zero (a constant series) gives way to the unit's own path there."""
+    units = sorted(set().union(*(set(p["cluster"]) for p in panels.values())), key=str)
+    index = pd.Index(units)
+    source = index[rng.permutation(len(units))]
+    common = pd.Series(rng.standard_normal(len(units)), index=index)
+    out = {}
+    for (name, p), effect in zip(panels.items(), effects):
+        own = pd.Series(rng.standard_normal(len(units)), index=index)
+        paths = p.pivot(index="cluster", columns="t", values="resid").reindex(index)
+        if paths.isna().to_numpy().any():
+            raise ValueError(f"--sc-noise swap needs every unit in every year of group {name!r}")
+        rms = np.sqrt((paths ** 2).mean(axis=1)).to_numpy()
+        dest = index.get_indexer(p["cluster"])
+        src = np.where(rms[index.get_indexer(source[dest])] > 0, index.get_indexer(source[dest]), dest)
+        scale = np.divide(rms[dest], rms[src], out=np.zeros(len(dest)), where=rms[src] > 0)
+        path = paths.to_numpy()[src, paths.columns.get_indexer(p["t"])] * scale
+        weight = np.sqrt(1 - rho) * own.to_numpy()[dest] + np.sqrt(rho) * common.to_numpy()[dest]
+        out[name] = p.assign(y=p["fit"].to_numpy() + effect * p["post"].to_numpy() + weight * path)
+    return out
+
+
 def _row(seed, design, estimator, estimand, estimate, se, p, target, ci=None) -> dict:
     lo, hi = ci if ci is not None else (-np.inf, np.inf)
     return {"seed": seed, "design": design, "estimator": estimator, "estimand": estimand, "estimate": estimate,
@@ -330,7 +358,8 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     the same group effects), "scaled" (the module's H_s: each gap's noise, the unit's own plus its
     synthetic control's) and "scaled, own noise" (H_s with each unit's own noise only), so their
     size and power come from identical draws. ``noise`` "iid" (``--sc-noise iid``) draws the noise
-    with :func:`_draws_iid` instead of :func:`_draws` (each unit's noise level kept, new every year)."""
+    with :func:`_draws_iid` instead of :func:`_draws` (each unit's noise level kept, new every year),
+    and "swap" (``--sc-noise swap``) with :func:`_draws_swap` (another unit's realised paths)."""
     from joinedup.impact import subgroups_sc as sc
 
     data = quintile_panels(scale, years)
@@ -341,9 +370,8 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        if noise == "iid":
-            design += ", noise new every year"
-        panels = (_draws_iid if noise == "iid" else _draws)(data["sdid"], effects, rho, rng)
+        design += {"iid": ", noise new every year", "swap": ", residual paths swapped between units"}.get(noise, "")
+        panels = {"iid": _draws_iid, "swap": _draws_swap, "pattern": _draws}[noise](data["sdid"], effects, rho, rng)
         first = next(iter(panels.values()))
         treated = first[first["first_treated"] > 0].drop_duplicates("unit")
         sites = dict(zip(treated["unit"], treated["first_treated"].astype(int)))
@@ -395,6 +423,7 @@ def sc_job(args):
         "with the placebo-in-space test of equal effects ("
         + ("H, the noise-weighted H_s and H_s with own noise only, from the same fits" if scaled else "H")
         + "), on the synthetic DiD quintile panels' draws"
-        + (" (noise new every year at each unit's residual level)" if noise == "iid" else "") + "; "
+        + {"iid": " (noise new every year at each unit's residual level)",
+           "swap": " (each unit's residual paths another unit's, rescaled to its own level)"}.get(noise, "") + "; "
         "the test's rejection rate (size where the effects are equal, power where they differ); no intervals "
         "(coverage column meaningless)")

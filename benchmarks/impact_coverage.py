@@ -223,9 +223,11 @@ def main() -> None:
     parser.add_argument("--sc-scaled", action="store_true",
                         help="subgroups-sc: also the scaled statistics (noise-weighted H_s, and H_s with each "
                              "unit's own noise only), from the same fits as the raw H")
-    parser.add_argument("--sc-noise", choices=["pattern", "iid"], default="pattern",
+    parser.add_argument("--sc-noise", choices=["pattern", "iid", "swap"], default="pattern",
                         help="subgroups-sc: 'pattern' (default) rescales each unit's realised residuals by a "
-                             "random weight; 'iid' draws new normal noise every year at each unit's residual level")
+                             "random weight; 'iid' draws new normal noise every year at each unit's residual "
+                             "level; 'swap' gives each unit another unit's realised residuals, rescaled to its "
+                             "own level, then weights them as 'pattern'")
     parser.add_argument("--effect", type=float, default=None,
                         help="programmed effect (practice-closures: relative, default -0.15; rcs-survey: "
                              "points on the probability scale, default 0.05)")
