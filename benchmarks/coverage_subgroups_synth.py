@@ -401,6 +401,11 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
                                     for g in res.groups])
                     tests["scaled"] = ("H_s", res.statistics)
                     tests["scaled, own noise"] = ("H_s own", sc.scaled_heterogeneity(res.unit_effects, own))
+                    # each unit's post-period mean gap less its pre-period mean gap (Ferman & Pinto's
+                    # demeaned synthetic control), from the same fits
+                    demeaned = res.unit_effects - res.unit_pre_gaps
+                    tests["raw, demeaned"] = ("H demeaned", sc.heterogeneity(demeaned))
+                    tests["scaled, demeaned"] = ("H_s demeaned", sc.scaled_heterogeneity(demeaned, res.noise))
                 for kind, (label, values) in tests.items():
                     rank = int(1 + (values[1:] >= values[0]).sum())
                     rows.append({**_row(seed, design,

@@ -83,7 +83,7 @@ def _h_by_hand(gaps: np.ndarray, pre: np.ndarray) -> float:
 def test_the_statistic_and_p_value_by_hand():
     panels = _panels()
     site, start = "S1", STARTS["S1"]
-    res = sc_groups(panels, STARTS, DONORS)[site]
+    res = sc_groups(panels, STARTS, DONORS, statistic="raw")[site]
     pre = np.arange(1, 9) < start
     site_gaps = np.array([_direct(p, site, start, DONORS).gap for p in panels.values()])
     by_hand = [_h_by_hand(site_gaps, pre)]
@@ -153,7 +153,7 @@ def test_programmed_difference_on_simulated_england(small_england):
     table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
     programme = builtin_programme(ds.execute(ds.table("programmes")))
     spec = Impact(augmented_synthetic_control=True)
-    out = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec)
+    out = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="raw")
     # 2012/13-2016/17: wave 1 (from 2013/14) has one year before its start, too few for ASCM only
     assert set(out["method"].str.split(",").str[0]) == {"Synthetic control", "Augmented synthetic control"}
     ran = out[out["group"] != "not run"]
@@ -183,7 +183,7 @@ def test_programmed_difference_on_simulated_england(small_england):
     # effect moves by exactly d and the site's heterogeneity now ranks first among the placebos
     d = float(np.sign(rows["estimate"].iloc[0] - rows["estimate"].iloc[1]))
     shifted = sc_subgroup_effects(with_difference(table, programme.table, "F", d), programme,
-                                  "emergency_admissions", "sex", spec)
+                                  "emergency_admissions", "sex", spec, statistic="raw")
     for method in ("Synthetic control", "Augmented synthetic control"):
         b = out[out["method"] == f"{method}, {site}"].set_index("group")
         a = shifted[shifted["method"] == f"{method}, {site}"].set_index("group")
@@ -213,7 +213,7 @@ def test_the_scaled_statistic_by_hand():
     panels = _panels()
     site, start = "S1", STARTS["S1"]
     res = sc_groups(panels, STARTS, DONORS, statistic="scaled")[site]
-    raw = sc_groups(panels, STARTS, DONORS)[site]
+    raw = sc_groups(panels, STARTS, DONORS, statistic="raw")[site]
     np.testing.assert_allclose(res.unit_effects, raw.unit_effects, rtol=0, atol=TOL)  # the same fits
     np.testing.assert_allclose(raw.statistics, heterogeneity(raw.unit_effects), rtol=0, atol=TOL)
     pre = np.arange(1, 9) < start
@@ -294,7 +294,7 @@ def test_the_scaled_statistic_refuses_a_constant_series():
     with pytest.raises(ValueError, match=r"site 'S0' has a constant outcome before 5 in group 'B': its noise "
                                          r"\(mean squared first difference\) is 0"):
         sc_groups({**panels, "B": b}, STARTS, DONORS, statistic="scaled")
-    sc_groups({**panels, "B": b}, STARTS, DONORS)  # the raw H needs no noise
+    sc_groups({**panels, "B": b}, STARTS, DONORS, statistic="raw")  # the raw H needs no noise
     # a donor may be constant (few events: the same count twice); its placebo's noise is then its
     # synthetic control's alone, sum_j w_j^2 s_j^2 > 0
     c = panels["C"].copy()
@@ -322,7 +322,7 @@ def test_the_scaled_statistic_on_simulated_england(small_england):
     programme = builtin_programme(ds.execute(ds.table("programmes")))
     spec = Impact(augmented_synthetic_control=True)
     out = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="scaled")
-    raw = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec)
+    raw = sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="raw")
     panels = group_site_panels(table, programme, "emergency_admissions", "sex", ["F", "M"])
     first = panels["F"].drop_duplicates("unit")
     wave1, wave2 = (sorted(first.loc[first["wave"] == w, "unit"]) for w in (1, 2))
@@ -357,3 +357,32 @@ def test_the_scaled_statistic_on_simulated_england(small_england):
     assert np.isclose(moved["p_value"], 1 / (j + 1), rtol=0, atol=1e-15).sum() == 5
     with pytest.raises(ValueError, match="statistic must be one of"):
         sc_subgroup_effects(table, programme, "emergency_admissions", "sex", spec, statistic="Q")
+
+
+def test_the_protocol_chooses_the_statistic(small_england):
+    """``[impact] sc_subgroup_statistic`` reaches the synthetic control rows of the report's subgroup
+    step: the default is the scaled H_s (wave 1, one year before its start, "not run" saying why),
+    "raw" gives H at every site; the group effects and every other design's rows are the same."""
+    from joinedup.report.inequalities_section import by_subgroup
+
+    ds = open_dataset(small_england)
+    table = compute_breakdowns(ds, ["emergency_admissions"], ["sex"])
+    programme = builtin_programme(ds.execute(ds.table("programmes")))
+    assert Impact().sc_subgroup_statistic == "scaled"
+    rows = {s: by_subgroup(table, programme, "emergency_admissions", "sex", Impact(sc_subgroup_statistic=s))
+            for s in ("scaled", "raw")}
+    sc_rows = {s: r[r["method"].str.startswith("Synthetic control")] for s, r in rows.items()}
+    tests = {s: r.loc[r["group"] == "difference", "test"] for s, r in sc_rows.items()}
+    first = group_site_panels(table, programme, "emergency_admissions", "sex", ["F", "M"])["F"].drop_duplicates("unit")
+    wave1, wave2 = ((first["wave"] == w).sum() for w in (1, 2))
+    assert len(tests["scaled"]) == wave2 and len(tests["raw"]) == wave1 + wave2 and wave1 > 0
+    assert tests["scaled"].str.contains("noise-weighted heterogeneity").all()
+    assert not tests["raw"].str.contains("noise-weighted").any()
+    assert sc_rows["scaled"].loc[sc_rows["scaled"]["group"] == "not run", "group_label"].str.contains(
+        "with the scaled statistic needs 2").sum() == wave1
+    effects = {s: r[r["group"].isin(["F", "M"])].set_index(["method", "group"])["estimate"] for s, r in sc_rows.items()}
+    pd.testing.assert_series_equal(effects["scaled"], effects["raw"].loc[effects["scaled"].index])
+    others = {s: r[~r["method"].str.startswith("Synthetic control")].reset_index(drop=True) for s, r in rows.items()}
+    pd.testing.assert_frame_equal(others["scaled"], others["raw"])
+    with pytest.raises(ValueError, match="sc_subgroup_statistic"):
+        Impact(sc_subgroup_statistic="studentised")

@@ -114,12 +114,12 @@ def placebo_p(statistics) -> float:
     return float((1 + (s[1:] >= s[0]).sum()) / len(s))
 
 
-def min_pre(method: str, statistic: str = "raw") -> int:
+def min_pre(method: str, statistic: str) -> int:
     """Periods a site needs before its start: the method's (``MIN_PRE``) or the statistic's, whichever
     is more; an unknown statistic is an error naming the choices.
 
     Example:
-        >>> min_pre("synth"), min_pre("synth", "scaled"), min_pre("ascm", "scaled")
+        >>> min_pre("synth", "raw"), min_pre("synth", "scaled"), min_pre("ascm", "scaled")
         (1, 2, 2)
     """
     if statistic not in STATISTICS:
@@ -165,9 +165,10 @@ class SiteGroups:
     group_p: np.ndarray            # each group's own placebo-in-space p (synth); NaN for ascm
     units: tuple                   # the site, then each placebo donor
     statistics: np.ndarray         # heterogeneity of the group effects (``statistic``), in ``units`` order
-    statistic: str = "raw"         # "raw": H; "scaled": H_s, noise-weighted (see ``STATISTICS``)
+    statistic: str = "scaled"      # "scaled": H_s, noise-weighted; "raw": H (see ``STATISTICS``)
     unit_effects: np.ndarray | None = None  # groups x units: every unit's group effects (the site first)
     noise: np.ndarray | None = None         # groups x units: each gap's noise variance ("scaled" only)
+    unit_pre_gaps: np.ndarray | None = None  # groups x units: every unit's mean gap before the start
 
     @property
     def n_placebos(self) -> int:
@@ -275,7 +276,7 @@ def _gap_noise(panel: pd.DataFrame, group, site, start, donors: list, weights: d
 
 def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, method: str = "synth",
               prefit_filter: float | None = None, predictor_starts: dict | None = None,
-              statistic: str = "raw") -> dict[object, SiteGroups]:
+              statistic: str = "scaled") -> dict[object, SiteGroups]:
     """Each site of ``starts`` (site -> first treated period, periods numbered from 1) fitted on every
     group's panel (``unit, t, y``) against ``donors``, with the placebo test of equal effects across
     the groups. Each site needs a period before its start (ASCM two: see ``MIN_PRE``; the scaled
@@ -306,6 +307,8 @@ def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, metho
         # each unit's group effects (groups x units: the site, then each placebo donor)
         effects = np.array([[np.mean(fits[g][site][0][~pre])] + [np.mean(fits[g][site][2][d][~pre]) for d in donors]
                             for g in groups])
+        pre_gaps = np.array([[np.mean(fits[g][site][0][pre])] + [np.mean(fits[g][site][2][d][pre]) for d in donors]
+                             for g in groups])
         noise = None
         if statistic == "scaled":
             noise = np.array([_gap_noise(panels[g], g, site, start, donors, fits[g][site][4]) for g in groups])
@@ -314,7 +317,7 @@ def sc_groups(panels: dict[str, pd.DataFrame], starts: dict, donors: list, metho
             stats_ = heterogeneity(effects)
         out[site] = SiteGroups(site, method, int(start), groups, effects[:, 0],
                                np.array([fits[g][site][1] for g in groups], dtype=float),
-                               (site, *donors), stats_, statistic, effects, noise)
+                               (site, *donors), stats_, statistic, effects, noise, pre_gaps)
     return out
 
 
@@ -324,15 +327,16 @@ def _not_run(outcome: str, breakdown: str, method: str, why: str, design: str = 
 
 
 def sc_subgroup_effects(breakdowns: pd.DataFrame, programme, outcome: str, breakdown: str,
-                        spec=None, statistic: str = "raw") -> pd.DataFrame:
+                        spec=None, statistic: str = "scaled") -> pd.DataFrame:
     """Per site (and per method: synthetic control, and ASCM with ``spec.augmented_synthetic_control``):
     one row per group and a last row with the placebo test, in the columns of
     :func:`joinedup.impact.subgroups.subgroup_effects` (no interval: ``ci_low``/``ci_high`` empty;
     ``df`` empty: a rank test has none). A site missing from a group's panel, or with fewer than
     ``MIN_PRE`` years before its start, gets a "not run" row saying why.
     ``spec`` (the protocol's ``[impact]``) supplies ``placebo_prefit`` and the ASCM switch;
-    ``statistic`` the test's statistic (:func:`sc_groups`: ``"raw"`` H or ``"scaled"`` H_s, which
-    needs two years before a site's start)."""
+    ``statistic`` the test's statistic (:func:`sc_groups`: ``"scaled"`` H_s, the default, which
+    needs two years before a site's start, or ``"raw"`` H); the report takes it from the protocol's
+    ``[impact] sc_subgroup_statistic``."""
     min_pre("synth", statistic)  # an unknown statistic, before any data are read
     from joinedup.impact.subgroups import breakdown_groups
     from joinedup.impact.subgroups_sdid import group_site_panels

@@ -279,7 +279,8 @@ def by_subgroup(raw: pd.DataFrame, programme, outcome: str, breakdown: str, spec
         except ValueError as err:
             parts.append(_not_run(outcome, breakdown, "Synthetic DiD", err))
         try:  # a site that cannot run has its own "not run" row inside
-            parts.append(sc_subgroup_effects(raw, programme, outcome, breakdown, spec))
+            parts.append(sc_subgroup_effects(raw, programme, outcome, breakdown, spec,
+                                             statistic=getattr(spec, "sc_subgroup_statistic", "scaled")))
         except ValueError as err:
             parts.append(_not_run(outcome, breakdown, "Synthetic control", err))
     if getattr(spec, "four_groups", False) and programme.other is not None:
