@@ -164,9 +164,9 @@ class Impact(_Strict):
     sc_subgroup_statistic: Literal["scaled", "raw"] = Field(
         "scaled", description="Synthetic control per site by subgroup: the placebo test of equal effects on the "
         "noise-weighted heterogeneity H_s (each group's effect over its gap's noise; needs two years before a "
-        "site's start) or the raw H (sites noisier than their donors over-reject). On simulated England with "
-        "new residual paths each run, 4.6% of null site tests rejected at 5% with H_s (at most 10.5% at a site) "
-        "and 5.1% with H (up to 12.5%), docs/inequalities.md")
+        "site's start) or the raw H. On simulated England with new residual paths each run, 4.55% of null site "
+        "tests rejected at 5% with H_s (at most 10.5% at a site) and 5.1% with H (9-16% at sites noisier than "
+        "their donors, 0% at quiet ones); power 11.3% against 6.2% (docs/inequalities.md)")
     honest: bool = Field(True, description="HonestDiD sensitivity of the wave-1 event study's first post-period "
                          "effect: robust 95% sets under smoothness (M) and relative-magnitude (Mbar) limits on "
                          "violations of parallel trends, with breakdown values (docs/impact-robust.md; seconds)")

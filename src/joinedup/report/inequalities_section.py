@@ -135,15 +135,15 @@ def untested_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
 
 
 # What the synthetic control subgroup test does when the effects are equal, as measured (not the
-# nominal 1 in 20): benchmarks/results/impact_coverage_subgroups_sc_summary.json, deprivation
-# quintiles on simulated England, 200 null seeds x 10 sites: 8.8% of site tests (ASCM 9.1%; 8.3-9.4%
-# with no shared area shocks) and 17-35% at the three sites noisier than their donors; at least one
-# of the 10 sites in 60-64% of seeds. tests/test_inequalities_section.py keeps these words equal to
-# that file's numbers.
-SC_CHANCE = ("when the effects were in fact equal, this test found a difference at about 1 site in 11 "
-             "on simulated England (up to 1 in 3 at sites noisier than their comparison areas), and with "
-             "10 sites at least one in about 6 runs in 10: read a single site's difference as a lead, "
-             "not a finding")
+# nominal 1 in 20), for the default statistic (the scaled H_s, [impact] sc_subgroup_statistic):
+# benchmarks/results/impact_coverage_subgroups_sc_swap_summary.json, deprivation quintiles on
+# simulated England, each unit's residual paths another unit's in every run (--sc-noise swap), 200
+# null seeds x 10 sites: 4.55% of site tests (ASCM 4.75%), at most 10.5% at one site (Worcestershire);
+# at least one of the 10 sites in 35-36.5% of seeds. tests/test_inequalities_section.py keeps these
+# words equal to that file's numbers.
+SC_CHANCE = ("when the effects were in fact equal, this test found a difference at about 1 site in 22 "
+             "on simulated England (up to 1 in 10 at one site), and with 10 sites at least one site in "
+             "about a third of runs: read a single site's difference as a lead, not a finding")
 
 
 def site_sentences(rows: pd.DataFrame, titles: dict[str, str]) -> list[str]:
