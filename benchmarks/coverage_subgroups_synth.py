@@ -164,6 +164,10 @@ def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.G
     return out
 
 
+DRAWS = {"pattern": _draws, "iid": _draws_iid, "swap": _draws_swap}  # --noise (alias --sc-noise)
+NOISE_WORDS = {"iid": ", noise new every year", "swap": ", residual paths swapped between units"}
+
+
 def _row(seed, design, estimator, estimand, estimate, se, p, target, ci=None) -> dict:
     lo, hi = ci if ci is not None else (-np.inf, np.inf)
     return {"seed": seed, "design": design, "estimator": estimator, "estimand": estimand, "estimate": estimate,
@@ -241,9 +245,11 @@ def _wild_rows(seed, design, name, effects, equal, est, cov, fits, draws, module
 def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], biters: int, effect: float,
                              difference: float = 0.0, replications: int = 200,
                              rhos: tuple[float, ...] = (0.0, 0.5), covariance: str = "jackknife",
-                             wild_draws: int = 0, wave1_sites: int | None = None) -> list[dict]:
+                             wild_draws: int = 0, wave1_sites: int | None = None,
+                             noise: str = "pattern") -> list[dict]:
     """One seed: SDID by quintile per wave and the four-group design by quintile per contrast
-    (``wave1_sites``: only the first that many wave-1 sites, by unit id, and no four-group design)."""
+    (``wave1_sites``: only the first that many wave-1 sites, by unit id, and no four-group design;
+    ``noise`` the draws' noise model, as in :func:`one_seed_subgroups_sc`)."""
     from joinedup.impact.subgroups_four import four_groups_fits
     from joinedup.impact.subgroups_sdid import sdid_groups_fits
     from joinedup.impact.subgroups_sdid_wild import MIN_SITES
@@ -263,7 +269,9 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        sdid_panels = _draws(sdid_base, effects, rho, rng)
+        design += NOISE_WORDS.get(noise, "")
+        draw = DRAWS[noise]
+        sdid_panels = draw(sdid_base, effects, rho, rng)
         first = next(iter(sdid_panels.values()))
         for wave in sorted(first.loc[first["first_treated"] > 0, "wave"].dropna().astype(int).unique()):
             name = f"SDID wave {wave}"
@@ -291,7 +299,7 @@ def one_seed_subgroups_synth(seed: int, scale: float, years: tuple[int, int], bi
                                    wild_draws, module_wild)
         if wave1_sites is not None:
             continue
-        fits, cov = four_groups_fits(_draws(data["four"], effects, rho, rng), programme.table, programme.key,
+        fits, cov = four_groups_fits(draw(data["four"], effects, rho, rng), programme.table, programme.key,
                                      programme.other)
         for contrast in dict.fromkeys(fits["contrast"]):
             idx = np.flatnonzero(fits["contrast"] == contrast)
@@ -333,7 +341,11 @@ def synth_job(args):
     what += f"; wild bootstrap references of the SDID tests, B = {wild}" if wild else ""
     sites = args.wave1_sites
     what += f"; only {sites} wave-1 sites, no four-group design" if sites is not None else ""
-    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild, sites), (
+    noise = getattr(args, "sc_noise", "pattern")
+    what += {"iid": "; noise new every year at each unit's residual level",
+             "swap": "; each unit's residual paths another unit's, rescaled to its own level"}.get(noise, "")
+    return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild, sites,
+                                      noise), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), synthetic DiD per wave "
         f"({what}) and the four-group design per contrast "
         "(stacked cluster-robust covariance), resampled from simulated England's quintile panels; coverage of "
@@ -370,8 +382,8 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     for rho in rhos:
         rng = np.random.default_rng([seed, 13, round(rho * 100)])
         design = f"quintiles, shared area share rho = {rho:g}" + ("" if equal else f", difference {difference:+g}")
-        design += {"iid": ", noise new every year", "swap": ", residual paths swapped between units"}.get(noise, "")
-        panels = {"iid": _draws_iid, "swap": _draws_swap, "pattern": _draws}[noise](data["sdid"], effects, rho, rng)
+        design += NOISE_WORDS.get(noise, "")
+        panels = DRAWS[noise](data["sdid"], effects, rho, rng)
         first = next(iter(panels.values()))
         treated = first[first["first_treated"] > 0].drop_duplicates("unit")
         sites = dict(zip(treated["unit"], treated["first_treated"].astype(int)))

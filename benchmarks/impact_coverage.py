@@ -223,8 +223,10 @@ def main() -> None:
     parser.add_argument("--sc-scaled", action="store_true",
                         help="subgroups-sc: also the scaled statistics (noise-weighted H_s, and H_s with each "
                              "unit's own noise only), from the same fits as the raw H")
-    parser.add_argument("--sc-noise", choices=["pattern", "iid", "swap"], default="pattern",
-                        help="subgroups-sc: 'pattern' (default) rescales each unit's realised residuals by a "
+    parser.add_argument("--noise", "--sc-noise", dest="sc_noise", choices=["pattern", "iid", "swap"],
+                        default="pattern",
+                        help="subgroups-sc and subgroups-sdid-four: 'pattern' (default) rescales each unit's "
+                             "realised residuals by a "
                              "random weight; 'iid' draws new normal noise every year at each unit's residual "
                              "level; 'swap' gives each unit another unit's realised residuals, rescaled to its "
                              "own level, then weights them as 'pattern'")
