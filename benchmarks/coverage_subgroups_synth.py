@@ -137,7 +137,7 @@ def _draws_iid(panels: dict, effects: list[float], rho: float, rng: np.random.Ge
 
 
 def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.Generator) -> dict:
-    """``--sc-noise swap``: :func:`_draws`, but each unit's residual paths are another unit's (one
+    """``--noise swap``: :func:`_draws`, but each unit's residual paths are another unit's (one
     random permutation of the units per draw, the same source for all of a unit's groups, so the
     groups' real correlation comes along), each rescaled to the receiving unit's own root mean square
     residual in that group. :func:`_draws` keeps every unit's realised path, so a site's rejection
@@ -153,7 +153,7 @@ def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.G
         own = pd.Series(rng.standard_normal(len(units)), index=index)
         paths = p.pivot(index="cluster", columns="t", values="resid").reindex(index)
         if paths.isna().to_numpy().any():
-            raise ValueError(f"--sc-noise swap needs every unit in every year of group {name!r}")
+            raise ValueError(f"--noise swap needs every unit in every year of group {name!r}")
         rms = np.sqrt((paths ** 2).mean(axis=1)).to_numpy()
         dest = index.get_indexer(p["cluster"])
         src = np.where(rms[index.get_indexer(source[dest])] > 0, index.get_indexer(source[dest]), dest)
@@ -165,7 +165,9 @@ def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.G
 
 
 DRAWS = {"pattern": _draws, "iid": _draws_iid, "swap": _draws_swap}  # --noise (alias --sc-noise)
-NOISE_WORDS = {"iid": ", noise new every year", "swap": ", residual paths swapped between units"}
+NOISE_WORDS = {"iid": ", noise new every year", "swap": ", residual paths swapped between units"}  # design
+NOISE_WHAT = {"iid": "noise new every year at each unit's residual level",  # the run's description
+              "swap": "each unit's residual paths another unit's, rescaled to its own level"}
 
 
 def _row(seed, design, estimator, estimand, estimate, se, p, target, ci=None) -> dict:
@@ -342,8 +344,7 @@ def synth_job(args):
     sites = args.wave1_sites
     what += f"; only {sites} wave-1 sites, no four-group design" if sites is not None else ""
     noise = getattr(args, "sc_noise", "pattern")
-    what += {"iid": "; noise new every year at each unit's residual level",
-             "swap": "; each unit's residual paths another unit's, rescaled to its own level"}.get(noise, "")
+    what += f"; {NOISE_WHAT[noise]}" if noise in NOISE_WHAT else ""
     return one_seed_subgroups_synth, (effect, difference, args.replications, rhos, covariance, wild, sites,
                                       noise), (
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), synthetic DiD per wave "
@@ -368,10 +369,12 @@ def one_seed_subgroups_sc(seed: int, scale: float, years: tuple[int, int], biter
     ``statistic`` ("raw"). With ``scaled`` (``--sc-scaled``) the fits are made once with
     ``statistic="scaled"`` and each site gets three test rows from the same fits: "raw" (H, from
     the same group effects), "scaled" (the module's H_s: each gap's noise, the unit's own plus its
-    synthetic control's) and "scaled, own noise" (H_s with each unit's own noise only), so their
-    size and power come from identical draws. ``noise`` "iid" (``--sc-noise iid``) draws the noise
-    with :func:`_draws_iid` instead of :func:`_draws` (each unit's noise level kept, new every year),
-    and "swap" (``--sc-noise swap``) with :func:`_draws_swap` (another unit's realised paths)."""
+    synthetic control's), "scaled, own noise" (H_s with each unit's own noise only), and "raw,
+    demeaned" / "scaled, demeaned" (H and H_s on each unit's post-start mean gap less its pre-start
+    mean gap), so their size and power come from identical draws. ``noise`` "iid" (``--noise iid``)
+    draws the noise with :func:`_draws_iid` instead of :func:`_draws` (each unit's noise level kept,
+    new every year), and "swap" (``--noise swap``) with :func:`_draws_swap` (another unit's realised
+    paths)."""
     from joinedup.impact import subgroups_sc as sc
 
     data = quintile_panels(scale, years)
@@ -438,9 +441,9 @@ def sc_job(args):
         f"deprivation quintiles with {truth} ({effect:+.2f} log on the Pioneers), "
         f"{' and '.join('synthetic control' if m == 'synth' else 'ASCM' for m in methods)} per site "
         "with the placebo-in-space test of equal effects ("
-        + ("H, the noise-weighted H_s and H_s with own noise only, from the same fits" if scaled else "H")
+        + ("H, the noise-weighted H_s, H_s with own noise only, and H and H_s on demeaned effects, from the "
+           "same fits" if scaled else "H")
         + "), on the synthetic DiD quintile panels' draws"
-        + {"iid": " (noise new every year at each unit's residual level)",
-           "swap": " (each unit's residual paths another unit's, rescaled to its own level)"}.get(noise, "") + "; "
+        + (f" ({NOISE_WHAT[noise]})" if noise in NOISE_WHAT else "") + "; "
         "the test's rejection rate (size where the effects are equal, power where they differ); no intervals "
         "(coverage column meaningless)")

@@ -222,7 +222,8 @@ def main() -> None:
                         help="subgroups-sc: synthetic control and/or ridge ASCM per site by quintile")
     parser.add_argument("--sc-scaled", action="store_true",
                         help="subgroups-sc: also the scaled statistics (noise-weighted H_s, and H_s with each "
-                             "unit's own noise only), from the same fits as the raw H")
+                             "unit's own noise only) and H and H_s on demeaned effects (post-start mean gap less "
+                             "pre-start mean gap), from the same fits as the raw H")
     parser.add_argument("--noise", "--sc-noise", dest="sc_noise", choices=["pattern", "iid", "swap"],
                         default="pattern",
                         help="subgroups-sc and subgroups-sdid-four: 'pattern' (default) rescales each unit's "

@@ -92,6 +92,9 @@ def test_the_statistic_and_p_value_by_hand():
         by_hand.append(_h_by_hand(np.array([_direct(p, d, start, others).gap for p in panels.values()]), pre))
     assert res.units == (site, *DONORS)
     np.testing.assert_allclose(res.statistics, by_hand, rtol=0, atol=TOL)
+    # each unit's mean gap before the start (the benchmark's demeaned statistics), the site's by hand
+    np.testing.assert_allclose(res.unit_pre_gaps[:, 0], site_gaps[:, pre].mean(axis=1), rtol=0, atol=TOL)
+    assert res.unit_pre_gaps.shape == res.unit_effects.shape
     count = sum(s >= res.statistics[0] for s in res.statistics[1:])
     assert res.rank == 1 + count and res.p_value == (1 + count) / (1 + len(DONORS))
     assert 1 < res.rank < len(DONORS) + 1  # the seed gives a rank in the middle, not a corner case
