@@ -144,22 +144,21 @@ def _draws_swap(panels: dict, effects: list[float], rho: float, rng: np.random.G
     rate there is conditional on that one path; here a site gets a new realistic path (steps, trends
     and all) every draw, and its rate is the test's size over paths. A source whose path in a group is
     all zero (a constant series) gives way to the unit's own path there."""
-    units = sorted(set().union(*(set(p["cluster"]) for p in panels.values())), key=str)
-    index = pd.Index(units)
-    source = index[rng.permutation(len(units))]
-    common = pd.Series(rng.standard_normal(len(units)), index=index)
+    index = pd.Index(sorted(set().union(*(set(p["cluster"]) for p in panels.values())), key=str))
+    source = rng.permutation(len(index))  # unit i takes unit source[i]'s paths (positions in index)
+    common = rng.standard_normal(len(index))
     out = {}
     for (name, p), effect in zip(panels.items(), effects):
-        own = pd.Series(rng.standard_normal(len(units)), index=index)
+        own = rng.standard_normal(len(index))
         paths = p.pivot(index="cluster", columns="t", values="resid").reindex(index)
         if paths.isna().to_numpy().any():
             raise ValueError(f"--noise swap needs every unit in every year of group {name!r}")
         rms = np.sqrt((paths ** 2).mean(axis=1)).to_numpy()
         dest = index.get_indexer(p["cluster"])
-        src = np.where(rms[index.get_indexer(source[dest])] > 0, index.get_indexer(source[dest]), dest)
+        src = np.where(rms[source[dest]] > 0, source[dest], dest)
         scale = np.divide(rms[dest], rms[src], out=np.zeros(len(dest)), where=rms[src] > 0)
         path = paths.to_numpy()[src, paths.columns.get_indexer(p["t"])] * scale
-        weight = np.sqrt(1 - rho) * own.to_numpy()[dest] + np.sqrt(rho) * common.to_numpy()[dest]
+        weight = np.sqrt(1 - rho) * own[dest] + np.sqrt(rho) * common[dest]
         out[name] = p.assign(y=p["fit"].to_numpy() + effect * p["post"].to_numpy() + weight * path)
     return out
 
